@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Run every check and test: lint, import layering, the Slack manifest, then pytest on SQLite and,
+# when PLAUDIT_TEST_POSTGRES_URL is set (CI sets it), on PostgreSQL too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${PLAUDIT_VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --upgrade pip
+fi
+"$VENV/bin/pip" install --quiet -e '.[test]'
+export PATH="$PWD/$VENV/bin:$PATH"
+
+echo "== ruff"; ruff check src tests bench scripts
+echo "== import-linter"; lint-imports
+echo "== manifest"; python scripts/validate_manifest.py
+echo "== pytest"
+python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""The Slack adapter: Bolt app factory, listeners, Block Kit builders and the Slack notifier."""

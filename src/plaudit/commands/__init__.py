@@ -1,0 +1,1 @@
+"""CLI subcommands: each module adds its parser with `register(subparsers)`."""

@@ -1,0 +1,21 @@
+"""`plaudit serve`: run the web server (the API, Slack's endpoints, health checks)."""
+
+from __future__ import annotations
+
+import os
+
+from plaudit.serving import run_server
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("serve", help="run Plaudit's web server")
+    parser.add_argument("--host", default=os.environ.get("PLAUDIT_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.set_defaults(handler=serve)
+
+
+def serve(args) -> int:
+    run_server(args.host, args.port, workers=args.workers, threads=args.threads)
+    return 0

@@ -1,0 +1,47 @@
+"""Builds the running parts from settings: the store and the web app."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from plaudit.keys import load_keys
+from plaudit.settings import Settings, SettingsError
+from storage import migrate
+from storage.engine import is_sqlite
+from storage.store import Store
+
+log = logging.getLogger("plaudit")
+
+
+def build_store(settings: Settings, *, create_dev_keys: bool = True) -> Store:
+    keyring, blind_index = load_keys(settings, create_dev=create_dev_keys)
+    return Store.open(settings.database_url, keyring, blind_index)
+
+
+def prepare_database(store: Store) -> None:
+    """Upgrade an embedded SQLite database; refuse to serve an outdated PostgreSQL one."""
+    if is_sqlite(store.engine):
+        migrate.upgrade(store.engine)
+        return
+    pending = migrate.pending_revisions(store.engine)
+    if pending:
+        raise SettingsError(
+            f"the database schema is behind ({', '.join(sorted(pending))}): run `plaudit db upgrade`")
+
+
+def build_web_app(settings: Settings, store: Store) -> Flask:
+    """The one Flask server: the HTTP API, Slack's endpoints and the health checks."""
+    from api.app import create_app
+
+    app = create_app(store)
+    app.config["PLAUDIT_SETTINGS"] = settings
+    for mount in _mounts():
+        mount(app, settings, store)
+    return app
+
+
+def _mounts():
+    """Adapters that add routes to the web app (each issue's adapter registers here)."""
+    return []

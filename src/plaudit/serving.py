@@ -1,0 +1,40 @@
+"""Runs the WSGI app under gunicorn, after preparing the database once in the parent."""
+
+from __future__ import annotations
+
+import logging
+
+from gunicorn.app.base import BaseApplication
+
+from plaudit.runtime import build_store, build_web_app, prepare_database
+from plaudit.settings import Settings
+
+log = logging.getLogger("plaudit.serve")
+
+
+class PlauditServer(BaseApplication):
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        settings = Settings.from_env()
+        return build_web_app(settings, build_store(settings))
+
+
+def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4) -> None:
+    settings = Settings.from_env()
+    store = build_store(settings)  # creates the dev keyring once, before workers fork
+    prepare_database(store)
+    store.close()
+    log.info("Plaudit listening on http://%s:%d (database: %s)", host, port,
+             store.engine.url.render_as_string(hide_password=True))
+    PlauditServer({
+        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync", "graceful_timeout": 30,
+        "timeout": 60, "accesslog": None,
+    }).run()

@@ -1,0 +1,11 @@
+"""WSGI entry point: `gunicorn plaudit.wsgi:app`."""
+
+from __future__ import annotations
+
+from plaudit.runtime import build_store, build_web_app, prepare_database
+from plaudit.settings import Settings
+
+settings = Settings.from_env()
+store = build_store(settings)
+prepare_database(store)
+app = build_web_app(settings, store)

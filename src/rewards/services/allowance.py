@@ -1,0 +1,57 @@
+"""Allowance: grant the points an employee may give, and expire what is left at period end."""
+
+from __future__ import annotations
+
+from rewards import errors
+from rewards.clock import Clock
+from rewards.model import AccountKind, LedgerTransaction, Posting
+from rewards.ports import UnitOfWork
+from rewards.services import lookups
+from rewards.services.idempotency import fingerprint, run_once
+
+
+def grant_allowance(
+    uow: UnitOfWork, employee_id: str, points: int, period: str, clock: Clock,
+    key: str | None = None,
+) -> LedgerTransaction:
+    """Credit `points` of giving allowance for `period` (e.g. "2026-11"), once per period."""
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise errors.InvalidPoints("An allowance grant must be a positive whole number.")
+    key = key or f"allowance:{employee_id}:{period}:grant"
+    digest = fingerprint(employee=employee_id, points=points, period=period)
+
+    def perform() -> LedgerTransaction:
+        employee = lookups.employee(uow, employee_id)
+        if not employee.is_active:
+            raise errors.InactiveEmployee("Inactive employees get no allowance.")
+        allowance = uow.ledger.account_id(employee.id, AccountKind.ALLOWANCE)
+        issuance = uow.ledger.account_id(None, AccountKind.ISSUANCE)
+        return uow.ledger.post(
+            "allowance.grant", key, [Posting(issuance, -points), Posting(allowance, points)],
+            at=clock.now(), memo=f"allowance for {period}", reference=f"employee:{employee.id}",
+            fingerprint=digest,
+        )
+
+    return run_once(uow, key, digest, perform, lambda txn: txn)
+
+
+def expire_allowance(
+    uow: UnitOfWork, employee_id: str, period: str, clock: Clock
+) -> LedgerTransaction:
+    """Move whatever allowance is left at the end of `period` to the expired account, once."""
+    key = f"allowance:{employee_id}:{period}:expire"
+    digest = fingerprint(employee=employee_id, period=period, action="expire")
+
+    def perform() -> LedgerTransaction:
+        lookups.employee(uow, employee_id)
+        allowance = uow.ledger.account_id(employee_id, AccountKind.ALLOWANCE)
+        expired = uow.ledger.account_id(None, AccountKind.EXPIRED)
+        left = uow.ledger.lock([allowance])[allowance]
+        postings = [Posting(allowance, -left), Posting(expired, left)] if left else []
+        return uow.ledger.post(
+            "allowance.expire", key, postings, at=clock.now(),
+            memo=f"unused allowance of {period}", reference=f"employee:{employee_id}",
+            fingerprint=digest,
+        )
+
+    return run_once(uow, key, digest, perform, lambda txn: txn)

@@ -1,0 +1,89 @@
+"""Employees: create or update from HR or Slack, erase personal data on request."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import fields, replace
+from typing import Any
+
+from rewards import errors
+from rewards.clock import Clock
+from rewards.model import PERSONAL_FIELDS, Employee, EmployeeStatus
+from rewards.ports import UnitOfWork
+from rewards.services import lookups
+
+EDITABLE = {f.name for f in fields(Employee)} - {"id", "created_at", "updated_at", "erased_at"}
+
+
+def new_employee_id() -> str:
+    return str(uuid.uuid4())
+
+
+def upsert_employee(
+    uow: UnitOfWork, external_id: str, changes: dict[str, Any], clock: Clock
+) -> tuple[Employee, bool]:
+    """Create the employee with this HR id or update the given fields; returns (employee, created)."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"unknown employee fields: {sorted(unknown)}")
+    with uow:
+        employee, created = _upsert(uow, external_id, changes, clock)
+        uow.commit()
+        return employee, created
+
+
+def _upsert(
+    uow: UnitOfWork, external_id: str, changes: dict[str, Any], clock: Clock
+) -> tuple[Employee, bool]:
+    now = clock.now()
+    current = uow.employees.get_by_external_id(external_id)
+    _check_unique_slack_id(uow, changes.get("slack_user_id"), current)
+    if current is None:
+        employee = Employee(id=new_employee_id(), external_id=external_id, created_at=now,
+                            updated_at=now, **{k: v for k, v in changes.items()
+                                                 if k != "external_id"})
+        uow.employees.add(employee)
+        uow.ledger.open_accounts(employee.id)
+        return employee, True
+    updated = replace(current, **changes, updated_at=now)
+    uow.employees.save(updated)
+    return updated, False
+
+
+def add_employee(uow: UnitOfWork, employee: Employee, clock: Clock) -> Employee:
+    """Add an employee known only from Slack (no HR id yet) and open its accounts."""
+    with uow:
+        _check_unique_slack_id(uow, employee.slack_user_id, None)
+        now = clock.now()
+        employee = replace(employee, id=employee.id or new_employee_id(),
+                           created_at=now, updated_at=now)
+        uow.employees.add(employee)
+        uow.ledger.open_accounts(employee.id)
+        uow.commit()
+        return employee
+
+
+def erase_employee(uow: UnitOfWork, employee_id: str, clock: Clock) -> Employee:
+    """Remove every personal field and deactivate; the ledger keeps its anonymous history."""
+    with uow:
+        employee = lookups.employee(uow, employee_id)
+        now = clock.now()
+        erased = replace(
+            employee, **dict.fromkeys(PERSONAL_FIELDS), status=EmployeeStatus.INACTIVE,
+            slack_user_id=None, erased_at=now, updated_at=now,
+        )
+        uow.employees.save(erased)
+        uow.events.publish("employee.erased", {"employee_id": employee.id,
+                                               "external_id": employee.external_id})
+        uow.commit()
+        return erased
+
+
+def _check_unique_slack_id(uow: UnitOfWork, slack_id: str | None, current: Employee | None) -> None:
+    if not slack_id:
+        return
+    other = uow.employees.get_by_slack_id(slack_id)
+    if other is not None and (current is None or other.id != current.id):
+        raise errors.DuplicateEmployee(
+            "Another employee already has this Slack user id.", slack_user_id=slack_id
+        )

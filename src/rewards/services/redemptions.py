@@ -1,0 +1,156 @@
+"""Redemptions: spend wallet points on a catalog item, with approval when the item needs it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rewards import errors
+from rewards.clock import Clock
+from rewards.model import AccountKind, Employee, Posting, Redemption, RedemptionState
+from rewards.policy import RedemptionPolicy
+from rewards.ports import UnitOfWork
+from rewards.redemption_states import transition
+from rewards.services import lookups
+from rewards.services.idempotency import fingerprint, run_once
+
+S = RedemptionState
+
+
+def approvers_for(employee: Employee, policy: RedemptionPolicy) -> list[str]:
+    """Who is asked to decide: the employee's manager, else the HR approvers."""
+    if employee.manager_id and employee.manager_id != employee.id:
+        return [employee.manager_id]
+    return list(policy.hr_approver_ids)
+
+
+def may_decide(employee: Employee, actor_id: str, policy: RedemptionPolicy) -> bool:
+    return actor_id in approvers_for(employee, policy) or actor_id in policy.hr_approver_ids
+
+
+def request_redemption(
+    uow: UnitOfWork, employee_id: str, item_id: int, key: str,
+    policy: RedemptionPolicy, clock: Clock,
+) -> Redemption:
+    """Hold the item's cost from the wallet (or spend it at once when no approval is needed)."""
+    digest = fingerprint(employee=employee_id, item=item_id, action="request")
+
+    def perform() -> Redemption:
+        employee = lookups.employee(uow, employee_id)
+        if not employee.is_active:
+            raise errors.InactiveEmployee("Inactive employees cannot redeem rewards.")
+        item = lookups.catalog_item(uow, item_id, for_update=True)
+        if not item.active:
+            raise errors.ItemUnavailable(f"{item.name} is not available any more.")
+        if item.stock is not None and item.stock < 1:
+            raise errors.OutOfStock(f"{item.name} is out of stock.")
+        wallet = uow.ledger.account_id(employee.id, AccountKind.WALLET)
+        balance = uow.ledger.lock([wallet])[wallet]
+        if balance < item.points_cost:
+            raise errors.InsufficientPoints(
+                f"{item.name} costs {item.points_cost} points; you have {balance}.",
+                available=balance, needed=item.points_cost,
+            )
+        needs_approval = policy.needs_approval(item.requires_approval, item.points_cost)
+        now = clock.now()
+        redemption = uow.redemptions.add(Redemption(
+            id=0, employee_id=employee.id, item_id=item.id, points=item.points_cost,
+            state=S.REQUESTED if needs_approval else S.APPROVED,
+            needs_approval=needs_approval, created_at=now, updated_at=now,
+            decided_at=None if needs_approval else now,
+        ))
+        target = AccountKind.HELD if needs_approval else AccountKind.REDEEMED
+        to_account = uow.ledger.account_id(employee.id if needs_approval else None, target)
+        uow.ledger.post(
+            "redemption.request", key,
+            [Posting(wallet, -item.points_cost), Posting(to_account, item.points_cost)],
+            at=now, actor=employee.id, memo=item.name[:200],
+            reference=f"redemption:{redemption.id}", fingerprint=digest,
+        )
+        if item.stock is not None:
+            uow.catalog.save(replace(item, stock=item.stock - 1, updated_at=now))
+        _publish(uow, "redemption.requested", redemption, approvers=approvers_for(employee, policy))
+        if not needs_approval:
+            _publish(uow, "redemption.approved", redemption, decided_by=None)
+        return redemption
+
+    return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn))
+
+
+def decide_redemption(
+    uow: UnitOfWork, redemption_id: int, action: str, key: str, clock: Clock,
+    policy: RedemptionPolicy, actor_id: str | None = None, reason: str | None = None,
+    fulfilment: str | None = None, check_approver: bool = True,
+) -> Redemption:
+    """Approve, reject, cancel, expire or fulfil a redemption; exactly one decision wins."""
+    if action not in ("approve", "reject", "cancel", "expire", "fulfill"):
+        raise ValueError(f"unknown redemption action {action!r}")
+    digest = fingerprint(redemption=redemption_id, action=action, reason=reason)
+
+    def perform() -> Redemption:
+        redemption = lookups.redemption(uow, redemption_id, for_update=True)
+        employee = lookups.employee(uow, redemption.employee_id)
+        deciding = action in ("approve", "reject") and check_approver and actor_id is not None
+        if deciding and not may_decide(employee, actor_id, policy):
+            raise errors.NotAnApprover("Only the designated approver can decide this.")
+        if action == "reject" and check_approver and not (reason or "").strip():
+            raise errors.ReasonRequired("Say why the redemption is rejected.")
+        if action == "fulfill" and not (fulfilment or "").strip():
+            raise errors.ReasonRequired("Give the reward's code, link or instructions.")
+        target = transition(redemption, action)
+        now = clock.now()
+        postings = _postings_for(uow, redemption, action)
+        updated = replace(
+            redemption, state=target, updated_at=now,
+            decided_by=actor_id if action != "fulfill" else redemption.decided_by,
+            decided_at=now if action != "fulfill" else redemption.decided_at,
+            decision_reason=reason if action != "fulfill" else redemption.decision_reason,
+            fulfilment=fulfilment if action == "fulfill" else redemption.fulfilment,
+            fulfilled_at=now if action == "fulfill" else redemption.fulfilled_at,
+        )
+        uow.redemptions.save(updated)
+        uow.ledger.post(
+            f"redemption.{action}", key, postings, at=now, actor=actor_id,
+            memo=(reason or action)[:200], reference=f"redemption:{redemption.id}",
+            fingerprint=digest,
+        )
+        if target in (S.REJECTED, S.CANCELLED, S.EXPIRED):
+            _restock(uow, redemption.item_id, now)
+        _publish(uow, f"redemption.{target.value}", updated, decided_by=actor_id, reason=reason)
+        return updated
+
+    return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn))
+
+
+def _postings_for(uow: UnitOfWork, redemption: Redemption, action: str) -> list[Posting]:
+    points = redemption.points
+    held = uow.ledger.account_id(redemption.employee_id, AccountKind.HELD)
+    wallet = uow.ledger.account_id(redemption.employee_id, AccountKind.WALLET)
+    redeemed = uow.ledger.account_id(None, AccountKind.REDEEMED)
+    if action == "approve":
+        uow.ledger.lock([held])
+        return [Posting(held, -points), Posting(redeemed, points)]
+    if action in ("reject", "expire") or (action == "cancel" and redemption.state == S.REQUESTED):
+        uow.ledger.lock(sorted([held, wallet]))
+        return [Posting(held, -points), Posting(wallet, points)]
+    if action == "cancel":  # approved already: give the spent points back
+        uow.ledger.lock([wallet])
+        return [Posting(redeemed, -points), Posting(wallet, points)]
+    return []  # fulfil moves no points
+
+
+def _restock(uow: UnitOfWork, item_id: int, now) -> None:
+    item = uow.catalog.get(item_id, for_update=True)
+    if item is not None and item.stock is not None:
+        uow.catalog.save(replace(item, stock=item.stock + 1, updated_at=now))
+
+
+def _publish(uow: UnitOfWork, topic: str, redemption: Redemption, **extra: object) -> None:
+    uow.events.publish(topic, {
+        "redemption_id": redemption.id, "employee_id": redemption.employee_id,
+        "item_id": redemption.item_id, "points": redemption.points,
+        "state": redemption.state.value, **extra,
+    })
+
+
+def _replay(uow: UnitOfWork, txn) -> Redemption:
+    return lookups.redemption(uow, lookups.reference_id(txn.reference, "redemption"))

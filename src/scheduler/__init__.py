@@ -1,0 +1,1 @@
+"""The time adapter: APScheduler jobs, the outbox dispatcher and leader election."""

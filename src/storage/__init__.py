@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, the unit of work, repositories, field encryption and migrations."""

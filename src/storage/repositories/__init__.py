@@ -1,0 +1,1 @@
+"""Repositories: the domain's ports implemented with SQLAlchemy; they never commit."""

@@ -1,0 +1,145 @@
+"""The ledger: accounts, balanced append-only transactions, and guarded cached balances."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rewards import errors
+from rewards.ledger import check_balanced
+from rewards.model import (
+    EMPLOYEE_ACCOUNT_KINDS,
+    AccountKind,
+    LedgerTransaction,
+    Posting,
+)
+from rewards.ports import DuplicateKey
+from storage.tables import AccountRow, PostingRow, TransactionRow
+
+
+def account_code(owner_id: str | None, kind: AccountKind) -> str:
+    return f"system:{kind.value}" if owner_id is None else f"{owner_id}:{kind.value}"
+
+
+class AccountDirectory:
+    """Process-wide cache of account ids: an account's id never changes once created."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.system_ids: set[int] = set()
+
+
+class SqlLedgerRepository:
+    def __init__(self, session: Session, directory: AccountDirectory, lock_rows: bool) -> None:
+        self.session = session
+        self.directory = directory
+        self.lock_rows = lock_rows  # SELECT … FOR UPDATE (PostgreSQL); SQLite serialises writers
+
+    def account_id(self, owner_id: str | None, kind: AccountKind) -> int:
+        code = account_code(owner_id, kind)
+        cached = self.directory.ids.get(code)
+        if cached is not None:
+            return cached
+        found = self.session.scalar(select(AccountRow.id).where(AccountRow.code == code))
+        if found is None:
+            if owner_id is not None:
+                raise errors.EmployeeNotFound("That employee has no accounts.", employee_id=owner_id)
+            found = self._create_system_account(kind)
+        self.directory.ids[code] = found
+        if owner_id is None:
+            self.directory.system_ids.add(found)
+        return found
+
+    def _create_system_account(self, kind: AccountKind) -> int:
+        code = account_code(None, kind)
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert(AccountRow).values(code=code, kind=kind.value, balance=0))
+        except IntegrityError:
+            pass  # created concurrently
+        return self.session.scalar(select(AccountRow.id).where(AccountRow.code == code))
+
+    def open_accounts(self, owner_id: str) -> None:
+        self.session.execute(insert(AccountRow), [
+            {"code": account_code(owner_id, kind), "owner_id": owner_id, "kind": kind.value,
+             "balance": 0}
+            for kind in EMPLOYEE_ACCOUNT_KINDS
+        ])
+
+    def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
+        ids = sorted(set(account_ids))
+        query = select(AccountRow.id, AccountRow.balance).where(AccountRow.id.in_(ids))
+        query = query.order_by(AccountRow.id)
+        if self.lock_rows:
+            query = query.with_for_update()
+        return dict(self.session.execute(query).all())
+
+    def balance(self, account_id: int) -> int:
+        return self.session.scalar(select(AccountRow.balance).where(AccountRow.id == account_id)) or 0
+
+    def find(self, idempotency_key: str) -> LedgerTransaction | None:
+        row = self.session.scalars(
+            select(TransactionRow).where(TransactionRow.idempotency_key == idempotency_key)
+        ).first()
+        if row is None:
+            return None
+        postings = self.session.execute(
+            select(PostingRow.account_id, PostingRow.amount)
+            .where(PostingRow.transaction_id == row.id).order_by(PostingRow.id)
+        ).all()
+        return _to_domain(row, [Posting(a, m) for a, m in postings])
+
+    def post(
+        self, kind: str, idempotency_key: str, postings: Sequence[Posting], *,
+        at: datetime, actor: str | None = None, memo: str | None = None,
+        reference: str | None = None, fingerprint: str | None = None,
+    ) -> LedgerTransaction:
+        check_balanced(postings)
+        values = {"kind": kind, "idempotency_key": idempotency_key, "fingerprint": fingerprint,
+                  "reference": reference, "actor": actor, "memo": memo, "created_at": at}
+        try:  # no savepoint: a duplicate key ends this unit of work, the caller rolls back
+            txn_id = self.session.scalar(
+                insert(TransactionRow).values(**values).returning(TransactionRow.id))
+        except IntegrityError as exc:
+            if "idempotency_key" in str(exc.orig):
+                raise DuplicateKey(idempotency_key) from None
+            raise
+        if postings:
+            self.session.execute(insert(PostingRow), [
+                {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
+                for p in postings
+            ])
+        self._apply_to_balances(postings)
+        return LedgerTransaction(id=txn_id, postings=list(postings), **values)
+
+    def _apply_to_balances(self, postings: Sequence[Posting]) -> None:
+        deltas: dict[int, int] = defaultdict(int)
+        for posting in postings:
+            if posting.account_id not in self.directory.system_ids:
+                deltas[posting.account_id] += posting.amount
+        for account_id in sorted(deltas):  # one lock order everywhere: no deadlocks
+            delta = deltas[account_id]
+            if delta == 0:
+                continue
+            changed = self.session.execute(
+                update(AccountRow)
+                .where(AccountRow.id == account_id, AccountRow.balance + delta >= 0)
+                .values(balance=AccountRow.balance + delta)
+            ).rowcount
+            if changed != 1:
+                raise errors.InsufficientPoints(
+                    "Not enough points for this.", account_id=account_id, needed=-delta,
+                )
+
+
+def _to_domain(row: TransactionRow, postings: list[Posting]) -> LedgerTransaction:
+    return LedgerTransaction(
+        id=row.id, kind=row.kind, idempotency_key=row.idempotency_key, actor=row.actor,
+        memo=row.memo, created_at=row.created_at, reference=row.reference,
+        fingerprint=row.fingerprint, postings=postings,
+    )

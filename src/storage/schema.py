@@ -1,0 +1,8 @@
+"""Every table module, imported so `metadata` knows the whole schema (migrations, tests)."""
+
+from __future__ import annotations
+
+from storage import tables  # noqa: F401  (each area's table module is imported here)
+from storage.tables import Base
+
+metadata = Base.metadata

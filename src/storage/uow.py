@@ -1,0 +1,66 @@
+"""The SQLAlchemy unit of work: one session and one database transaction per `with` block."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rewards.clock import Clock
+from rewards.ports import DuplicateKey
+from storage.crypto import BlindIndex, FieldCipher
+from storage.engine import is_sqlite
+from storage.repositories.catalog import SqlCatalogRepository
+from storage.repositories.employees import EmployeeCodec, SqlEmployeeRepository
+from storage.repositories.ledger import AccountDirectory, SqlLedgerRepository
+from storage.repositories.outbox import SqlEventPublisher
+from storage.repositories.recognitions import SqlRecognitionRepository
+from storage.repositories.redemptions import SqlRedemptionRepository
+
+
+class SqlUnitOfWork:
+    """Repositories over one session; nothing is written until `commit()`."""
+
+    def __init__(self, engine: Engine, cipher: FieldCipher, blind_index: BlindIndex,
+                 clock: Clock, directory: AccountDirectory) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self.codec = EmployeeCodec(cipher, blind_index)
+        self.clock = clock
+        self.directory = directory
+        self.session: Session | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        if self.session is not None:
+            raise RuntimeError("this unit of work is already open")
+        session = Session(bind=self.engine, expire_on_commit=False, autoflush=True)
+        self.session = session
+        self.employees = SqlEmployeeRepository(session, self.codec)
+        self.ledger = SqlLedgerRepository(session, self.directory, lock_rows=not is_sqlite(self.engine))
+        self.recognitions = SqlRecognitionRepository(session)
+        self.catalog = SqlCatalogRepository(session)
+        self.redemptions = SqlRedemptionRepository(session, self.cipher)
+        self.events = SqlEventPublisher(session, self.clock)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.session is not None
+        try:
+            self.session.rollback()  # a no-op after commit; undoes anything uncommitted
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        assert self.session is not None
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            self.session.rollback()
+            if "idempotency_key" in str(exc.orig):
+                raise DuplicateKey(str(exc.orig)) from None
+            raise
+
+    def rollback(self) -> None:
+        assert self.session is not None
+        self.session.rollback()
