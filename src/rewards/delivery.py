@@ -17,17 +17,20 @@ class OutboxMessage:
     attempts: int  # attempts made before this one
     created_at: datetime
     subscription_id: int | None = None
+    progress: int = 0  # parts delivered by earlier attempts
 
 
 class DeliveryFailed(Exception):
     """A delivery did not succeed; the dispatcher retries later (sooner never than retry_after)."""
 
     def __init__(self, message: str, *, status_code: int | None = None,
-                 retry_after: float | None = None, permanent: bool = False) -> None:
+                 retry_after: float | None = None, permanent: bool = False,
+                 progress: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.retry_after = retry_after
         self.permanent = permanent  # no point retrying (e.g. the subscription is gone)
+        self.progress = progress  # parts of a multi-part message delivered before failing
 
 
 class Deliverer(Protocol):

@@ -59,21 +59,23 @@ def _claim_due(store: Store, limit: int) -> list[OutboxMessage]:
 def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, max_attempts: int) -> int:
     started = time.monotonic()
     status_code, error, retry_after, permanent = None, None, None, False
+    progress = message.progress
     try:
         status_code = deliverer.deliver(message)
     except DeliveryFailed as exc:
         status_code, error = exc.status_code, str(exc)
         retry_after, permanent = exc.retry_after, exc.permanent
+        progress = exc.progress if exc.progress is not None else progress
     except Exception as exc:  # a bug or an unexpected network error: retry, but log its type
         error = f"{type(exc).__name__}: {exc}"
         log.exception("outbox message %s failed unexpectedly", message.id)
     _record(store, message, status_code, error, retry_after, permanent, max_attempts,
-            int((time.monotonic() - started) * 1000))
+            int((time.monotonic() - started) * 1000), progress)
     return 1 if error is None else 0
 
 
 def _record(store: Store, message: OutboxMessage, status_code, error, retry_after, permanent,
-            max_attempts: int, duration_ms: int) -> None:
+            max_attempts: int, duration_ms: int, progress: int) -> None:
     now = store.clock.now()
     attempts = message.attempts + 1
     if error is None:
@@ -85,7 +87,7 @@ def _record(store: Store, message: OutboxMessage, status_code, error, retry_afte
                   "last_error": error}
     with store.uow() as uow:
         uow.session.execute(update(OutboxRow).where(OutboxRow.id == message.id)
-                            .values(attempts=attempts, **values))
+                            .values(attempts=attempts, progress=progress, **values))
         uow.session.execute(insert(OutboxAttemptRow).values(
             outbox_id=message.id, attempted_at=now, succeeded=error is None,
             status_code=status_code, error=error, duration_ms=duration_ms))
@@ -96,7 +98,7 @@ def _to_message(row: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
         id=row.id, channel=row.channel, topic=row.topic, event_id=row.event_id,
         payload=json.loads(row.payload), attempts=row.attempts,
-        created_at=row.created_at, subscription_id=row.subscription_id)
+        created_at=row.created_at, subscription_id=row.subscription_id, progress=row.progress)
 
 
 def oldest_pending(store: Store) -> datetime | None:

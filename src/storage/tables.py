@@ -175,6 +175,9 @@ class OutboxRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # JSON, ids only: no personal data
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Parts already sent of a message that takes several calls (a DM to each recipient, say),
+    # so a retry resumes where it failed instead of sending the first parts twice.
+    progress: Mapped[int] = mapped_column(Integer, default=0)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,189 @@
+"""A local fake of the Slack Web API: records every call, answers like Slack, fails on request.
+
+Used by the tests and by `plaudit try`; point a WebClient at it with `base_url=fake.url`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Call:
+    method: str  # e.g. "chat.postMessage"
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class ScriptedReply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    """An HTTP server on 127.0.0.1 that behaves enough like slack.com/api for Plaudit."""
+
+    def __init__(self, team_id: str = "T0PLAUDIT", bot_user_id: str = "UBOT") -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self._scripts: dict[str, deque[ScriptedReply]] = {}
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/api/"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- arranging ---------------------------------------------------------------------------
+    def add_user(self, user_id: str, *, name: str = "", email: str | None = None,
+                 is_bot: bool = False, deleted: bool = False, guest: bool = False,
+                 tz: str = "UTC") -> None:
+        self.users[user_id] = {
+            "id": user_id, "team_id": self.team_id, "name": name or user_id.lower(),
+            "real_name": name, "deleted": deleted, "is_bot": is_bot,
+            "is_restricted": guest, "is_ultra_restricted": False, "tz": tz,
+            "profile": {"real_name": name, "display_name": name, "email": email},
+        }
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        self.usergroups[group_id] = list(members)
+
+    def fail_next(self, method: str, status: int = 500, *, body: dict | None = None,
+                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with this status (e.g. 429 + Retry-After)."""
+        reply = ScriptedReply(status, body or {"ok": False, "error": "fake_failure"}, headers or {})
+        self._scripts.setdefault(method, deque()).extend([reply] * times)
+
+    def fail_always(self, method: str, status: int = 500) -> None:
+        self.fail_next(method, status, times=1_000_000)
+
+    # -- inspecting --------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # -- answering ---------------------------------------------------------------------------
+    def _answer(self, method: str, args: dict[str, Any]) -> ScriptedReply:
+        script = self._scripts.get(method)
+        if script:
+            return script.popleft()
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        body = handler(args) if handler else {"ok": True}
+        return ScriptedReply(200, body)
+
+    def _auth_test(self, args):
+        return {"ok": True, "team_id": self.team_id, "team": "Plaudit Test", "user": "plaudit",
+                "user_id": self.bot_user_id, "bot_id": "BPLAUDIT", "url": "https://example.slack.com/"}
+
+    def _chat_postMessage(self, args):
+        ts = f"1700000000.{next(self._ts):06d}"
+        return {"ok": True, "channel": args.get("channel"), "ts": ts,
+                "message": {"text": args.get("text"), "ts": ts}}
+
+    def _chat_update(self, args):
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+
+    def _chat_postEphemeral(self, args):
+        return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
+
+    def _chat_getPermalink(self, args):
+        return {"ok": True, "permalink": f"https://example.slack.com/archives/"
+                f"{args.get('channel')}/p{str(args.get('message_ts', '')).replace('.', '')}"}
+
+    def _conversations_open(self, args):
+        users = str(args.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
+
+    def _views_open(self, args):
+        return {"ok": True, "view": {"id": f"V{next(self._views):08d}", "hash": "h"}}
+
+    _views_push = _views_open
+    _views_update = _views_open
+    _views_publish = _views_open
+
+    def _users_info(self, args):
+        user = self.users.get(str(args.get("user")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _usergroups_users_list(self, args):
+        members = self.usergroups.get(str(args.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": members}
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                method = self.path.rstrip("/").rsplit("/", 1)[-1]
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                args = _parse_args(raw, self.headers.get("Content-Type", ""))
+                auth = self.headers.get("Authorization", "")
+                token = auth.removeprefix("Bearer ") or args.get("token")
+                with fake._lock:
+                    fake.calls.append(Call(method, args, token))
+                    reply = fake._answer(method, args)
+                body = json.dumps(reply.body).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+        return Handler
+
+
+def _parse_args(raw: str, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        return json.loads(raw)
+    args: dict[str, Any] = dict(parse_qsl(raw))
+    for key in ("blocks", "view", "attachments"):
+        if isinstance(args.get(key), str):
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(args[key])
+    return args

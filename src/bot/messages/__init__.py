@@ -1,0 +1,11 @@
+"""Renderers: one function per outbox topic, turning an event into Slack posts."""
+
+from __future__ import annotations
+
+from bot.notifier import Renderer
+
+
+def all_renderers() -> dict[str, Renderer]:
+    """Every topic Plaudit tells Slack about (each area's module adds its RENDERERS here)."""
+    renderers: dict[str, Renderer] = {}
+    return renderers
