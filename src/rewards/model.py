@@ -47,12 +47,13 @@ class Employee:
     is_bot: bool = False
     is_guest: bool = False
     celebration: Celebration = Celebration.PUBLIC
-    email: str | None = None
-    display_name: str | None = None
-    birth_date: date | None = None
-    hire_date: date | None = None
-    phone: str | None = None
-    postal_address: str | None = None
+    # Personal data: kept out of repr() so a stray log line or traceback cannot leak it.
+    email: str | None = field(default=None, repr=False)
+    display_name: str | None = field(default=None, repr=False)
+    birth_date: date | None = field(default=None, repr=False)
+    hire_date: date | None = field(default=None, repr=False)
+    phone: str | None = field(default=None, repr=False)
+    postal_address: str | None = field(default=None, repr=False)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     erased_at: datetime | None = None
@@ -145,7 +146,7 @@ class Redemption:
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision_reason: str | None = None
-    fulfilment: str | None = None  # code, link or instructions; stored encrypted
+    fulfilment: str | None = field(default=None, repr=False)  # code/link; stored encrypted
     fulfilled_at: datetime | None = None
     reminded_at: datetime | None = None
     escalated_at: datetime | None = None
