@@ -35,9 +35,8 @@ def run_once(
         raise ValueError("an idempotency key is required")
     refusal: errors.DomainError | None = None
     with uow:
-        existing = uow.ledger.find(key)
-        if existing is not None:
-            return _replay_checked(existing, digest, replay)
+        # Optimistic: a repeat is rare, so we do the work and let the UNIQUE key refuse it,
+        # rather than pay for a look-up on every first use.
         try:
             result = perform()
             uow.commit()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from rewards.model import Celebration, Employee, EmployeeStatus
@@ -18,27 +19,37 @@ PLAIN_FIELDS = ("external_id", "slack_user_id", "manager_id", "department", "cou
                 "timezone", "locale", "is_bot", "is_guest", "created_at", "updated_at",
                 "erased_at")
 
+T = EmployeeRow.__table__
+# Statements are built once: SQLAlchemy then reuses their compiled form for each call.
+SELECT_ALL = select(T)
+BY_ID = SELECT_ALL.where(T.c.id == bindparam("key"))
+BY_EXTERNAL_ID = SELECT_ALL.where(T.c.external_id == bindparam("key")).limit(1)
+BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
+BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
+INSERT = insert(T)
+UPDATE = update(T).where(T.c.id == bindparam("row_id"))
+
 
 class EmployeeCodec:
-    """Turns domain employees into rows and back, encrypting personal fields."""
+    """Turns domain employees into row values and back, encrypting personal fields."""
 
     def __init__(self, cipher: FieldCipher, blind_index: BlindIndex) -> None:
         self.cipher = cipher
         self.blind_index = blind_index
 
-    def fill_row(self, row: EmployeeRow, employee: Employee) -> None:
-        for name in PLAIN_FIELDS:
-            setattr(row, name, getattr(employee, name))
-        row.status = EmployeeStatus(employee.status).value
-        row.celebration = Celebration(employee.celebration).value
+    def to_row(self, employee: Employee) -> dict[str, Any]:
+        values: dict[str, Any] = {name: getattr(employee, name) for name in PLAIN_FIELDS}
+        values["status"] = EmployeeStatus(employee.status).value
+        values["celebration"] = Celebration(employee.celebration).value
         for name in TEXT_FIELDS + DATE_FIELDS:
             value = getattr(employee, name)
             if isinstance(value, date):
                 value = value.isoformat()
-            setattr(row, f"{name}_enc", self._seal(value, f"{name}_enc", employee.id))
-        row.email_bidx = self.blind_index.email(employee.email) if employee.email else None
+            values[f"{name}_enc"] = self._seal(value, f"{name}_enc", employee.id)
+        values["email_bidx"] = self.blind_index.email(employee.email) if employee.email else None
+        return values
 
-    def to_domain(self, row: EmployeeRow) -> Employee:
+    def to_domain(self, row: Any) -> Employee:
         opened = {name: self._open(getattr(row, f"{name}_enc"), f"{name}_enc", row.id)
                   for name in TEXT_FIELDS + DATE_FIELDS}
         for name in DATE_FIELDS:
@@ -64,31 +75,27 @@ class SqlEmployeeRepository:
         self.codec = codec
 
     def add(self, employee: Employee) -> None:
-        row = EmployeeRow(id=employee.id)
-        self.codec.fill_row(row, employee)
-        self.session.add(row)
-        self.session.flush()
+        self.session.connection().execute(INSERT, {"id": employee.id,
+                                                   **self.codec.to_row(employee)})
 
     def save(self, employee: Employee) -> None:
-        row = self.session.get(EmployeeRow, employee.id)
-        if row is None:
+        changed = self.session.connection().execute(
+            UPDATE, {"row_id": employee.id, **self.codec.to_row(employee)}).rowcount
+        if changed != 1:
             raise LookupError(f"employee {employee.id} does not exist")
-        self.codec.fill_row(row, employee)
-        self.session.flush()
 
     def get(self, employee_id: str) -> Employee | None:
-        row = self.session.get(EmployeeRow, employee_id)
-        return None if row is None else self.codec.to_domain(row)
+        return self._one(BY_ID, employee_id)
 
     def get_by_external_id(self, external_id: str) -> Employee | None:
-        return self._one(EmployeeRow.external_id == external_id)
+        return self._one(BY_EXTERNAL_ID, external_id)
 
     def get_by_slack_id(self, slack_user_id: str) -> Employee | None:
-        return self._one(EmployeeRow.slack_user_id == slack_user_id)
+        return self._one(BY_SLACK_ID, slack_user_id)
 
     def get_by_email(self, email: str) -> Employee | None:
-        return self._one(EmployeeRow.email_bidx == self.codec.blind_index.email(email))
+        return self._one(BY_EMAIL_INDEX, self.codec.blind_index.email(email))
 
-    def _one(self, condition) -> Employee | None:
-        row = self.session.scalars(select(EmployeeRow).where(condition).limit(1)).first()
+    def _one(self, statement, key: str) -> Employee | None:
+        row = self.session.connection().execute(statement, {"key": key}).first()
         return None if row is None else self.codec.to_domain(row)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,26 @@ from rewards.model import (
 )
 from rewards.ports import DuplicateKey
 from storage.tables import AccountRow, PostingRow, TransactionRow
+
+A = AccountRow.__table__
+TXN = TransactionRow.__table__
+POSTING = PostingRow.__table__
+# Built once: SQLAlchemy reuses the compiled form, which makes each call several times cheaper.
+ACCOUNT_ID = select(A.c.id).where(A.c.code == bindparam("code"))
+BALANCE = select(A.c.balance).where(A.c.id == bindparam("id"))
+LOCK_QUERY = select(A.c.id, A.c.balance).where(A.c.id.in_(bindparam("ids", expanding=True)))
+LOCK = LOCK_QUERY.order_by(A.c.id)
+LOCK_FOR_UPDATE = LOCK.with_for_update()
+OPEN_ACCOUNT = insert(A)
+FIND_TXN = select(TXN).where(TXN.c.idempotency_key == bindparam("key"))
+TXN_POSTINGS = (select(POSTING.c.account_id, POSTING.c.amount)
+                .where(POSTING.c.transaction_id == bindparam("txn")).order_by(POSTING.c.id))
+INSERT_TXN = insert(TXN).returning(TXN.c.id)
+INSERT_POSTING = insert(POSTING)
+# Apply a delta only if the balance stays non-negative: the check and the write are one statement.
+GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
+                                  A.c.balance + bindparam("delta") >= 0)
+                  .values(balance=A.c.balance + bindparam("delta")))
 
 
 def account_code(owner_id: str | None, kind: AccountKind) -> str:
@@ -45,7 +65,7 @@ class SqlLedgerRepository:
         cached = self.directory.ids.get(code)
         if cached is not None:
             return cached
-        found = self.session.scalar(select(AccountRow.id).where(AccountRow.code == code))
+        found = self.session.connection().execute(ACCOUNT_ID, {"code": code}).scalar()
         if found is None:
             if owner_id is not None:
                 raise errors.EmployeeNotFound("That employee has no accounts.", employee_id=owner_id)
@@ -65,33 +85,26 @@ class SqlLedgerRepository:
         return self.session.scalar(select(AccountRow.id).where(AccountRow.code == code))
 
     def open_accounts(self, owner_id: str) -> None:
-        self.session.execute(insert(AccountRow), [
+        self.session.connection().execute(OPEN_ACCOUNT, [
             {"code": account_code(owner_id, kind), "owner_id": owner_id, "kind": kind.value,
              "balance": 0}
             for kind in EMPLOYEE_ACCOUNT_KINDS
         ])
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
-        ids = sorted(set(account_ids))
-        query = select(AccountRow.id, AccountRow.balance).where(AccountRow.id.in_(ids))
-        query = query.order_by(AccountRow.id)
-        if self.lock_rows:
-            query = query.with_for_update()
-        return dict(self.session.execute(query).all())
+        statement = LOCK_FOR_UPDATE if self.lock_rows else LOCK
+        rows = self.session.connection().execute(statement, {"ids": sorted(set(account_ids))})
+        return dict(rows.all())
 
     def balance(self, account_id: int) -> int:
-        return self.session.scalar(select(AccountRow.balance).where(AccountRow.id == account_id)) or 0
+        return self.session.connection().execute(BALANCE, {"id": account_id}).scalar() or 0
 
     def find(self, idempotency_key: str) -> LedgerTransaction | None:
-        row = self.session.scalars(
-            select(TransactionRow).where(TransactionRow.idempotency_key == idempotency_key)
-        ).first()
+        conn = self.session.connection()
+        row = conn.execute(FIND_TXN, {"key": idempotency_key}).first()
         if row is None:
             return None
-        postings = self.session.execute(
-            select(PostingRow.account_id, PostingRow.amount)
-            .where(PostingRow.transaction_id == row.id).order_by(PostingRow.id)
-        ).all()
+        postings = conn.execute(TXN_POSTINGS, {"txn": row.id}).all()
         return _to_domain(row, [Posting(a, m) for a, m in postings])
 
     def post(
@@ -102,22 +115,22 @@ class SqlLedgerRepository:
         check_balanced(postings)
         values = {"kind": kind, "idempotency_key": idempotency_key, "fingerprint": fingerprint,
                   "reference": reference, "actor": actor, "memo": memo, "created_at": at}
+        conn = self.session.connection()
         try:  # no savepoint: a duplicate key ends this unit of work, the caller rolls back
-            txn_id = self.session.scalar(
-                insert(TransactionRow).values(**values).returning(TransactionRow.id))
+            txn_id = conn.execute(INSERT_TXN, values).scalar_one()
         except IntegrityError as exc:
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey(idempotency_key) from None
             raise
         if postings:
-            self.session.execute(insert(PostingRow), [
+            conn.execute(INSERT_POSTING, [
                 {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
                 for p in postings
             ])
-        self._apply_to_balances(postings)
+        self._apply_to_balances(conn, postings)
         return LedgerTransaction(id=txn_id, postings=list(postings), **values)
 
-    def _apply_to_balances(self, postings: Sequence[Posting]) -> None:
+    def _apply_to_balances(self, conn, postings: Sequence[Posting]) -> None:
         deltas: dict[int, int] = defaultdict(int)
         for posting in postings:
             if posting.account_id not in self.directory.system_ids:
@@ -126,18 +139,14 @@ class SqlLedgerRepository:
             delta = deltas[account_id]
             if delta == 0:
                 continue
-            changed = self.session.execute(
-                update(AccountRow)
-                .where(AccountRow.id == account_id, AccountRow.balance + delta >= 0)
-                .values(balance=AccountRow.balance + delta)
-            ).rowcount
+            changed = conn.execute(GUARDED_CHANGE, {"account": account_id, "delta": delta}).rowcount
             if changed != 1:
                 raise errors.InsufficientPoints(
                     "Not enough points for this.", account_id=account_id, needed=-delta,
                 )
 
 
-def _to_domain(row: TransactionRow, postings: list[Posting]) -> LedgerTransaction:
+def _to_domain(row, postings: list[Posting]) -> LedgerTransaction:
     return LedgerTransaction(
         id=row.id, kind=row.kind, idempotency_key=row.idempotency_key, actor=row.actor,
         memo=row.memo, created_at=row.created_at, reference=row.reference,

@@ -7,11 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, true
 from sqlalchemy.orm import Session
 
 from rewards.clock import Clock
 from storage.tables import OutboxRow, WebhookSubscriptionRow
+
+ACTIVE_SUBSCRIPTIONS = (select(WebhookSubscriptionRow.__table__.c.id,
+                              WebhookSubscriptionRow.__table__.c.events)
+                       .where(WebhookSubscriptionRow.__table__.c.active == true()))
+INSERT = insert(OutboxRow.__table__)
 
 
 def subscribed(events_json: str, topic: str) -> bool:
@@ -34,13 +39,11 @@ class SqlEventPublisher:
                           separators=(",", ":"), default=str)
         rows = [{"channel": "slack", "subscription_id": None}]
         if self._subscriptions is None:
-            self._subscriptions = list(self.session.execute(
-                select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.events)
-                .where(WebhookSubscriptionRow.active.is_(True))
-            ))
+            self._subscriptions = [tuple(row) for row in
+                                   self.session.connection().execute(ACTIVE_SUBSCRIPTIONS)]
         rows += [{"channel": "webhook", "subscription_id": sub_id}
                  for sub_id, events in self._subscriptions if subscribed(events, topic)]
-        self.session.execute(insert(OutboxRow), [
+        self.session.connection().execute(INSERT, [
             {**row, "topic": topic, "event_id": event_id, "payload": body, "status": "pending",
              "attempts": 0, "available_at": now, "created_at": now}
             for row in rows

@@ -5,11 +5,24 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from rewards.model import Recognition
 from storage.tables import RecognitionRecipientRow, RecognitionRow
+
+R = RecognitionRow.__table__
+RR = RecognitionRecipientRow.__table__
+INSERT = insert(R).returning(R.c.id)
+INSERT_RECIPIENT = insert(RR)
+BY_ID = select(R).where(R.c.id == bindparam("id"))
+RECIPIENTS = select(RR.c.employee_id).where(RR.c.recognition_id == bindparam("id"))
+POINTS_BETWEEN = (
+    select(func.coalesce(func.sum(R.c.points_each), 0))
+    .join(RR, RR.c.recognition_id == R.c.id)
+    .where(R.c.giver_id == bindparam("giver"), RR.c.employee_id == bindparam("recipient"),
+           R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
+)
 
 
 class SqlRecognitionRepository:
@@ -17,24 +30,23 @@ class SqlRecognitionRepository:
         self.session = session
 
     def add(self, recognition: Recognition) -> Recognition:
-        new_id = self.session.scalar(insert(RecognitionRow).values(
-            giver_id=recognition.giver_id, points_each=recognition.points_each,
-            value=recognition.value, reason=recognition.reason, source=recognition.source,
-            private=recognition.private, created_at=recognition.created_at,
-        ).returning(RecognitionRow.id))
-        self.session.execute(insert(RecognitionRecipientRow), [
-            {"recognition_id": new_id, "employee_id": rid} for rid in recognition.recipient_ids
-        ])
+        conn = self.session.connection()
+        new_id = conn.execute(INSERT, {
+            "giver_id": recognition.giver_id, "points_each": recognition.points_each,
+            "value": recognition.value, "reason": recognition.reason,
+            "source": recognition.source, "private": recognition.private,
+            "created_at": recognition.created_at,
+        }).scalar_one()
+        conn.execute(INSERT_RECIPIENT, [{"recognition_id": new_id, "employee_id": rid}
+                                        for rid in recognition.recipient_ids])
         return replace(recognition, id=new_id)
 
     def get(self, recognition_id: int) -> Recognition | None:
-        row = self.session.get(RecognitionRow, recognition_id)
+        conn = self.session.connection()
+        row = conn.execute(BY_ID, {"id": recognition_id}).first()
         if row is None:
             return None
-        recipients = self.session.scalars(
-            select(RecognitionRecipientRow.employee_id)
-            .where(RecognitionRecipientRow.recognition_id == recognition_id)
-        ).all()
+        recipients = conn.execute(RECIPIENTS, {"id": recognition_id}).scalars().all()
         return Recognition(
             id=row.id, giver_id=row.giver_id, recipient_ids=list(recipients),
             points_each=row.points_each, value=row.value, reason=row.reason, source=row.source,
@@ -42,12 +54,6 @@ class SqlRecognitionRepository:
         )
 
     def points_between(self, giver_id: str, recipient_id: str, since: datetime) -> int:
-        total = self.session.scalar(
-            select(func.coalesce(func.sum(RecognitionRow.points_each), 0))
-            .join(RecognitionRecipientRow,
-                  RecognitionRecipientRow.recognition_id == RecognitionRow.id)
-            .where(RecognitionRow.giver_id == giver_id,
-                   RecognitionRecipientRow.employee_id == recipient_id,
-                   RecognitionRow.created_at >= since)
-        )
+        total = self.session.connection().execute(POINTS_BETWEEN, {
+            "giver": giver_id, "recipient": recipient_id, "since": since}).scalar()
         return int(total or 0)

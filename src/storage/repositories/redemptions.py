@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from rewards.model import Redemption, RedemptionState
@@ -13,6 +13,11 @@ from storage.crypto import FieldCipher
 from storage.tables import RedemptionRow
 
 PLAIN = [f.name for f in fields(Redemption) if f.name not in ("id", "state", "fulfilment")]
+R = RedemptionRow.__table__
+INSERT = insert(R).returning(R.c.id)
+BY_ID = select(R).where(R.c.id == bindparam("id"))
+BY_ID_FOR_UPDATE = BY_ID.with_for_update()
+UPDATE = update(R).where(R.c.id == bindparam("row_id"))
 
 
 class SqlRedemptionRepository:
@@ -21,42 +26,36 @@ class SqlRedemptionRepository:
         self.cipher = cipher
 
     def add(self, redemption: Redemption) -> Redemption:
-        row = RedemptionRow(state=redemption.state.value,
-                            **{name: getattr(redemption, name) for name in PLAIN})
-        self.session.add(row)
-        self.session.flush()
-        added = replace(redemption, id=row.id)
+        new_id = self.session.connection().execute(INSERT, {
+            "state": redemption.state.value, "fulfilment_enc": None,
+            **{name: getattr(redemption, name) for name in PLAIN}}).scalar_one()
+        added = replace(redemption, id=new_id)
         if redemption.fulfilment:
             self.save(added)
         return added
 
     def get(self, redemption_id: int, *, for_update: bool = False) -> Redemption | None:
-        query = select(RedemptionRow).where(RedemptionRow.id == redemption_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.scalars(query).first()
+        statement = BY_ID_FOR_UPDATE if for_update else BY_ID
+        row = self.session.connection().execute(statement, {"id": redemption_id}).first()
         return None if row is None else self.to_domain(row)
 
     def save(self, redemption: Redemption) -> None:
-        row = self.session.get(RedemptionRow, redemption.id)
-        if row is None:
+        sealed = (self.cipher.encrypt(redemption.fulfilment, "redemptions", "fulfilment_enc",
+                                      redemption.id) if redemption.fulfilment else None)
+        changed = self.session.connection().execute(UPDATE, {
+            "row_id": redemption.id, "state": redemption.state.value, "fulfilment_enc": sealed,
+            **{name: getattr(redemption, name) for name in PLAIN}}).rowcount
+        if changed != 1:
             raise LookupError(f"redemption {redemption.id} does not exist")
-        row.state = redemption.state.value
-        for name in PLAIN:
-            setattr(row, name, getattr(redemption, name))
-        row.fulfilment_enc = (
-            self.cipher.encrypt(redemption.fulfilment, "redemptions", "fulfilment_enc", row.id)
-            if redemption.fulfilment else None
-        )
-        self.session.flush()
 
     def in_state(self, state: RedemptionState, before: datetime | None = None) -> list[Redemption]:
-        query = select(RedemptionRow).where(RedemptionRow.state == state.value)
+        query = select(R).where(R.c.state == state.value)
         if before is not None:
-            query = query.where(RedemptionRow.created_at < before)
-        return [self.to_domain(r) for r in self.session.scalars(query.order_by(RedemptionRow.id))]
+            query = query.where(R.c.created_at < before)
+        rows = self.session.connection().execute(query.order_by(R.c.id))
+        return [self.to_domain(r) for r in rows]
 
-    def to_domain(self, row: RedemptionRow) -> Redemption:
+    def to_domain(self, row) -> Redemption:
         fulfilment = (
             self.cipher.decrypt(row.fulfilment_enc, "redemptions", "fulfilment_enc", row.id)
             if row.fulfilment_enc else None
