@@ -128,3 +128,42 @@ def test_erasure_removes_personal_fields_and_keeps_the_ledger(store):
 def test_an_employee_in_a_log_line_or_traceback_shows_no_personal_data():
     person = Employee(id="e1", **SEEDED)
     assert "Zelda" not in repr(person) and "1987" not in repr(person)
+
+
+def test_rotation_while_the_service_updates_records_loses_no_update(store, keyring):
+    import threading
+
+    from rewards.services.employees import upsert_employee
+
+    people = [employee(store, external_id=f"rot-{n}") for n in range(40)]
+    rotating = FieldCipher(Keyring.parse(f"k2:{generate_key()}," + ",".join(
+        f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys)))
+    # The documented procedure: the service already runs with "k2,k1", then rotation runs.
+    service = Store(store.engine, rotating, store.blind_index, store.clock)
+    done = threading.Event()
+    failures = []
+
+    def service_keeps_writing():
+        n = 0
+        try:
+            while not done.is_set() or n < 40:
+                upsert_employee(service.uow(), f"rot-{n % 40}", {"phone": f"+1 555 {n:04d}"},
+                                store.clock)
+                n += 1
+        except Exception as exc:  # surfaced below: a thread's exception would be lost
+            failures.append(exc)
+
+    writer = threading.Thread(target=service_keeps_writing)
+    writer.start()
+    report = rotate_keys(store.engine, rotating, batch_size=5)
+    done.set()
+    writer.join()
+    assert failures == []
+    assert report.rewritten > 0
+
+    with service.reader() as uow:
+        for person in people:
+            again = uow.employees.get(person.id)
+            assert again.email == person.email and again.phone.startswith("+1 555 ")
+        rows = uow.session.execute(select(EmployeeRow.phone_enc, EmployeeRow.email_enc)).all()
+    assert all(token.startswith("v1:k2:") for row in rows for token in row if token)

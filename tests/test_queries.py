@@ -1,0 +1,65 @@
+"""Read-side queries: balances, history, leaderboards and recent kudos as a person sees them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from rewards.policy import RecognitionPolicy
+from rewards.services.recognition import GiveRecognition, give_recognition
+from storage import queries
+from storage.engine import is_sqlite
+from tests.factories import employee, fund_wallet, give_allowance
+
+POLICY = RecognitionPolicy()
+
+
+def kudos(store, giver, recipient, points, key, value=None):
+    return give_recognition(store.uow(), GiveRecognition(
+        giver_id=giver.id, recipient_ids=[recipient.id], points=points, reason="great work",
+        value=value, idempotency_key=key), POLICY, store.clock)
+
+
+def test_balances_history_and_recent_kudos(store):
+    ana, ben = employee(store), employee(store)
+    give_allowance(store, ana, 50)
+    fund_wallet(store, ben, 5)
+    kudos(store, ana, ben, 20, "k1")
+
+    assert queries.balances(store, ana.id) == queries.Balances(allowance=30, wallet=0, held=0)
+    assert queries.balances(store, ben.id).wallet == 25
+    newest = queries.history(store, ben.id, limit=5)
+    assert [(h.kind, h.account_kind, h.amount) for h in newest] == [
+        ("recognition", "wallet", 20), ("award", "wallet", 5)]
+    assert [r.points_each for r in queries.recent_recognitions(store, ben.id)] == [20]
+    assert [r.recipient_ids for r in queries.recent_recognitions(store, ana.id, given=True)] == [
+        [ben.id]]
+    assert queries.received_count(store, ben.id) == 1
+
+
+def test_leaderboard_by_period_and_value(store, clock):
+    ana, ben, cy = employee(store), employee(store), employee(store)
+    give_allowance(store, ana, 100)
+    give_allowance(store, cy, 100)
+    kudos(store, ana, ben, 10, "a", value="teamwork")
+    clock.advance(days=10)
+    kudos(store, ana, cy, 30, "b", value="ownership")
+    kudos(store, cy, ben, 5, "c", value="ownership")
+
+    everyone = queries.leaderboard(store)
+    assert [(r.employee_id, r.points, r.recognitions) for r in everyone] == [
+        (cy.id, 30, 1), (ben.id, 15, 2)]
+    recent = queries.leaderboard(store, since=clock.now() - timedelta(days=1))
+    assert [(r.employee_id, r.points) for r in recent] == [(cy.id, 30), (ben.id, 5)]
+    teamwork = queries.leaderboard(store, value="teamwork")
+    assert [(r.employee_id, r.points) for r in teamwork] == [(ben.id, 10)]
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(store):
+    if not is_sqlite(store.engine):
+        return
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
