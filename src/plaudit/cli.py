@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from plaudit.commands import db, keys, ledger, serve
+from plaudit.observability import logs
 from plaudit.settings import SettingsError
 from storage.crypto import KeyringError
 
 COMMANDS = [serve, db, keys, ledger]
+SERVERS = {"serve", "scheduler"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    _configure_logging(args.command)
     try:
         return int(args.handler(args) or 0)
     except (SettingsError, KeyringError) as exc:
@@ -32,6 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _configure_logging(command: str) -> None:
+    """Servers log JSON lines (or text on a terminal, or as PLAUDIT_LOG_FORMAT says)."""
+    wanted = os.environ.get("PLAUDIT_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json")
+    level = os.environ.get("PLAUDIT_LOG_LEVEL", "INFO").upper()
+    if command in SERVERS and wanted == "json":
+        logs.configure(level)
+    else:
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1 @@
+"""Operations: structured logs without personal data, Prometheus metrics, readiness."""

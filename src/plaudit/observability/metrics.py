@@ -1,0 +1,96 @@
+"""Prometheus metrics: HTTP traffic from a WSGI middleware, ledger and outbox read at scrape."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from sqlalchemy import func, select
+
+from storage.store import Store
+from storage.tables import OutboxRow, RecognitionRecipientRow, RecognitionRow, RedemptionRow
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+HTTP_REQUESTS = Counter("plaudit_http_requests_total", "HTTP requests", ["route", "method", "status"])
+HTTP_LATENCY = Histogram("plaudit_http_request_seconds", "HTTP request latency", ["route", "method"],
+                         buckets=LATENCY_BUCKETS)
+SLACK_ACK = Histogram("plaudit_slack_ack_seconds", "Time to acknowledge a Slack request",
+                      buckets=LATENCY_BUCKETS)
+
+
+class LedgerCollector:
+    """Figures read from the database at scrape time, so every process reports the same truth."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterable:
+        with self.store.reader() as uow:
+            conn = uow.session.connection()
+            recognitions = conn.execute(select(func.count()).select_from(RecognitionRow)).scalar()
+            points = conn.execute(select(func.coalesce(func.sum(RecognitionRow.points_each), 0))
+                                  .join(RecognitionRecipientRow)).scalar()
+            by_state = conn.execute(select(RedemptionRow.state, func.count())
+                                    .group_by(RedemptionRow.state)).all()
+            outbox = conn.execute(select(OutboxRow.status, func.count(), func.min(OutboxRow.created_at))
+                                  .group_by(OutboxRow.status)).all()
+        yield CounterMetricFamily("plaudit_recognitions", "Recognitions given", value=recognitions)
+        yield CounterMetricFamily("plaudit_recognition_points", "Points given in recognitions",
+                                  value=int(points or 0))
+        states = GaugeMetricFamily("plaudit_redemptions", "Redemptions by state", labels=["state"])
+        for state, count in by_state:
+            states.add_metric([state], count)
+        yield states
+        depth = GaugeMetricFamily("plaudit_outbox_messages", "Outbox messages by status",
+                                  labels=["status"])
+        oldest = GaugeMetricFamily("plaudit_outbox_oldest_pending_seconds",
+                                   "Age of the oldest undelivered outbox message")
+        age = 0.0
+        for status, count, first in outbox:
+            depth.add_metric([status], count)
+            if status == "pending" and first is not None:
+                age = max(0.0, time.time() - first.timestamp())
+        oldest.add_metric([], age)
+        yield depth
+        yield oldest
+
+
+class _ProcessMetrics:
+    """This process's own metrics (the default registry), for single-process serving."""
+
+    def collect(self) -> Iterable:
+        from prometheus_client import REGISTRY
+
+        return REGISTRY.collect()
+
+
+def registry_for(store: Store) -> CollectorRegistry:
+    """This app's registry: the multi-process view under gunicorn workers, plus ledger figures."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_ProcessMetrics())
+    registry.register(LedgerCollector(store))
+    return registry
+
+
+def observe_request(route: str, method: str, status: int, seconds: float) -> None:
+    HTTP_REQUESTS.labels(route, method, str(status)).inc()
+    HTTP_LATENCY.labels(route, method).observe(seconds)
+    if route == "/slack/events":
+        SLACK_ACK.observe(seconds)
+
+
+def render(registry: CollectorRegistry) -> tuple[bytes, str]:
+    return generate_latest(registry), CONTENT_TYPE_LATEST
