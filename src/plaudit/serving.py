@@ -6,6 +6,7 @@ import logging
 
 from gunicorn.app.base import BaseApplication
 
+from plaudit.observability import multiproc
 from plaudit.runtime import build_store, build_web_app, prepare_database
 from plaudit.settings import Settings
 
@@ -31,10 +32,13 @@ def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4) -> N
     store = build_store(settings)  # creates the dev keyring once, before workers fork
     prepare_database(store)
     store.close()
+    multiproc.prepare()
     log.info("Plaudit listening on http://%s:%d (database: %s)", host, port,
              store.engine.url.render_as_string(hide_password=True))
     PlauditServer({
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync", "graceful_timeout": 30,
-        "timeout": 60, "accesslog": None,
+        "timeout": 60, "accesslog": None, "child_exit": multiproc.worker_exited,
+        # One control socket per user would collide between several instances on one host.
+        "control_socket_disable": True,
     }).run()

@@ -24,8 +24,9 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 HTTP_REQUESTS = Counter("plaudit_http_requests_total", "HTTP requests", ["route", "method", "status"])
 HTTP_LATENCY = Histogram("plaudit_http_request_seconds", "HTTP request latency", ["route", "method"],
                          buckets=LATENCY_BUCKETS)
+# Labelled, so each value is created in the worker that records it (multi-process mode).
 SLACK_ACK = Histogram("plaudit_slack_ack_seconds", "Time to acknowledge a Slack request",
-                      buckets=LATENCY_BUCKETS)
+                      ["route"], buckets=LATENCY_BUCKETS)
 
 
 class LedgerCollector:
@@ -89,7 +90,7 @@ def observe_request(route: str, method: str, status: int, seconds: float) -> Non
     HTTP_REQUESTS.labels(route, method, str(status)).inc()
     HTTP_LATENCY.labels(route, method).observe(seconds)
     if route == "/slack/events":
-        SLACK_ACK.observe(seconds)
+        SLACK_ACK.labels(route).observe(seconds)
 
 
 def render(registry: CollectorRegistry) -> tuple[bytes, str]:
