@@ -3,11 +3,7 @@
 # when PLAUDIT_TEST_POSTGRES_URL is set (CI sets it), on PostgreSQL too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${PLAUDIT_VENV:-.venv}
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --upgrade pip
-fi
+. scripts/venv.sh
 "$VENV/bin/pip" install --quiet -e '.[test]'
 export PATH="$PWD/$VENV/bin:$PATH"
 

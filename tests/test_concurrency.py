@@ -7,6 +7,8 @@ import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from rewards import errors
 from rewards.clock import SystemClock
 from rewards.model import CatalogItem
@@ -34,10 +36,16 @@ def _spend(store: Store, employee_id: str, item_id: int, key: str) -> str:
         return "insufficient"
 
 
-def test_fifty_threads_spend_a_wallet_that_covers_exactly_ten(store):
+@pytest.fixture
+def wallet_for_ten(store):
+    """An employee whose wallet covers exactly ten spends of the item."""
     ana = employee(store)
     fund_wallet(store, ana, COST * 10)
-    item = _item(store)
+    return ana, _item(store)
+
+
+def test_fifty_threads_spend_a_wallet_that_covers_exactly_ten(store, wallet_for_ten):
+    ana, item = wallet_for_ten
     start = threading.Barrier(50)
 
     def attempt(n: int) -> str:
@@ -62,10 +70,9 @@ def _process_spender(url, keyring_text, blind_key, employee_id, item_id, worker,
     results.put(outcomes)
 
 
-def test_four_processes_spend_a_wallet_that_covers_exactly_ten(store, keyring, blind_index):
-    ana = employee(store)
-    fund_wallet(store, ana, COST * 10)
-    item = _item(store)
+def test_four_processes_spend_a_wallet_that_covers_exactly_ten(store, wallet_for_ten, keyring,
+                                                               blind_index):
+    ana, item = wallet_for_ten
     keyring_text = ",".join(f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys)
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
@@ -85,10 +92,8 @@ def test_four_processes_spend_a_wallet_that_covers_exactly_ten(store, keyring, b
     assert verify_ledger(store.engine) == []
 
 
-def test_one_key_used_twice_concurrently_makes_one_transaction(store):
-    ana = employee(store)
-    fund_wallet(store, ana, COST * 10)
-    item = _item(store)
+def test_one_key_used_twice_concurrently_makes_one_transaction(store, wallet_for_ten):
+    ana, item = wallet_for_ten
     start = threading.Barrier(20)
 
     def attempt(_n: int) -> int:
