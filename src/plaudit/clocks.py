@@ -21,7 +21,8 @@ class SimulatedClock:
         self.start, self.epoch, self.speed = start, epoch, speed
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.time() - self.epoch) * self.speed)
+        elapsed = max(time.time() - self.epoch, 0.0)  # it stands at `start` until the epoch
+        return self.start + timedelta(seconds=elapsed * self.speed)
 
 
 def clock_from(extra: Mapping[str, str], production: bool) -> Clock:
