@@ -45,9 +45,9 @@ class DueCalendar:
     def _keys(self, nominal: date) -> list[object]:
         if not self.yearly:
             return [nominal - timedelta(days=self.rule.offset_days)]  # the hire date it needs
-        keys: list[object] = [(nominal.month, nominal.day)]
+        keys: list[object] = [nominal.month * 100 + nominal.day]
         if nominal.month == 2 and nominal.day == 28 and not isleap(nominal.year):
-            keys.append((2, 29))  # 29 February anchors celebrate on 28 February
+            keys.append(229)  # 29 February anchors celebrate on 28 February
         return keys
 
     def __bool__(self) -> bool:
@@ -57,9 +57,11 @@ class DueCalendar:
         """This anchor's due occurrences (none before the first anniversary)."""
         if anchor is None:
             return []
-        key = (anchor.month, anchor.day) if self.yearly else anchor
+        entries = self._by_key.get(anchor.month * 100 + anchor.day if self.yearly else anchor)
+        if not entries:
+            return []
         found = []
-        for nominal, day, fire_at in self._by_key.get(key, ()):
+        for nominal, day, fire_at in entries:
             number = nominal.year - anchor.year if self.yearly else None
             if number is None or number >= 1:
                 found.append(Occurrence(self.rule.id, nominal, day, fire_at, number))

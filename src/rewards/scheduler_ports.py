@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 from rewards.milestones import MilestoneRule
 from rewards.ports import UnitOfWork
 
 
-@dataclass(frozen=True)
-class DatedEmployee:
+class DatedEmployee(NamedTuple):  # a tuple: a sweep builds one per employee, so it must be cheap
     """What a milestone sweep needs of an active employee: the zone and the anchor dates."""
 
     id: str
@@ -30,6 +29,30 @@ class WeekSummary:
     top_values: list[tuple[str, int]] = field(default_factory=list)
     top_recipient_ids: list[str] = field(default_factory=list)
     milestones: int = 0
+
+
+@dataclass(frozen=True)
+class AwardLine:
+    """One milestone award for a bulk write: the same key and fingerprint issue_award would use."""
+
+    key: str
+    employee_id: str
+    points: int
+    memo: str
+    fingerprint: str
+
+
+class MilestoneAwards(Protocol):
+    def post_many(self, lines: Sequence[AwardLine], at: datetime) -> dict[str, int]:
+        """Credit active employees' wallets from issuance in one go; key -> transaction id.
+
+        Raises DuplicateKey if any key exists (the caller then goes one by one)."""
+        ...
+
+
+class BulkEvents(Protocol):
+    def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
+    def publish_many(self, topic: str, payloads: Sequence[dict[str, Any]]) -> None: ...
 
 
 class MilestoneRuleRepository(Protocol):
@@ -68,3 +91,5 @@ class SchedulerUnitOfWork(UnitOfWork, Protocol):
     milestone_data: MilestoneData
     marks: Marks
     digest: DigestQueries
+    milestone_awards: MilestoneAwards
+    events: BulkEvents

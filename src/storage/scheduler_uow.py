@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.repositories.milestone_awards import BulkEventPublisher, SqlMilestoneAwards
 from storage.repositories.milestones import SqlMilestoneData, SqlMilestoneRuleRepository
 from storage.repositories.scheduler_marks import SqlDigestQueries, SqlMarks
 from storage.store import Store
@@ -16,6 +17,8 @@ class SqlSchedulerUnitOfWork(SqlUnitOfWork):
         self.milestone_data = SqlMilestoneData(self.session, self.cipher)
         self.marks = SqlMarks(self.session)
         self.digest = SqlDigestQueries(self.session)
+        self.milestone_awards = SqlMilestoneAwards(self.session, self.ledger)
+        self.events = BulkEventPublisher(self.session, self.clock)
         return self
 
 

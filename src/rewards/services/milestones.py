@@ -16,14 +16,13 @@ from rewards.milestones import (
     DEFAULT_WINDOW,
     MilestoneKind,
     MilestoneRule,
-    anchor_of,
     award_reason,
     occurrence_key,
     zone_for,
 )
 from rewards.ports import DuplicateKey
-from rewards.scheduler_ports import SchedulerUnitOfWork
-from rewards.services.awards import IssueAward, issue_award, post_award
+from rewards.scheduler_ports import AwardLine, SchedulerUnitOfWork
+from rewards.services.awards import IssueAward, issue_award
 from rewards.services.idempotency import fingerprint
 from rewards.services.milestone_rules import DEFAULT_RULES, ensure_default_rules
 
@@ -36,7 +35,7 @@ class SweepOptions:
     window: timedelta = DEFAULT_WINDOW
     fire_hour: int = DEFAULT_FIRE_HOUR
     celebration_channel: str | None = None  # where public celebrations are posted
-    batch_size: int = 200
+    batch_size: int = 1000
 
 
 @dataclass
@@ -82,19 +81,20 @@ def _dated(reader: SchedulerUnitOfWork, rules: list[MilestoneRule], now: datetim
     dated = [rule for rule in rules if rule.kind in DATED_KINDS]
     if not dated:
         return []
-    calendars: dict[tuple[int, str], DueCalendar] = {}
+    plans: dict[str | None, list[tuple[DueCalendar, bool]]] = {}  # per zone name
     planned = []
     for person in reader.milestone_data.dated_employees():
         report.examined += 1
-        zone = zone_for(person.timezone, options.org_timezone)
-        for rule in dated:
-            calendar = calendars.get((rule.id, zone.key))
-            if calendar is None:
-                calendar = DueCalendar(rule, zone, now, options.window, options.fire_hour)
-                calendars[(rule.id, zone.key)] = calendar
-            for occ in calendar.due(anchor_of(rule, person.hire_date, person.birth_date)):
-                planned.append(Planned(occurrence_key(person.id, rule.id, occ.nominal),
-                                       person.id, rule, occ.number))
+        plan = plans.get(person.timezone)
+        if plan is None:
+            zone = zone_for(person.timezone, options.org_timezone)
+            plan = plans[person.timezone] = [
+                (DueCalendar(rule, zone, now, options.window, options.fire_hour),
+                 rule.kind == MilestoneKind.BIRTHDAY) for rule in dated]
+        for calendar, by_birth in plan:
+            for occ in calendar.due(person.birth_date if by_birth else person.hire_date):
+                planned.append(Planned(occurrence_key(person.id, occ.rule_id, occ.nominal),
+                                       person.id, calendar.rule, occ.number))
     return planned
 
 
@@ -126,17 +126,28 @@ def _digest(cmd: IssueAward) -> str:
 def _award_batch(uow: SchedulerUnitOfWork, batch: list[Planned], clock: Clock,
                  options: SweepOptions, started: datetime, report: SweepReport) -> None:
     commands = [award_command(item, options) for item in batch]
+    lines = [AwardLine(cmd.idempotency_key, cmd.employee_ids[0], cmd.points, cmd.reason,
+                       _digest(cmd)) for cmd in commands]
     try:
         with uow:
-            for cmd in commands:
-                post_award(uow, cmd, clock, _digest(cmd))
+            posted = uow.milestone_awards.post_many(lines, clock.now())
+            uow.events.publish_many("milestone.awarded", [
+                award_event(cmd, posted[cmd.idempotency_key]) for cmd in commands
+                if cmd.idempotency_key in posted])
             uow.commit()
-        report.awarded += len(commands)
-        report.keys += [cmd.idempotency_key for cmd in commands]
+    except DuplicateKey:  # someone else awarded one meanwhile: go one by one, replaying theirs
+        _award_each(uow, commands, clock, started, report)
         return
-    except (DuplicateKey, errors.DomainError):
-        pass  # someone else awarded one, or a person left meanwhile: go one by one
-    _award_each(uow, commands, clock, started, report)
+    report.awarded += len(posted)
+    report.failed += len(commands) - len(posted)  # left or deactivated since the scan
+    report.keys += list(posted)
+
+
+def award_event(cmd: IssueAward, transaction_id: int) -> dict:
+    """The milestone.awarded payload, the same shape post_award publishes."""
+    return {"transaction_id": transaction_id, "employee_ids": cmd.employee_ids,
+            "points": cmd.points, "reason": cmd.reason, "value": cmd.value,
+            "notify": cmd.notify, **(cmd.extra or {})}
 
 
 def _award_each(uow: SchedulerUnitOfWork, commands: Iterable[IssueAward], clock: Clock,
