@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -100,3 +101,37 @@ def test_500_every_time_dead_letters_and_outbox_status_shows_it(store, clock, fa
     assert "queued 1 dead message(s)" in capsys.readouterr().out
     main(["outbox", "status"])
     assert "pending    slack           1" in capsys.readouterr().out
+
+
+class Recorder:
+    """A deliverer that notes every message it is handed."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+        self.lock = threading.Lock()
+
+    def deliver(self, message) -> int:
+        with self.lock:
+            self.seen.append(message.id)
+        return 200
+
+
+def test_several_dispatchers_at_once_deliver_each_message_once(store):
+    with store.uow() as uow:
+        for n in range(120):
+            uow.events.publish("test.event", {"n": n})
+        uow.commit()
+    recorder = Recorder()
+    start = threading.Barrier(4)
+
+    def dispatcher():
+        start.wait()
+        while deliver_due(store, {"slack": recorder}, limit=7):
+            pass
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(recorder.seen) == sorted(set(recorder.seen)) and len(recorder.seen) == 120
