@@ -7,12 +7,12 @@ import logging
 import os
 import sys
 
-from plaudit.commands import db, keys, ledger, serve
+from plaudit.commands import db, keys, ledger, milestones, outbox, scheduler, serve
 from plaudit.observability import logs
 from plaudit.settings import SettingsError
 from storage.crypto import KeyringError
 
-COMMANDS = [serve, db, keys, ledger]
+COMMANDS = [serve, db, keys, ledger, scheduler, milestones, outbox]
 SERVERS = {"serve", "scheduler"}
 
 

@@ -27,7 +27,21 @@ class PlauditServer(BaseApplication):
         return build_web_app(settings, build_store(settings))
 
 
-def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4) -> None:
+def _start_scheduler(worker) -> None:
+    # Every worker is a candidate; the leader lock lets exactly one of them run the jobs.
+    from plaudit.scheduling import start_background_scheduler
+
+    worker.plaudit_scheduler = start_background_scheduler()
+
+
+def _stop_scheduler(server, worker) -> None:
+    service = getattr(worker, "plaudit_scheduler", None)
+    if service is not None:
+        service.stop()
+
+
+def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4,
+               scheduler: bool = True) -> None:
     settings = Settings.from_env()
     store = build_store(settings)  # creates the dev keyring once, before workers fork
     prepare_database(store)
@@ -35,10 +49,13 @@ def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4) -> N
     multiproc.prepare()
     log.info("Plaudit listening on http://%s:%d (database: %s)", host, port,
              store.engine.url.render_as_string(hide_password=True))
-    PlauditServer({
+    options = {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync", "graceful_timeout": 30,
         "timeout": 60, "accesslog": None, "child_exit": multiproc.worker_exited,
         # One control socket per user would collide between several instances on one host.
         "control_socket_disable": True,
-    }).run()
+    }
+    if scheduler:
+        options.update(post_worker_init=_start_scheduler, worker_exit=_stop_scheduler)
+    PlauditServer(options).run()

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -19,36 +20,54 @@ log = logging.getLogger("plaudit.outbox")
 
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 10.0
+MAX_BACKOFF_SECONDS = 6 * 3600.0
+LEASE = timedelta(minutes=5)
 
 
-def backoff(attempts: int, retry_after: float | None = None) -> float:
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard the dispatcher tries: exponential backoff, then a dead letter."""
+
+    max_attempts: int = MAX_ATTEMPTS
+    base_seconds: float = BASE_BACKOFF_SECONDS
+    max_seconds: float = MAX_BACKOFF_SECONDS
+    lease: timedelta = LEASE  # a claimed message is someone else's again after this
+
+
+def backoff(attempts: int, retry_after: float | None = None,
+            policy: RetryPolicy | None = None) -> float:
     """Seconds to wait after `attempts` failures: exponential, never sooner than Retry-After."""
-    delay = BASE_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
+    policy = policy or RetryPolicy()
+    delay = min(policy.base_seconds * (2 ** max(attempts - 1, 0)), policy.max_seconds)
     return max(delay, retry_after or 0.0)
 
 
 def deliver_due(store: Store, deliverers: Mapping[str, Deliverer], *, limit: int = 100,
-                max_attempts: int = MAX_ATTEMPTS) -> int:
+                max_attempts: int | None = None, policy: RetryPolicy | None = None) -> int:
     """Deliver up to `limit` due messages; returns how many were delivered."""
+    policy = policy or RetryPolicy()
+    if max_attempts is not None:
+        policy = RetryPolicy(max_attempts, policy.base_seconds, policy.max_seconds, policy.lease)
     delivered = 0
-    for message in _claim_due(store, limit):
-        deliverer = deliverers.get(message.channel)
-        if deliverer is None:
-            continue  # nobody here delivers this channel (e.g. Slack not configured)
-        delivered += _attempt(store, deliverer, message, max_attempts)
+    for message in _claim_due(store, limit, list(deliverers), policy.lease):
+        delivered += _attempt(store, deliverers[message.channel], message, policy)
     return delivered
 
 
-def _claim_due(store: Store, limit: int) -> list[OutboxMessage]:
+def _claim_due(store: Store, limit: int, channels: list[str], lease: timedelta) -> list[OutboxMessage]:
+    """Take due messages of the channels we deliver; SKIP LOCKED lets dispatchers share the work."""
+    if not channels:
+        return []
     now = store.clock.now()
-    query = (select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.available_at <= now)
+    query = (select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.available_at <= now,
+                                     OutboxRow.channel.in_(channels))
              .order_by(OutboxRow.id).limit(limit))
     if not is_sqlite(store.engine):
         query = query.with_for_update(skip_locked=True)
     with store.uow() as uow:
         rows = uow.session.scalars(query).all()
         # Lease the rows so a second dispatcher does not send them while we do.
-        lease = now + timedelta(minutes=5)
+        lease = now + lease
         for row in rows:
             row.available_at = lease
         messages = [_to_message(row) for row in rows]
@@ -56,7 +75,7 @@ def _claim_due(store: Store, limit: int) -> list[OutboxMessage]:
     return messages
 
 
-def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, max_attempts: int) -> int:
+def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, policy: RetryPolicy) -> int:
     started = time.monotonic()
     status_code, error, retry_after, permanent = None, None, None, False
     progress = message.progress
@@ -69,21 +88,22 @@ def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, max_att
     except Exception as exc:  # a bug or an unexpected network error: retry, but log its type
         error = f"{type(exc).__name__}: {exc}"
         log.exception("outbox message %s failed unexpectedly", message.id)
-    _record(store, message, status_code, error, retry_after, permanent, max_attempts,
+    _record(store, message, status_code, error, retry_after, permanent, policy,
             int((time.monotonic() - started) * 1000), progress)
     return 1 if error is None else 0
 
 
 def _record(store: Store, message: OutboxMessage, status_code, error, retry_after, permanent,
-            max_attempts: int, duration_ms: int, progress: int) -> None:
+            policy: RetryPolicy, duration_ms: int, progress: int) -> None:
     now = store.clock.now()
     attempts = message.attempts + 1
     if error is None:
         values = {"status": "delivered", "delivered_at": now, "last_error": None}
-    elif permanent or attempts >= max_attempts:
+    elif permanent or attempts >= policy.max_attempts:
         values = {"status": "dead", "last_error": error}
+        log.warning("outbox message %s dead after %d attempts", message.id, attempts)
     else:
-        values = {"available_at": now + timedelta(seconds=backoff(attempts, retry_after)),
+        values = {"available_at": now + timedelta(seconds=backoff(attempts, retry_after, policy)),
                   "last_error": error}
     with store.uow() as uow:
         uow.session.execute(update(OutboxRow).where(OutboxRow.id == message.id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot.messages import scheduler
 from bot.notifier import Renderer
 
 
 def all_renderers() -> dict[str, Renderer]:
     """Every topic Plaudit tells Slack about (each area's module adds its RENDERERS here)."""
     renderers: dict[str, Renderer] = {}
+    renderers.update(scheduler.RENDERERS)  # first, so an area's own renderer of a topic wins
     return renderers

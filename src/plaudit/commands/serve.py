@@ -13,9 +13,12 @@ def register(sub) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--no-scheduler", dest="scheduler", action="store_false",
+                        help="do not run the scheduler in the server (run `plaudit scheduler`)")
     parser.set_defaults(handler=serve)
 
 
 def serve(args) -> int:
-    run_server(args.host, args.port, workers=args.workers, threads=args.threads)
+    run_server(args.host, args.port, workers=args.workers, threads=args.threads,
+               scheduler=args.scheduler)
     return 0

@@ -1,0 +1,79 @@
+"""Builds the scheduler from settings: its store, clock, job context and delivery channels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from plaudit.clocks import clock_from
+from plaudit.runtime import build_store, prepare_database
+from plaudit.settings import Settings, SettingsError
+from rewards.delivery import Deliverer
+from scheduler.config import SchedulerConfig, SchedulerConfigError
+from scheduler.jobs import JobContext
+from scheduler.leader import lock_for
+from scheduler.runner import SchedulerService
+from storage.store import Store
+
+log = logging.getLogger("plaudit.scheduling")
+
+
+def scheduler_config(settings: Settings) -> SchedulerConfig:
+    try:
+        return SchedulerConfig.from_mapping(settings.extra)
+    except SchedulerConfigError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def scheduler_store(settings: Settings) -> Store:
+    store = build_store(settings)
+    store.clock = clock_from(settings.extra, settings.is_production)
+    prepare_database(store)
+    return store
+
+
+def default_deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]:
+    """Slack when a bot token is set; webhooks when the webhook deliverer is installed."""
+    deliverers: dict[str, Deliverer] = {}
+    if settings.slack_bot_token:
+        from slack_sdk import WebClient
+
+        from bot.messages import all_renderers
+        from bot.notifier import RenderContext, SlackNotifier
+
+        client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra),
+                                            all_renderers())
+    webhook = _webhook_deliverer(settings, store)
+    if webhook is not None:
+        deliverers["webhook"] = webhook
+    return deliverers
+
+
+def _webhook_deliverer(settings: Settings, store: Store) -> Deliverer | None:
+    try:
+        from scheduler import webhooks  # built by the HTTP API's issue
+    except ImportError:
+        return None
+    factory = getattr(webhooks, "build_deliverer", None)
+    return factory(settings.extra, store) if factory else None
+
+
+def job_context(settings: Settings, store: Store,
+                deliverers: Mapping[str, Deliverer] | None = None) -> JobContext:
+    return JobContext(store, scheduler_config(settings), settings.allowance, settings.redemption,
+                      default_deliverers(settings, store) if deliverers is None else deliverers)
+
+
+def build_scheduler(settings: Settings, store: Store | None = None,
+                    deliverers: Mapping[str, Deliverer] | None = None) -> SchedulerService:
+    store = store or scheduler_store(settings)
+    ctx = job_context(settings, store, deliverers)
+    return SchedulerService(ctx, lock_for(store, ctx.config.lock_file))
+
+
+def start_background_scheduler() -> SchedulerService:
+    """Start a scheduler candidate on a daemon thread of this process (`plaudit serve`)."""
+    service = build_scheduler(Settings.from_env())
+    service.start_in_thread()
+    return service

@@ -1,0 +1,100 @@
+"""The scheduled jobs: module-level functions that each open units of work and call one service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from rewards.delivery import Deliverer
+from rewards.policy import AllowancePolicy, RedemptionPolicy
+from rewards.services.allowance_periods import roll_allowance_periods
+from rewards.services.approval_timers import ApprovalTimers, chase_approvals
+from rewards.services.digest import DigestOptions, post_weekly_digest
+from rewards.services.milestones import SweepOptions, sweep_milestones
+from scheduler.config import SchedulerConfig
+from scheduler.outbox import RetryPolicy, deliver_due
+from storage.scheduler_uow import scheduler_reader, scheduler_uow
+from storage.store import Store
+
+log = logging.getLogger("plaudit.scheduler.jobs")
+
+
+@dataclass
+class JobContext:
+    """What every job is handed: the store, settings and the channels it can deliver to."""
+
+    store: Store
+    config: SchedulerConfig
+    allowance: AllowancePolicy = field(default_factory=AllowancePolicy)
+    redemption: RedemptionPolicy = field(default_factory=RedemptionPolicy)
+    deliverers: Mapping[str, Deliverer] = field(default_factory=dict)
+
+
+def milestones(ctx: JobContext) -> object:
+    config = ctx.config
+    options = SweepOptions(org_timezone=config.timezone, window=config.milestone_window,
+                           fire_hour=config.milestone_hour,
+                           celebration_channel=config.celebration_channel)
+    report = sweep_milestones(scheduler_uow(ctx.store), ctx.store.clock, options,
+                              scheduler_reader(ctx.store))
+    if report.awarded or report.failed:
+        log.info("milestones: %d awarded, %d failed of %d people", report.awarded, report.failed,
+                 report.examined)
+    return report
+
+
+def allowance(ctx: JobContext) -> object:
+    report = roll_allowance_periods(scheduler_uow(ctx.store), ctx.allowance, ctx.store.clock,
+                                    ctx.config.timezone, scheduler_reader(ctx.store))
+    if report.rolled:
+        log.info("allowance: %d people rolled into %s", report.rolled, report.period)
+    return report
+
+
+def approvals(ctx: JobContext) -> object:
+    config = ctx.config
+    timers = ApprovalTimers(config.remind_after, config.escalate_after, config.expire_after)
+    return chase_approvals(ctx.store.uow(), ctx.redemption, timers, ctx.store.clock)
+
+
+def digest(ctx: JobContext) -> object:
+    config = ctx.config
+    if not config.digest_enabled or not config.recognition_channel:
+        return False
+    options = DigestOptions(config.recognition_channel, config.timezone, config.digest_weekday,
+                            config.digest_hour)
+    return post_weekly_digest(scheduler_uow(ctx.store), options, ctx.store.clock)
+
+
+def outbox(ctx: JobContext) -> object:
+    policy = RetryPolicy(ctx.config.outbox_max_attempts, ctx.config.outbox_backoff_seconds)
+    total = 0
+    while True:  # drain what is due now, in bounded batches
+        delivered = deliver_due(ctx.store, ctx.deliverers, limit=100, policy=policy)
+        total += delivered
+        if delivered < 100:
+            return total
+
+
+# (name, job, the config attribute holding its interval in seconds); outbox last, so a
+# one-off run delivers what the others published.
+JOBS: list[tuple[str, Callable[[JobContext], object], str]] = [
+    ("milestones", milestones, "milestone_interval"),
+    ("allowance", allowance, "allowance_interval"),
+    ("approvals", approvals, "approvals_interval"),
+    ("digest", digest, "digest_interval"),
+    ("outbox", outbox, "outbox_interval"),
+]
+
+
+def run_all_once(ctx: JobContext) -> dict[str, object]:
+    """Run every job once, in order (for `plaudit scheduler --once`, cron and tests)."""
+    results = {}
+    for name, job, _ in JOBS:
+        try:
+            results[name] = job(ctx)
+        except Exception:
+            log.exception("scheduled job %s failed", name)
+            results[name] = None
+    return results

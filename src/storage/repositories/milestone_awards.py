@@ -1,0 +1,103 @@
+"""Many milestone awards in one transaction: bulk ledger writes with the same rows and keys
+that `issue_award` writes one at a time, and the events fanned out in one insert."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rewards.ledger import check_balanced
+from rewards.model import AccountKind, Posting
+from rewards.ports import DuplicateKey
+from rewards.scheduler_ports import AwardLine
+from storage.repositories.ledger import SqlLedgerRepository
+from storage.repositories.outbox import SqlEventPublisher, subscribed
+from storage.tables import (
+    AccountRow,
+    EmployeeRow,
+    OutboxRow,
+    PostingRow,
+    TransactionRow,
+    WebhookSubscriptionRow,
+)
+
+
+class SqlMilestoneAwards:
+    def __init__(self, session: Session, ledger: SqlLedgerRepository) -> None:
+        self.session = session
+        self.ledger = ledger
+
+    def post_many(self, lines: Sequence[AwardLine], at: datetime) -> dict[str, int]:
+        """Credit each active employee's wallet from issuance; returns key -> transaction id."""
+        wallets = self._active_wallets([line.employee_id for line in lines])
+        lines = [line for line in lines if line.employee_id in wallets]
+        if not lines:
+            return {}
+        issuance = self.ledger.account_id(None, AccountKind.ISSUANCE)
+        for line in lines:
+            check_balanced([Posting(issuance, -line.points),
+                            Posting(wallets[line.employee_id], line.points)])
+        try:
+            ids = self.session.execute(
+                insert(TransactionRow).returning(TransactionRow.id, sort_by_parameter_order=True),
+                [{"kind": "milestone", "idempotency_key": line.key, "fingerprint": line.fingerprint,
+                  "reference": f"milestone:{line.key}"[:200], "actor": "scheduler",
+                  "memo": line.memo[:200], "created_at": at} for line in lines]).scalars().all()
+        except IntegrityError as exc:
+            if "idempotency_key" in str(exc.orig):
+                raise DuplicateKey("a milestone key was awarded meanwhile") from None
+            raise
+        self.session.execute(insert(PostingRow), [
+            row for txn_id, line in zip(ids, lines, strict=True) for row in (
+                {"transaction_id": txn_id, "account_id": issuance, "amount": -line.points},
+                {"transaction_id": txn_id, "account_id": wallets[line.employee_id],
+                 "amount": line.points})])
+        deltas: dict[int, int] = defaultdict(int)
+        for line in lines:
+            deltas[wallets[line.employee_id]] += line.points
+        self.session.connection().execute(  # credits only, in id order: none goes negative
+            update(AccountRow).where(AccountRow.id == bindparam("aid"))
+            .values(balance=AccountRow.balance + bindparam("delta")),
+            [{"aid": aid, "delta": deltas[aid]} for aid in sorted(deltas)])
+        return {line.key: txn_id for txn_id, line in zip(ids, lines, strict=True)}
+
+    def _active_wallets(self, employee_ids: list[str]) -> dict[str, int]:
+        rows = self.session.execute(
+            select(EmployeeRow.id, AccountRow.id)
+            .join(AccountRow, AccountRow.owner_id == EmployeeRow.id)
+            .where(EmployeeRow.id.in_(employee_ids), AccountRow.kind == AccountKind.WALLET.value,
+                   EmployeeRow.status == "active", EmployeeRow.erased_at.is_(None))).all()
+        return dict(rows)
+
+
+class BulkEventPublisher(SqlEventPublisher):
+    """The outbox publisher, plus many events of one topic in a single insert."""
+
+    def publish_many(self, topic: str, payloads: Sequence[dict[str, Any]]) -> None:
+        if not payloads:
+            return
+        now = self.clock.now()
+        if self._subscriptions is None:
+            self._subscriptions = list(self.session.execute(
+                select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.events)
+                .where(WebhookSubscriptionRow.active.is_(True))))
+        targets = [("slack", None)] + [("webhook", sub_id) for sub_id, events in
+                                       self._subscriptions or [] if subscribed(events, topic)]
+        rows = []
+        for payload in payloads:
+            event_id = f"evt_{uuid.uuid4().hex}"
+            body = json.dumps({"type": topic, "timestamp": now.isoformat(), "data": payload},
+                              separators=(",", ":"), default=str)
+            rows += [{"channel": channel, "subscription_id": sub_id, "topic": topic,
+                      "event_id": event_id, "payload": body, "status": "pending", "attempts": 0,
+                      "available_at": now, "created_at": now} for channel, sub_id in targets]
+        self.session.execute(insert(OutboxRow), rows)
+
