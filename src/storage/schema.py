@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage import tables  # noqa: F401  (each area's table module is imported here)
+from storage import tables_slack  # noqa: F401
 from storage.tables import Base
 
 metadata = Base.metadata

@@ -7,5 +7,9 @@ from bot.notifier import Renderer
 
 def all_renderers() -> dict[str, Renderer]:
     """Every topic Plaudit tells Slack about (each area's module adds its RENDERERS here)."""
+    from bot.messages import recognition, redemption
+
     renderers: dict[str, Renderer] = {}
+    renderers.update(recognition.RENDERERS)
+    renderers.update(redemption.RENDERERS)
     return renderers
