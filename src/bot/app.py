@@ -20,12 +20,15 @@ def web_client(settings) -> WebClient:
 
 
 def create_bolt_app(store: Store, settings, client: WebClient | None = None, *,
-                    token_verification: bool = True) -> App:
-    """Plaudit's Bolt app; `token_verification=False` skips auth.test at start-up (tests)."""
+                    token_verification: bool = True, socket_mode: bool = False) -> App:
+    """Plaudit's Bolt app; `token_verification=False` skips auth.test at start-up (tests).
+
+    Over HTTP every request's signature is verified; Socket Mode has no signatures to check.
+    """
     client = client or web_client(settings)
     app = App(
         signing_secret=settings.slack_signing_secret, client=client,
-        process_before_response=True, request_verification_enabled=True,
+        process_before_response=True, request_verification_enabled=not socket_mode,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("plaudit.slack.bolt"),
     )

@@ -10,4 +10,4 @@ from storage.store import Store
 
 def run_socket_mode(store: Store, settings) -> None:
     """Connect with SLACK_APP_TOKEN and serve until interrupted."""
-    SocketModeHandler(create_bolt_app(store, settings), settings.slack_app_token).start()
+    SocketModeHandler(create_bolt_app(store, settings, socket_mode=True), settings.slack_app_token).start()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import storage.tables_slack  # noqa: F401  (the Slack area's tables)
 from storage import tables  # noqa: F401  (each area's table module is imported here)
-from storage import tables_slack  # noqa: F401
 from storage.tables import Base
 
 metadata = Base.metadata

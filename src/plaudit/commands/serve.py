@@ -13,9 +13,15 @@ def register(sub) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--socket-mode", action="store_true",
+                        help="receive Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP")
     parser.set_defaults(handler=serve)
 
 
 def serve(args) -> int:
+    if args.socket_mode:
+        from plaudit.socket_mode import run_socket_mode
+
+        return run_socket_mode()
     run_server(args.host, args.port, workers=args.workers, threads=args.threads)
     return 0
