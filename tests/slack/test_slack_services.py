@@ -1,0 +1,92 @@
+"""Services behind the Slack adapter: meeting chat users, reaction kudos, preferences, periods."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from rewards import errors
+from rewards.periods import next_period_start, period_key
+from rewards.policy import RecognitionPolicy
+from rewards.services.people import ChatProfile, meet_chat_user
+from rewards.services.preferences import set_celebration
+from rewards.services.reactions import React, give_reaction_kudos, reverse_reaction_kudos
+from storage.repositories.reactions import SqlReactionLog
+from storage.verify import verify_ledger
+from tests.factories import balances, employee, give_allowance
+
+POLICY = RecognitionPolicy(reaction_points=2, reaction_daily_cap=4)
+
+
+def test_a_chat_user_is_linked_by_email_or_created(store):
+    hr = employee(store, slack_user_id=None, email="Ana@Example.com")
+    linked, created = meet_chat_user(store.uow(), ChatProfile("UANA", email="ana@example.com"), store.clock)
+    assert (linked.id, created, linked.slack_user_id) == (hr.id, False, "UANA")
+    again, created_again = meet_chat_user(store.uow(), ChatProfile("UANA"), store.clock)
+    assert again.id == hr.id and not created_again
+    new, created = meet_chat_user(store.uow(), ChatProfile("UNEW", display_name="New", deleted=True),
+                                  store.clock)
+    assert created and not new.is_active and new.display_name == "New"
+
+
+def test_first_sight_in_slack_grants_this_periods_allowance_once(slack, store, fake):
+    slack.command("UANA", "balance")
+    slack.command("UANA", "balance")
+    with store.reader() as uow:
+        ana = uow.employees.get_by_slack_id("UANA")
+    assert balances(store, ana)["allowance"] == 100
+    assert len(fake.calls_to("users.info")) == 1
+
+
+def react(store, giver, author, ref, key):
+    return give_reaction_kudos(store.uow(), SqlReactionLog.of, React(giver.id, author.id, ref, key, "clap"),
+                               POLICY, store.clock)
+
+
+def test_reaction_kudos_rules(store, clock):
+    ana, ben = employee(store), employee(store)
+    give_allowance(store, ana, 10)
+    react(store, ana, ben, "C:1:clap", "e1")
+    assert react(store, ana, ben, "C:1:clap", "e2") is None  # same reaction, other event id
+    react(store, ana, ben, "C:2:clap", "e3")
+    with pytest.raises(errors.DailyCapExceeded):
+        react(store, ana, ben, "C:3:clap", "e4")
+    with pytest.raises(errors.SelfRecognition):
+        react(store, ana, ana, "C:4:clap", "e5")
+    assert balances(store, ben)["wallet"] == 4
+    clock.advance(days=1)
+    react(store, ana, ben, "C:3:clap", "e6")
+    assert balances(store, ana)["allowance"] == 4
+
+
+def test_reversal_within_the_window_only(store):
+    ana, ben = employee(store), employee(store)
+    give_allowance(store, ana, 10)
+    react(store, ana, ben, "C:1:clap", "e1")
+    window = timedelta(minutes=5)
+    assert reverse_reaction_kudos(store.uow(), SqlReactionLog.of, ana.id, "C:1:clap", "r1", window, store.clock)
+    assert reverse_reaction_kudos(store.uow(), SqlReactionLog.of, ana.id, "C:1:clap", "r1", window, store.clock)
+    assert not reverse_reaction_kudos(store.uow(), SqlReactionLog.of, ana.id, "C:1:clap", "r2", window,
+                                      store.clock)
+    assert balances(store, ben)["wallet"] == 0 and balances(store, ana)["allowance"] == 10
+    assert verify_ledger(store.engine) == []
+
+
+def test_celebration_preference(store):
+    ana = employee(store)
+    assert set_celebration(store.uow(), ana.id, "none", store.clock).celebration.value == "none"
+    with pytest.raises(errors.DomainError):
+        set_celebration(store.uow(), ana.id, "loud", store.clock)
+
+
+@pytest.mark.parametrize(("day", "period", "key", "renews"), [
+    (date(2026, 11, 26), "monthly", "2026-11", date(2026, 12, 1)),
+    (date(2026, 12, 31), "monthly", "2026-12", date(2027, 1, 1)),
+    (date(2026, 11, 26), "quarterly", "2026-Q4", date(2027, 1, 1)),
+    (date(2026, 11, 26), "weekly", "2026-W48", date(2026, 11, 30)),
+    (date(2027, 1, 1), "weekly", "2026-W53", date(2027, 1, 4)),
+])
+def test_period_keys_and_renewal(day, period, key, renews):
+    assert period_key(day, period) == key
+    assert next_period_start(day, period) == renews
