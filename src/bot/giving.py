@@ -21,11 +21,11 @@ def give(bot: Bot, giver_slack_id: str, recipient_slack_ids: list[str], points: 
          reason: str, value: str | None, key: str, *, private: bool = False,
          context: dict[str, str] | None = None) -> Recognition:
     """Give `points` (the default when None) to each named person; the service enforces the rules."""
-    giver = bot.directory.employee_for(giver_slack_id)
-    recipients = [bot.directory.employee_for(s) for s in recipient_slack_ids]
+    giver_id = bot.directory.employee_id_for(giver_slack_id)
+    recipient_ids = [bot.directory.employee_id_for(s) for s in recipient_slack_ids]
     policy = bot.settings.recognition
     cmd = GiveRecognition(
-        giver_id=giver.id, recipient_ids=[r.id for r in recipients],
+        giver_id=giver_id, recipient_ids=recipient_ids,
         points=policy.default_points if points is None else points, reason=strip_names(reason),
         idempotency_key=key, value=value, source="slack", private=private,
         context=dict(context or {}))

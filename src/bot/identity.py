@@ -15,6 +15,7 @@ from rewards.services.people import ChatProfile, meet_chat_user
 from storage.store import Store
 
 log = logging.getLogger("plaudit.slack.identity")
+CACHE_LIMIT = 50_000
 
 
 class UnknownSlackUser(errors.EmployeeNotFound):
@@ -28,11 +29,24 @@ class Directory:
         self.store = store
         self.client = client
         self.settings = settings
+        self._ids: dict[str, str] = {}  # Slack user id → employee id
 
     def employee_for(self, slack_user_id: str) -> Employee:
         with self.store.reader() as uow:
             known = uow.employees.get_by_slack_id(slack_user_id)
-        return known if known is not None else self._meet(slack_user_id)
+        employee = known if known is not None else self._meet(slack_user_id)
+        self._ids[slack_user_id] = employee.id
+        return employee
+
+    def employee_id_for(self, slack_user_id: str) -> str:
+        """The employee id only: answered from memory after the first time (ids never change;
+        the services still load the employee and check it is active)."""
+        cached = self._ids.get(slack_user_id)
+        if cached is not None:
+            return cached
+        if len(self._ids) >= CACHE_LIMIT:
+            self._ids.clear()
+        return self.employee_for(slack_user_id).id
 
     def group_members(self, group_id: str) -> list[str]:
         try:
