@@ -99,7 +99,8 @@ def sender(port: int, command: str, seconds: float, worker: int, out: list) -> N
 
 def process_main(port: int, command: str, seconds: float, first: int, threads: int, queue) -> None:
     out: list = []
-    pool = [threading.Thread(target=sender, args=(port, command, seconds, first + i, out)) for i in range(threads)]
+    pool = [threading.Thread(target=sender, args=(port, command, seconds, first + i, out))
+            for i in range(threads)]
     for t in pool:
         t.start()
     for t in pool:

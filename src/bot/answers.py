@@ -67,7 +67,7 @@ def redeem(bot: Bot, employee_id: str, wanted: str, trigger_id: str) -> dict:
     if item is None:
         return explain(f"I found no reward called `{wanted}`; see `/kudos rewards`.", usage=False)
     redemption = request_redemption(bot.store.uow(), employee_id, item.id,
-                                    f"slack-command:{trigger_id}", bot.settings.redemption, bot.clock)
+                                    f"slack-command:{trigger_id}", bot.redemption_policy(), bot.clock)
     if redemption.state == RedemptionState.REQUESTED:
         return _text(f"You asked for *{item.name}* ({redemption.points} points held);"
                      " an approver will decide.")

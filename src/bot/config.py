@@ -17,6 +17,7 @@ class BotConfig:
     reaction_emoji: str = "clap"
     reaction_undo_minutes: int = 10
     celebration_channel: str | None = None
+    slack_approvers: tuple[str, ...] = ()  # Slack user ids who approve when there is no manager
 
     @property
     def reaction_undo_window(self) -> timedelta:
@@ -28,10 +29,13 @@ class BotConfig:
         try:
             undo = int(minutes)
         except ValueError:
-            raise BotConfigError(f"PLAUDIT_REACTION_UNDO_MINUTES must be a whole number, not {minutes!r}") from None
+            raise BotConfigError(
+                f"PLAUDIT_REACTION_UNDO_MINUTES must be a whole number, not {minutes!r}") from None
         return cls(
             command=extra.get("PLAUDIT_SLACK_COMMAND", "/kudos"),
             reaction_emoji=extra.get("PLAUDIT_REACTION_EMOJI", "clap").strip(":") or "clap",
             reaction_undo_minutes=undo,
             celebration_channel=extra.get("PLAUDIT_CELEBRATION_CHANNEL") or None,
+            slack_approvers=tuple(u.strip() for u in extra.get("PLAUDIT_SLACK_APPROVERS", "").split(",")
+                                  if u.strip()),
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from slack_sdk import WebClient
 
 from bot.config import BotConfig
 from bot.identity import Directory
+from rewards.policy import RedemptionPolicy
 from storage.store import Store
 
 
@@ -22,3 +23,11 @@ class Bot:
     @property
     def clock(self):
         return self.store.clock
+
+    def redemption_policy(self) -> RedemptionPolicy:
+        """The redemption policy, its HR approvers joined by those named by Slack user id."""
+        policy: RedemptionPolicy = self.settings.redemption
+        if not self.config.slack_approvers:
+            return policy
+        extra = [self.directory.employee_id_for(user) for user in self.config.slack_approvers]
+        return replace(policy, hr_approver_ids=tuple(dict.fromkeys([*policy.hr_approver_ids, *extra])))

@@ -40,7 +40,7 @@ def check_approver(bot: Bot, body: dict, redemption_id: int) -> bool:
     with bot.store.reader() as uow:
         redemption = uow.redemptions.get(redemption_id)
         owner = uow.employees.get(redemption.employee_id) if redemption else None
-    if owner is not None and may_decide(owner, actor.id, bot.settings.redemption):
+    if owner is not None and may_decide(owner, actor.id, bot.redemption_policy()):
         return True
     refuse(bot, body, "Only the designated approver can decide this redemption.")
     return False
@@ -55,7 +55,7 @@ def decide_from_button(bot: Bot, body: dict, action: dict, verb: str, reason: st
     actor = bot.directory.employee_for(body["user"]["id"])
     try:
         decided = decide_redemption(bot.store.uow(), redemption_id, verb, key or button_key(body, action),
-                                    bot.clock, bot.settings.redemption, actor_id=actor.id, reason=reason)
+                                    bot.clock, bot.redemption_policy(), actor_id=actor.id, reason=reason)
     except IllegalTransition as exc:
         refuse(bot, body, exc.message)
         return exc.message

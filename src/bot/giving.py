@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rewards.model import Recognition
-from rewards.services.recognition import GiveRecognition, give_recognition
-
 from bot.context import Bot
 from bot.replies import strip_names
+from rewards.model import Recognition
+from rewards.services.recognition import GiveRecognition, give_recognition
 
 
 def recipients_of(bot: Bot, giver_slack_id: str, user_ids: list[str], group_ids: list[str]) -> list[str]:

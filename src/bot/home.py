@@ -41,7 +41,8 @@ def publish(bot: Bot, slack_user_id: str) -> None:
 
 
 def build(bot: Bot, employee: Employee) -> dict:
-    blocks = [HeaderBlock(text="Your kudos"), SectionBlock(text=MarkdownTextObject(text=_balance(bot, employee))),
+    blocks = [HeaderBlock(text="Your kudos"),
+              SectionBlock(text=MarkdownTextObject(text=_balance(bot, employee))),
               ActionsBlock(elements=[ButtonElement(text="Give kudos", action_id="open_give_modal",
                                                    style="primary")]),
               DividerBlock(),
@@ -78,8 +79,9 @@ def _line(bot: Bot, recognition: Recognition, other_id: str, word: str) -> str:
 
 
 def _approvals(bot: Bot, employee: Employee) -> list[dict]:
-    policy = bot.settings.redemption
-    scope = None if employee.id in policy.hr_approver_ids else slack_queries.reports_of(bot.store, employee.id)
+    policy = bot.redemption_policy()
+    hr = employee.id in policy.hr_approver_ids
+    scope = None if hr else slack_queries.reports_of(bot.store, employee.id)
     if scope == []:
         return []
     pending = []

@@ -53,7 +53,8 @@ class SlackDriver:
 
     def send_form(self, fields: dict[str, str], **sign: Any) -> Reply:
         body = urlencode(fields).encode()
-        return self.transport(body, signed_headers(self.secret, body, "application/x-www-form-urlencoded", **sign))
+        headers = signed_headers(self.secret, body, "application/x-www-form-urlencoded", **sign)
+        return self.transport(body, headers)
 
     def send_json(self, payload: dict, extra_headers: dict[str, str] | None = None, **sign: Any) -> Reply:
         body = json.dumps(payload).encode()
@@ -92,7 +93,8 @@ class SlackDriver:
         return self.interactive({"type": "view_submission", "user": {"id": user}, "view": view,
                                  "trigger_id": f"trigger.{next(_serial)}", "api_app_id": "APLAUDIT"}, **sign)
 
-    def message_shortcut(self, user: str, callback_id: str, channel: str, message: dict, **sign: Any) -> Reply:
+    def message_shortcut(self, user: str, callback_id: str, channel: str, message: dict,
+                         **sign: Any) -> Reply:
         return self.interactive({"type": "message_action", "callback_id": callback_id, "user": {"id": user},
                                  "channel": {"id": channel}, "message": message,
                                  "trigger_id": f"trigger.{next(_serial)}",

@@ -162,3 +162,24 @@ def test_balance_history_leaderboard_and_help(slack, store):
     only = slack.command("UANA", "leaderboard all #ownership").json()["text"]
     assert "<@UBEN>" in only and "<@UDEE>" not in only
     assert "Usage" in slack.command("UANA", "help").json()["text"]
+
+
+def test_slack_approvers_decide_for_people_without_a_manager(store, fake, deliver):
+    from bot.testing import SlackDriver, flask_transport
+    from plaudit.runtime import build_web_app
+    from tests.slack.conftest import SECRET, make_settings
+
+    web = build_web_app(make_settings(store, fake, PLAUDIT_SLACK_APPROVERS="UDEE"), store)
+    slack = SlackDriver(flask_transport(web.test_client()), SECRET)
+    cy = employee(store, slack_user_id="UCY")
+    fund_wallet(store, cy, 300)
+    trip = add_item(store.uow(), CatalogItem(id=0, name="Team trip", points_cost=200), store.clock)
+
+    assert "approver will decide" in slack.command("UCY", "redeem team trip").json()["text"]
+    deliver()
+    approval = next(c for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "UDEE").args
+    rid = approval["blocks"][1]["elements"][0]["value"]
+    slack.press("UDEE", "redemption_approve", rid, channel="DDEE", message_ts="9.9")
+    with store.reader() as uow:
+        assert uow.redemptions.get(int(rid)).state == RedemptionState.APPROVED
+    assert trip.points_cost == 200

@@ -63,13 +63,14 @@ def redeem_submission(bot: Bot, body: dict, view: dict) -> dict:
     employee = bot.directory.employee_for(body["user"]["id"])
     try:
         redemption = request_redemption(bot.store.uow(), employee.id, int(meta["item_id"]),
-                                        f"slack-view:{view['id']}", bot.settings.redemption, bot.clock)
+                                        f"slack-view:{view['id']}", bot.redemption_policy(), bot.clock)
     except errors.DomainError as exc:
         return notice_modal("Not redeemed", f":warning: {exc.message}")
     if redemption.state == RedemptionState.REQUESTED:
         return notice_modal("Requested", f"{redemption.points} points are held while an approver decides."
                                          " I will message you.")
-    return notice_modal("Redeemed", f"Done: {redemption.points} points spent. I will message you the details.")
+    return notice_modal("Redeemed",
+                        f"Done: {redemption.points} points spent. I will message you the details.")
 
 
 def _value(view: dict, block: str, action: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks import kudos_blocks, kudos_text
+from bot.config import BotConfig
 from bot.notifier import RenderContext, SlackPost
 from bot.replies import escape
 
@@ -14,7 +15,7 @@ def recognition_created(data: dict[str, Any], ctx: RenderContext) -> list[SlackP
     recipients = [ctx.slack_id(r) for r in data["recipient_ids"]]
     context = data.get("context") or {}
     posts = [_dm(slack_id, giver, data, context.get("link")) for slack_id in recipients if slack_id]
-    channel = context.get("channel") or ctx.settings.get("PLAUDIT_CELEBRATION_CHANNEL")
+    channel = context.get("channel") or BotConfig.from_mapping(ctx.settings).celebration_channel
     if context.get("announce") and not data.get("private") and channel and giver and all(recipients):
         text = kudos_text(giver, recipients, data["points_each"], data["reason"], data.get("value"))
         posts.append(SlackPost(channel=channel, text=text, blocks=kudos_blocks(text, context.get("link"))))

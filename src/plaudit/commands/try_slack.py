@@ -113,12 +113,13 @@ class TrySession:
             self.user = try_world.slack_id(rest.lstrip("@"))
             return [f"You are now {try_world.NAMES[self.user]}."]
         if word == "home":
-            return screen.reply(self.slack.event({"type": "app_home_opened", "user": self.user, "tab": "home"}),
-                                self.user)
+            opened = {"type": "app_home_opened", "user": self.user, "tab": "home"}
+            return screen.reply(self.slack.event(opened), self.user)
         if word == "press":
             button = screen.buttons[int(rest) - 1]
-            return screen.reply(self.slack.press(self.user, button.action_id, button.value, channel=button.channel,
-                                                 message_ts=button.ts, view_id=button.view_id), self.user)
+            reply = self.slack.press(self.user, button.action_id, button.value, channel=button.channel,
+                                     message_ts=button.ts, view_id=button.view_id)
+            return screen.reply(reply, self.user)
         if word == "select":
             action, value = rest.split()
             return screen.reply(self.slack.press(self.user, action, value, view_id="VHOME"), self.user)
