@@ -183,3 +183,18 @@ def test_slack_approvers_decide_for_people_without_a_manager(store, fake, delive
     with store.reader() as uow:
         assert uow.redemptions.get(int(rid)).state == RedemptionState.APPROVED
     assert trip.points_cost == 200
+
+
+def test_approving_from_app_home_republishes_it(slack, fake, store, deliver):
+    ana, ben, mug, trip = arrange(store)
+    request_trip(slack, fake, store, trip)
+    slack.event({"type": "app_home_opened", "user": "UBEN", "tab": "home"})
+    home = fake.calls_to("views.publish")[-1].args["view"]
+    approve = next(e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == "redemption_approve")
+
+    slack.press("UBEN", "redemption_approve", approve["value"], view_id="VHOMEBEN")
+
+    with store.reader() as uow:
+        assert uow.redemptions.get(int(approve["value"])).state == RedemptionState.APPROVED
+    assert "Waiting for your approval" not in json.dumps(fake.calls_to("views.publish")[-1].args["view"])

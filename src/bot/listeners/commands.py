@@ -38,6 +38,10 @@ def register(app: App, bot: Bot) -> None:
         except DomainError as exc:
             log.info("kudos refused: %s", exc.code)
             ack(**explain(exc.message))
+        except Exception:  # Slack must still hear something: say so, privately
+            log.exception("kudos failed")
+            ack(**explain("Something went wrong on our side and nothing was given; try again shortly.",
+                          usage=False))
 
 
 def _give(bot: Bot, command: dict, parsed: Give) -> dict:

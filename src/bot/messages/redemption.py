@@ -19,8 +19,10 @@ def requested(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     posts = [SlackPost(channel=slack_id, text=text, blocks=approval_blocks(text, data["redemption_id"]))
              for slack_id in (ctx.slack_id(a) for a in data.get("approvers") or []) if slack_id]
     if employee:
-        posts.append(SlackPost(channel=employee, text=f"You asked for *{name}*; {data['points']} points"
-                                                      " are held while an approver decides."))
+        waiting = ("an approver decides." if data.get("approvers") else
+                   "an approver decides — none is configured yet, so please tell your Plaudit admin.")
+        text = f"You asked for *{name}*; {data['points']} points are held while {waiting}"
+        posts.append(SlackPost(channel=employee, text=text))
     return posts
 
 
