@@ -92,3 +92,31 @@ def test_celebration_preference(store):
 def test_period_keys_and_renewal(day, period, key, renews):
     assert period_key(day, period) == key
     assert next_period_start(day, period) == renews
+
+
+def test_a_user_first_seen_by_concurrent_requests_becomes_one_employee(web, store):
+    import threading
+
+    from sqlalchemy import func, select
+
+    from bot.testing import SlackDriver, flask_transport
+    from storage.tables import EmployeeRow
+    from tests.slack.conftest import SECRET
+
+    go = threading.Barrier(4)
+    replies = []
+
+    def ask():
+        driver = SlackDriver(flask_transport(web.test_client()), SECRET)
+        go.wait()
+        replies.append(driver.command("UDEE", "balance"))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all("100 points* left to give" in r.json()["text"] for r in replies)
+    with store.reader() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(EmployeeRow)) == 1
+    assert verify_ledger(store.engine) == []
