@@ -30,18 +30,22 @@ def register(app: App, bot: Bot) -> None:
             client.views_open(trigger_id=command["trigger_id"],
                               view=give_modal(bot.settings.recognition, channel=command.get("channel_id")))
             return
-        try:
-            if isinstance(parsed, Give):
-                ack(**_give(bot, command, parsed))
-            else:
-                ack(**answers.answer(bot, command["user_id"], parsed, command["trigger_id"]))
-        except DomainError as exc:
-            log.info("kudos refused: %s", exc.code)
-            ack(**explain(exc.message))
-        except Exception:  # Slack must still hear something: say so, privately
-            log.exception("kudos failed")
-            ack(**explain("Something went wrong on our side and nothing was given; try again shortly.",
-                          usage=False))
+        ack(**_answer(bot, command, parsed))
+
+
+def _answer(bot: Bot, command: dict, parsed) -> dict:
+    """The acknowledgement: the public kudos, a subcommand's answer, or what went wrong."""
+    try:
+        if isinstance(parsed, Give):
+            return _give(bot, command, parsed)
+        return answers.answer(bot, command["user_id"], parsed, command["trigger_id"])
+    except DomainError as exc:
+        log.info("kudos refused: %s", exc.code)
+        return explain(exc.message)
+    except Exception:  # Slack must still hear something: say so, privately
+        log.exception("kudos failed")
+        return explain("Something went wrong on our side and nothing was given; try again shortly.",
+                       usage=False)
 
 
 def _give(bot: Bot, command: dict, parsed: Give) -> dict:

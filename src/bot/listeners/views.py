@@ -36,7 +36,10 @@ def register(app: App, bot: Bot) -> None:
         action = {"value": str(meta["redemption_id"]), "action_id": "redemption_reject"}
         problem = decisions.decide_from_button(bot, body, action, "reject", reason=reason,
                                                key=meta["key"], where=(meta["channel"], meta["ts"]))
-        ack(response_action="errors", errors={"reason": problem}) if problem else ack()
+        if problem:
+            ack(response_action="errors", errors={"reason": problem})
+        else:
+            ack()
 
 
 def give_submission(bot: Bot, body: dict, view: dict) -> dict:
