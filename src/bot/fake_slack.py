@@ -21,6 +21,7 @@ class Call:
     method: str  # e.g. "chat.postMessage"
     args: dict[str, Any]
     token: str | None
+    reply: dict[str, Any] | None = None  # what the fake answered (e.g. the ts of a posted message)
 
 
 @dataclass
@@ -157,8 +158,10 @@ class FakeSlack:
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") or args.get("token")
                 with fake._lock:
-                    fake.calls.append(Call(method, args, token))
+                    call = Call(method, args, token)
+                    fake.calls.append(call)
                     reply = fake._answer(method, args)
+                    call.reply = reply.body
                 body = json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

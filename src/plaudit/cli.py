@@ -7,12 +7,12 @@ import logging
 import os
 import sys
 
-from plaudit.commands import db, keys, ledger, milestones, outbox, scheduler, serve
+from plaudit.commands import db, keys, ledger, milestones, outbox, scheduler, serve, try_slack
 from plaudit.observability import logs
 from plaudit.settings import SettingsError
 from storage.crypto import KeyringError
 
-COMMANDS = [serve, db, keys, ledger, scheduler, milestones, outbox]
+COMMANDS = [serve, db, keys, ledger, scheduler, milestones, outbox, try_slack]
 SERVERS = {"serve", "scheduler"}
 
 

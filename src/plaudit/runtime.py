@@ -46,4 +46,6 @@ def build_web_app(settings: Settings, store: Store) -> Flask:
 
 def _mounts():
     """Adapters that add routes to the web app (each issue's adapter registers here)."""
-    return []
+    from bot.http import mount as mount_slack  # mounts only when the Slack secrets are set
+
+    return [mount_slack]

@@ -8,6 +8,10 @@ from bot.notifier import Renderer
 
 def all_renderers() -> dict[str, Renderer]:
     """Every topic Plaudit tells Slack about (each area's module adds its RENDERERS here)."""
+    from bot.messages import recognition, redemption
+
     renderers: dict[str, Renderer] = {}
     renderers.update(scheduler.RENDERERS)  # first, so an area's own renderer of a topic wins
+    renderers.update(recognition.RENDERERS)
+    renderers.update(redemption.RENDERERS)
     return renderers

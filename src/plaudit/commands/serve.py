@@ -15,10 +15,16 @@ def register(sub) -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--no-scheduler", dest="scheduler", action="store_false",
                         help="do not run the scheduler in the server (run `plaudit scheduler`)")
+    parser.add_argument("--socket-mode", action="store_true",
+                        help="receive Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP")
     parser.set_defaults(handler=serve)
 
 
 def serve(args) -> int:
+    if args.socket_mode:
+        from plaudit.socket_mode import run_socket_mode
+
+        return run_socket_mode()
     run_server(args.host, args.port, workers=args.workers, threads=args.threads,
                scheduler=args.scheduler)
     return 0

@@ -1,0 +1,189 @@
+"""Signed /kudos gives through gunicorn against a fake Slack, beside a bare Bolt app, same run.
+
+    python bench/slack_ack.py [--seconds 20] [--senders 32] [--postgres-url postgresql://…/emptydb]
+
+Prints requests/s and p50/p99 latency for each app. Targets: Plaudit at least half the bare
+app's throughput, and p99 under 250 ms, with 32 concurrent senders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from bot.fake_slack import FakeSlack  # noqa: E402
+from bot.testing import signed_headers  # noqa: E402
+from storage.crypto import generate_key  # noqa: E402
+
+SECRET = "bench-signing-secret"
+USERS = [f"UB{n:04d}" for n in range(64)]
+PROCESSES = 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gunicorn(target: str, port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+               "--log-level", "warning", "--chdir", str(ROOT / "bench")]
+    return subprocess.Popen(command, env={**os.environ, **env})
+
+
+def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def command_body(user: str, text: str, command: str, trigger: str) -> bytes:
+    return urlencode({"team_id": "T0PLAUDIT", "channel_id": "C0BENCH", "user_id": user, "command": command,
+                      "text": text, "trigger_id": trigger, "response_url": "https://hooks.example/x"}).encode()
+
+
+def send(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
+    conn.request("POST", "/slack/events", body=body,
+                 headers=signed_headers(SECRET, body, "application/x-www-form-urlencoded"))
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def sender(port: int, command: str, seconds: float, worker: int, out: list) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies, errors = [], 0
+    serial = itertools.count()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        n = next(serial)
+        giver, receiver = USERS[(worker + n) % 64], USERS[(worker + n + 1 + n % 7) % 64]
+        text = f"<@{receiver}> 1 for the benchmark" if command == "/kudos" else ""
+        body = command_body(giver, text, command, f"bench.{worker}.{n}.{time.time_ns()}")
+        started = time.perf_counter()
+        try:
+            status, payload = send(conn, body)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            errors += 1
+            continue
+        latencies.append(time.perf_counter() - started)
+        if status != 200 or (command == "/kudos" and b"in_channel" not in payload):
+            errors += 1
+    out.append((latencies, errors))
+
+
+def process_main(port: int, command: str, seconds: float, first: int, threads: int, queue) -> None:
+    out: list = []
+    pool = [threading.Thread(target=sender, args=(port, command, seconds, first + i, out))
+            for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    queue.put(([x for lat, _ in out for x in lat], sum(e for _, e in out)))
+
+
+def load(port: int, command: str, seconds: float, senders: int) -> dict:
+    queue = multiprocessing.Queue()
+    per = senders // PROCESSES
+    procs = [multiprocessing.Process(target=process_main, args=(port, command, seconds, i * per, per, queue))
+             for i in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = sorted(x for lat, _ in results for x in lat)
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"rps": len(latencies) / seconds, "p50": cuts[49] * 1000, "p99": cuts[98] * 1000,
+            "errors": sum(e for _, e in results), "n": len(latencies)}
+
+
+def warm_up(port: int) -> None:
+    """Every bench user is met once (users.info, first allowance) before timing starts."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for user in USERS:
+        status, payload = send(conn, command_body(user, "balance", "/kudos", f"warm.{user}"))
+        assert status == 200, payload
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--senders", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--postgres-url", help="also measure Plaudit on this (empty) PostgreSQL database")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
+        for user in USERS:
+            fake.add_user(user, name=user.lower(), email=f"{user.lower()}@bench.example")
+        base = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_API_URL": fake.url,
+                "PLAUDIT_ENCRYPTION_KEYS": f"b1:{generate_key()}", "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
+                "PLAUDIT_ALLOWANCE_POINTS": "10000000", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "10000000",
+                "PYTHONPATH": str(ROOT / "src"), "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        runs = [("bare Bolt /noop", "bare_bolt:app", "/noop", base),
+                ("Plaudit give, SQLite", "plaudit.wsgi:app", "/kudos", base)]
+        if args.postgres_url:
+            runs.append(("Plaudit give, Postgres", "plaudit.wsgi:app", "/kudos",
+                         {**base, "DATABASE_URL": args.postgres_url}))
+        results = {name: measure(target, command, env, args) for name, target, command, env in runs}
+        report(results, args)
+    return 0
+
+
+def measure(target: str, command: str, env: dict[str, str], args) -> dict:
+    if command == "/kudos":
+        subprocess.run([sys.executable, "-m", "plaudit.cli", "db", "upgrade"], env={**os.environ, **env},
+                       check=True, capture_output=True)
+    port = free_port()
+    server = gunicorn(target, port, env, args.workers, args.threads)
+    try:
+        wait_ready(port)
+        if command == "/kudos":
+            warm_up(port)
+        return load(port, command, args.seconds, args.senders)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def report(results: dict, args) -> None:
+    print(f"\n{args.senders} concurrent senders, {args.seconds:.0f}s each, gunicorn {args.workers} workers"
+          f" x {args.threads} threads (gthread), FakeSlack on loopback")
+    print(f"{'app':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}")
+    for name, r in results.items():
+        print(f"{name:<22}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}{r['n']:>10}")
+    bare = results.pop("bare Bolt /noop")
+    for name, ours in results.items():
+        print(f"{name}: {ours['rps'] / bare['rps']:.2f} of the bare app's throughput (target >= 0.50),"
+              f" p99 {ours['p99']:.0f} ms (target < 250 ms)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Answers to the `/kudos` subcommands: balance, leaderboard, history, rewards, redeem, help."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.blocks import reward_blocks
+from bot.context import Bot
+from bot.kudos_parser import USAGE, Subcommand
+from bot.replies import explain
+from rewards.model import RedemptionState
+from rewards.periods import local_date, period_start
+from rewards.services.redemptions import request_redemption
+from storage import queries, slack_queries
+
+PERIOD_OF = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
+
+
+def answer(bot: Bot, slack_user_id: str, sub: Subcommand, trigger_id: str) -> dict:
+    """The ephemeral acknowledgement for a subcommand (domain errors propagate)."""
+    if sub.name == "help":
+        return {"response_type": "ephemeral", "text": USAGE}
+    if sub.name == "leaderboard":
+        return leaderboard(bot, sub.args)
+    if sub.name == "rewards":
+        items = slack_queries.active_catalog(bot.store)
+        return {"response_type": "ephemeral", "text": "Rewards you can redeem",
+                "blocks": reward_blocks(items)}
+    employee = bot.directory.employee_for(slack_user_id)
+    if sub.name == "balance":
+        return _text(balance_text(bot, employee.id))
+    if sub.name == "history":
+        return _text(history_text(bot, employee.id))
+    return redeem(bot, employee.id, " ".join(sub.args), trigger_id)
+
+
+def balance_text(bot: Bot, employee_id: str) -> str:
+    found = queries.balances(bot.store, employee_id)
+    held = f" ({found.held} held for pending rewards)" if found.held else ""
+    return (f"You have *{found.wallet} points* to spend{held}"
+            f" and *{found.allowance} points* left to give.")
+
+
+def history_text(bot: Bot, employee_id: str) -> str:
+    entries = queries.history(bot.store, employee_id, limit=10)
+    if not entries:
+        return "No points have moved yet."
+    lines = [f"• {e.created_at:%Y-%m-%d} {e.amount:+d} {e.account_kind} — {e.kind}" for e in entries]
+    return "*Your latest points*\n" + "\n".join(lines)
+
+
+def leaderboard(bot: Bot, args: list[str]) -> dict:
+    period = next((a.lower() for a in args if not a.startswith("#")), "month")
+    value = next((a.lstrip("#").lower() for a in args if a.startswith("#")), None)
+    if value is not None and value not in bot.settings.recognition.values:
+        return explain(f"#{value} is not one of our values.", usage=False)
+    rows = queries.leaderboard(bot.store, since=_since(bot, period), value=value)
+    title = f"*Leaderboard — {'all time' if period == 'all' else 'this ' + period}"
+    title += f" #{value}*" if value else "*"
+    lines = [f"{n}. <@{_slack(bot, r.employee_id)}> — {r.points} points" for n, r in enumerate(rows, 1)]
+    return _text(title + "\n" + ("\n".join(lines) or "_No kudos yet._"))
+
+
+def redeem(bot: Bot, employee_id: str, wanted: str, trigger_id: str) -> dict:
+    item = slack_queries.find_item(bot.store, wanted)
+    if item is None:
+        return explain(f"I found no reward called `{wanted}`; see `/kudos rewards`.", usage=False)
+    redemption = request_redemption(bot.store.uow(), employee_id, item.id,
+                                    f"slack-command:{trigger_id}", bot.redemption_policy(), bot.clock)
+    if redemption.state == RedemptionState.REQUESTED:
+        return _text(f"You asked for *{item.name}* ({redemption.points} points held);"
+                     " an approver will decide.")
+    return _text(f"*{item.name}* is yours for {redemption.points} points.")
+
+
+def _since(bot: Bot, period: str) -> datetime | None:
+    if period == "all":
+        return None
+    tz = bot.settings.timezone
+    day = local_date(bot.clock.now(), tz)
+    start = day.replace(month=1, day=1) if period == "year" else period_start(day, PERIOD_OF[period])
+    return datetime.combine(start, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def _slack(bot: Bot, employee_id: str) -> str:
+    with bot.store.reader() as uow:
+        employee = uow.employees.get(employee_id)
+    return employee.slack_user_id if employee and employee.slack_user_id else "unknown"
+
+
+def _text(text: str) -> dict:
+    return {"response_type": "ephemeral", "text": text}

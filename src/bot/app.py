@@ -1,0 +1,38 @@
+"""The Bolt app factory: signature checks on, fast acknowledgements, listeners registered."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import BotConfig
+from bot.context import Bot
+from bot.identity import Directory
+from bot.listeners import register_all
+from storage.store import Store
+
+
+def web_client(settings) -> WebClient:
+    """A Web API client for the configured bot token, sending every call to SLACK_API_URL."""
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+
+
+def create_bolt_app(store: Store, settings, client: WebClient | None = None, *,
+                    token_verification: bool = True, socket_mode: bool = False) -> App:
+    """Plaudit's Bolt app; `token_verification=False` skips auth.test at start-up (tests).
+
+    Over HTTP every request's signature is verified; Socket Mode has no signatures to check.
+    """
+    client = client or web_client(settings)
+    app = App(
+        signing_secret=settings.slack_signing_secret, client=client,
+        process_before_response=True, request_verification_enabled=not socket_mode,
+        token_verification_enabled=token_verification,
+        logger=logging.getLogger("plaudit.slack.bolt"),
+    )
+    bot = Bot(store=store, settings=settings, config=BotConfig.from_mapping(settings.extra),
+              client=client, directory=Directory(store, client, settings))
+    register_all(app, bot)
+    return app

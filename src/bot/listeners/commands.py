@@ -1,0 +1,60 @@
+"""The `/kudos` slash command: give, subcommands, or the modal; answered through the ack."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App
+
+from bot import answers, giving
+from bot.blocks import kudos_blocks, kudos_text
+from bot.context import Bot
+from bot.kudos_parser import Give, OpenModal, ParseError, parse
+from bot.modals import give_modal
+from bot.replies import explain
+from rewards.errors import DomainError
+
+log = logging.getLogger("plaudit.slack.commands")
+
+
+def register(app: App, bot: Bot) -> None:
+    @app.command(bot.config.command)
+    def on_kudos(ack: Ack, command: dict, client) -> None:
+        try:
+            parsed = parse(command.get("text", ""))
+        except ParseError as exc:
+            ack(**explain(str(exc)))
+            return
+        if isinstance(parsed, OpenModal):
+            ack()
+            client.views_open(trigger_id=command["trigger_id"],
+                              view=give_modal(bot.settings.recognition, channel=command.get("channel_id")))
+            return
+        ack(**_answer(bot, command, parsed))
+
+
+def _answer(bot: Bot, command: dict, parsed) -> dict:
+    """The acknowledgement: the public kudos, a subcommand's answer, or what went wrong."""
+    try:
+        if isinstance(parsed, Give):
+            return _give(bot, command, parsed)
+        return answers.answer(bot, command["user_id"], parsed, command["trigger_id"])
+    except DomainError as exc:
+        log.info("kudos refused: %s", exc.code)
+        return explain(exc.message)
+    except Exception:  # Slack must still hear something: say so, privately
+        log.exception("kudos failed")
+        return explain("Something went wrong on our side and nothing was given; try again shortly.",
+                       usage=False)
+
+
+def _give(bot: Bot, command: dict, parsed: Give) -> dict:
+    """Give, and answer in the channel: the public message is the acknowledgement itself."""
+    giver = command["user_id"]
+    recipients = giving.recipients_of(bot, giver, parsed.user_ids, parsed.group_ids)
+    recognition = giving.give(
+        bot, giver, recipients, parsed.points, parsed.reason, parsed.value,
+        key=f"slack-command:{command['trigger_id']}",
+        context={"channel": command.get("channel_id", "")})
+    text = kudos_text(giver, recipients, recognition.points_each, recognition.reason, recognition.value)
+    return {"response_type": "in_channel", "text": text, "blocks": kudos_blocks(text)}

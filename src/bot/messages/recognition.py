@@ -1,0 +1,35 @@
+"""Renderers for recognition events: a DM to each recipient, and the public post for the modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks import kudos_blocks, kudos_text
+from bot.config import BotConfig
+from bot.notifier import RenderContext, SlackPost
+from bot.replies import escape
+
+
+def recognition_created(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
+    giver = ctx.slack_id(data["giver_id"])
+    recipients = [ctx.slack_id(r) for r in data["recipient_ids"]]
+    context = data.get("context") or {}
+    posts = [_dm(slack_id, giver, data, context.get("link")) for slack_id in recipients if slack_id]
+    channel = context.get("channel") or BotConfig.from_mapping(ctx.settings).celebration_channel
+    if context.get("announce") and not data.get("private") and channel and giver and all(recipients):
+        text = kudos_text(giver, recipients, data["points_each"], data["reason"], data.get("value"))
+        posts.append(SlackPost(channel=channel, text=text, blocks=kudos_blocks(text, context.get("link"))))
+    return posts
+
+
+def _dm(slack_id: str, giver: str | None, data: dict[str, Any], link: str | None) -> SlackPost:
+    who = f"<@{giver}>" if giver else "A colleague"
+    tag = f" #{data['value']}" if data.get("value") else ""
+    if data.get("source") == "reaction":
+        text = f"{who} gave you {data['points_each']} point(s) with a reaction."
+    else:
+        text = f"{who} gave you *{data['points_each']} points* for {escape(data['reason'])}{tag}"
+    return SlackPost(channel=slack_id, text=text, blocks=kudos_blocks(text, link))
+
+
+RENDERERS = {"recognition.created": recognition_created}

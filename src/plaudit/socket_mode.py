@@ -1,0 +1,25 @@
+"""Runs the Slack app over Socket Mode (SLACK_APP_TOKEN), for development behind a firewall."""
+
+from __future__ import annotations
+
+import logging
+
+from plaudit.runtime import build_store, prepare_database
+from plaudit.settings import Settings, SettingsError
+
+log = logging.getLogger("plaudit.serve")
+
+
+def run_socket_mode() -> int:
+    settings = Settings.from_env()
+    missing = [name for name, value in (("SLACK_APP_TOKEN", settings.slack_app_token),
+                                        ("SLACK_BOT_TOKEN", settings.slack_bot_token)) if not value]
+    if missing:
+        raise SettingsError(f"--socket-mode needs {' and '.join(missing)}")
+    store = build_store(settings)
+    prepare_database(store)
+    from bot.socket_mode import run_socket_mode as connect
+
+    log.info("Plaudit connecting to Slack over Socket Mode")
+    connect(store, settings)
+    return 0

@@ -1,0 +1,48 @@
+"""People met in chat: link a chat user to an employee, or create a minimal one from the profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rewards.clock import Clock
+from rewards.model import Employee, EmployeeStatus
+from rewards.ports import UnitOfWork
+from rewards.services.employees import new_employee_id
+
+
+@dataclass(frozen=True)
+class ChatProfile:
+    """What the chat platform says about a user (kept only as the employee's encrypted fields)."""
+
+    user_id: str
+    email: str | None = None
+    display_name: str | None = None
+    timezone: str | None = None
+    is_bot: bool = False
+    is_guest: bool = False
+    deleted: bool = False
+
+
+def meet_chat_user(uow: UnitOfWork, profile: ChatProfile, clock: Clock) -> tuple[Employee, bool]:
+    """The employee behind a chat user: known, linked by email, or new; returns (employee, created)."""
+    with uow:
+        known = uow.employees.get_by_slack_id(profile.user_id)
+        if known is not None:
+            return known, False
+        now = clock.now()
+        match = uow.employees.get_by_email(profile.email) if profile.email else None
+        if match is not None and match.slack_user_id is None:
+            linked = replace(match, slack_user_id=profile.user_id, updated_at=now,
+                             is_bot=profile.is_bot, is_guest=profile.is_guest)
+            uow.employees.save(linked)
+            uow.commit()
+            return linked, False
+        employee = Employee(
+            id=new_employee_id(), slack_user_id=profile.user_id, email=profile.email,
+            display_name=profile.display_name, timezone=profile.timezone, is_bot=profile.is_bot,
+            is_guest=profile.is_guest, created_at=now, updated_at=now,
+            status=EmployeeStatus.INACTIVE if profile.deleted else EmployeeStatus.ACTIVE)
+        uow.employees.add(employee)
+        uow.ledger.open_accounts(employee.id)
+        uow.commit()
+        return employee, True

@@ -1,0 +1,80 @@
+"""Signed requests only; the give-kudos modal and the message shortcut through /slack/events."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import func, select
+
+from bot.testing import give_form_values
+from storage.tables import EmployeeRow, TransactionRow
+from storage.verify import verify_ledger
+from tests.slack.conftest import allowance_of, wallet_of
+
+
+def _counts(store):
+    with store.reader() as uow:
+        return (uow.session.scalar(select(func.count()).select_from(EmployeeRow)),
+                uow.session.scalar(select(func.count()).select_from(TransactionRow)))
+
+
+def test_forged_or_stale_requests_get_401_and_write_nothing(slack, fake, store):
+    forged = slack.command("UANA", "<@UBEN> 10 for forging", forge=True)
+    stale = slack.command("UANA", "<@UBEN> 10 for old news", timestamp=int(time.time()) - 600)
+    event = slack.event({"type": "reaction_added", "user": "UANA", "reaction": "clap", "item_user": "UBEN",
+                         "item": {"type": "message", "channel": "C1", "ts": "1.1"}}, forge=True)
+
+    assert (forged.status, stale.status, event.status) == (401, 401, 401)
+    assert _counts(store) == (0, 0)
+    assert fake.calls_to("users.info") == []
+
+
+def test_kudos_alone_opens_the_modal_and_its_errors_are_per_field(slack, fake, store, deliver):
+    assert slack.command("UANA", "", channel="C0TEAM").status == 200
+    opened = fake.calls_to("views.open")[0].args["view"]
+    assert opened["callback_id"] == "give_kudos"
+    meta = opened["private_metadata"]
+
+    bad_points = slack.submit("UANA", "give_kudos", give_form_values(["UBEN"], "2.5", "pairing"),
+                              private_metadata=meta).json()
+    no_reason = slack.submit("UANA", "give_kudos", give_form_values(["UBEN"], "5", ""),
+                             private_metadata=meta).json()
+    myself = slack.submit("UANA", "give_kudos", give_form_values(["UANA"], "5", "my work"),
+                          private_metadata=meta).json()
+    assert bad_points == {"response_action": "errors", "errors": {"points": bad_points["errors"]["points"]}}
+    assert "whole number" in bad_points["errors"]["points"]
+    assert "reason" in no_reason["errors"]
+    assert "yourself" in myself["errors"]["recipients"]
+    assert wallet_of(store, "UBEN") == 0
+
+    done = slack.submit("UANA", "give_kudos", give_form_values(["UBEN", "UCY"], "7", "the demo", "learning"),
+                        private_metadata=meta, view_id="VGIVE1")
+    assert done.status == 200 and not done.body
+    assert wallet_of(store, "UBEN") == 7 and allowance_of(store, "UANA") == 86
+    deliver()
+    posts = {c.args["channel"]: c.args["text"] for c in fake.calls_to("chat.postMessage")}
+    assert "7 points" in posts["C0TEAM"] and "#learning" in posts["C0TEAM"]
+    assert "UBEN" in posts and "UCY" in posts
+    assert verify_ledger(store.engine) == []
+
+
+def test_private_kudos_from_the_modal_is_not_posted_in_the_channel(slack, fake, store, deliver):
+    meta = json.dumps({"channel": "C0TEAM"})
+    slack.submit("UANA", "give_kudos", give_form_values(["UBEN"], "5", "quiet help", visibility="private"),
+                 private_metadata=meta)
+    deliver()
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["UBEN"]
+
+
+def test_message_shortcut_prefills_author_and_link(slack, fake, store):
+    reply = slack.message_shortcut("UANA", "give_kudos_for_message", "C0TEAM",
+                                   {"ts": "1700000000.000200", "user": "UBEN", "text": "fixed it"})
+    assert reply.status == 200
+    assert fake.calls_to("chat.getPermalink")[0].args["message_ts"] == "1700000000.000200"
+    view = fake.calls_to("views.open")[0].args["view"]
+    recipients = next(b for b in view["blocks"] if b.get("block_id") == "recipients")
+    assert recipients["element"]["initial_users"] == ["UBEN"]
+    assert "p1700000000000200" in json.dumps(view)
+    meta = json.loads(view["private_metadata"])
+    assert meta["channel"] == "C0TEAM" and "p1700000000000200" in meta["link"]
