@@ -89,6 +89,15 @@ class SqlEmployeeRepository:
     def get_by_email(self, email: str) -> Employee | None:
         return self._one(EmployeeRow.email_bidx == self.codec.blind_index.email(email))
 
+    def active_ids(self, employee_ids) -> set[str]:
+        wanted = list(set(employee_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 5000):
+            found.update(self.session.scalars(select(EmployeeRow.id).where(
+                EmployeeRow.id.in_(wanted[start:start + 5000]),
+                EmployeeRow.status == EmployeeStatus.ACTIVE.value, EmployeeRow.erased_at.is_(None))))
+        return found
+
     def _one(self, condition) -> Employee | None:
         row = self.session.scalars(select(EmployeeRow).where(condition).limit(1)).first()
         return None if row is None else self.codec.to_domain(row)
