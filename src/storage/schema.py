@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from storage import tables  # noqa: F401  (each area's table module is imported here)
+from storage import (
+    tables,  # noqa: F401  (each area's table module is imported here)
+    tables_api,  # noqa: F401
+)
 from storage.tables import Base
 
 metadata = Base.metadata
