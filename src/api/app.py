@@ -10,6 +10,8 @@ from api import oauth, problems
 from api.config import SCOPES, ApiConfig
 from api.context import EXTENSION, ApiContext
 from api.docs_page import INDEX_HTML
+from api.problems import Problem
+from api.spec import finalize
 from rewards.policy import RedemptionPolicy
 from storage.store import Store
 
@@ -57,7 +59,14 @@ def create_app(store: Store, *, title: str = "Plaudit API", version: str = "1",
                 "database": "ok" if healthy else "unreachable"}
         return jsonify(body), 200 if healthy else 503
 
-    app.add_url_rule(SPEC_PATH, "openapi_v1", lambda: jsonify(app.api_doc))
+    def openapi_document():
+        if not app.extensions.get("plaudit.spec_final"):
+            finalize(app.api_doc, [Problem, *_extra_models()])
+            app.extensions["plaudit.spec_final"] = True
+        return jsonify(app.api_doc)
+
+    app.add_url_rule(SPEC_PATH, "openapi_v1", openapi_document)
+    app.view_functions["openapi.doc_url"] = openapi_document
     app.add_url_rule("/api/docs", "docs_root", lambda: redirect("/api/docs/", code=308))
     return app
 
@@ -70,10 +79,16 @@ def configure(app: OpenAPI, settings, store: Store) -> None:
     app.config["MAX_CONTENT_LENGTH"] = context.config.max_body_bytes
 
 
-def _register_routes(app: OpenAPI) -> None:
-    from api.routes import awards, employees
+def _extra_models():
+    from api.routes.reports import ReportOut
 
-    for module in (employees, awards):
+    return [ReportOut]
+
+
+def _register_routes(app: OpenAPI) -> None:
+    from api.routes import awards, catalog, employees, ledger, redemptions, reports, webhooks
+
+    for module in (employees, awards, catalog, redemptions, ledger, reports, webhooks):
         app.register_api(module.bp)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from flask_openapi3 import APIBlueprint, Tag
+from werkzeug.exceptions import BadRequest
 
 from api.context import ctx
 from api.oauth import authenticate
@@ -14,7 +15,7 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 SHARED_RESPONSES = {
-    400: Problem, 401: Problem, 403: Problem, 404: Problem, 415: Problem, 422: Problem,
+    400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem,
     429: Problem,
 }
 
@@ -43,8 +44,6 @@ def security(scope: str) -> list[dict[str, list[str]]]:
 
 
 def _rate_limited():
-    from flask import g
-
     config = ctx().config
     wait = ctx().limiter.check(g.client_id, config.rate_limit_per_second, config.rate_limit_burst)
     if wait is None:
@@ -64,7 +63,7 @@ def _bad_body():
                        "The request body must be application/json.")
     try:
         request.get_json(force=False, silent=False)
-    except Exception:
+    except BadRequest:
         return problem(400, "malformed_json", "The body is not valid JSON.",
                        "The request body could not be parsed as JSON.")
     return None

@@ -62,6 +62,13 @@ class Grant(ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
+class Server(AuthorizationServer):
+    def handle_error_response(self, request, error):
+        if error.error == "invalid_client":  # unknown client and wrong secret look the same
+            error.description = "Client authentication failed."
+        return super().handle_error_response(request, error)
+
+
 @dataclass
 class Token:
     """Authlib's view of a stored access token; expiry is judged by the store's clock."""
@@ -102,7 +109,7 @@ def install(app: Flask, store: Store, config: ApiConfig) -> ResourceProtector:
         api_clients.save_token(store, token["access_token"], oauth_request.client.get_client_id(),
                                token.get("scope", "").split(), int(token["expires_in"]))
 
-    server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+    server = Server(app, query_client=query_client, save_token=save_token)
     server.register_grant(Grant)
     app.add_url_rule("/oauth/token", "oauth_token", server.create_token_response,
                      methods=["POST"])

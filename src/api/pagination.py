@@ -35,3 +35,13 @@ def page(items: list, limit: int, position_of) -> tuple[list, str | None]:
         return items, None
     kept = items[:limit]
     return kept, encode(position_of(kept[-1]))
+
+
+def id_cursor(cursor: str | None) -> int | None:
+    """The last id of the previous page, from a cursor made by `page(..., lambda x: x.id)`."""
+    position = decode(cursor)
+    if position is None:
+        return None
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise BadCursor("The cursor is not one this API gave out.")
+    return position

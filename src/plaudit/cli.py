@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from plaudit.commands import db, keys, ledger, serve
+from plaudit.commands import clients, db, employees, keys, ledger, serve
 from plaudit.settings import SettingsError
 from storage.crypto import KeyringError
 
-COMMANDS = [serve, db, keys, ledger]
+COMMANDS = [serve, db, keys, ledger, clients, employees]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,4 +44,6 @@ def build_web_app(settings: Settings, store: Store) -> Flask:
 
 def _mounts():
     """Adapters that add routes to the web app (each issue's adapter registers here)."""
-    return []
+    from api.app import configure as configure_api
+
+    return [configure_api]

@@ -30,7 +30,7 @@ def ids_for_external(store: Store, external_ids: Iterable[str]) -> dict[str, str
             chunk = wanted[start:start + 5000]
             found.update(uow.session.execute(
                 select(EmployeeRow.external_id, EmployeeRow.id)
-                .where(EmployeeRow.external_id.in_(chunk))).tuples().all())
+                .where(EmployeeRow.external_id.in_(chunk))).all())
     return found
 
 
@@ -38,7 +38,7 @@ def external_ids(store: Store, employee_ids: Iterable[str]) -> dict[str, str | N
     wanted = list(set(employee_ids))
     with store.reader() as uow:
         return dict(uow.session.execute(select(EmployeeRow.id, EmployeeRow.external_id)
-                                        .where(EmployeeRow.id.in_(wanted))).tuples().all())
+                                        .where(EmployeeRow.id.in_(wanted))).all())
 
 
 def employees_page(store: Store, after: tuple[datetime, str] | None,
