@@ -90,16 +90,16 @@ def transactions_page(store: Store, *, after_id: int | None, employee_id: str | 
             select(PostingRow.transaction_id).join(AccountRow, AccountRow.id == PostingRow.account_id)
             .where(AccountRow.owner_id == employee_id)))
     with store.reader() as uow:
-        rows = uow.session.scalars(query).all()
+        rows = [(r.id, r.kind, r.actor, r.memo, r.reference, r.created_at)
+                for r in uow.session.scalars(query)]
         lines = uow.session.execute(
             select(PostingRow.transaction_id, AccountRow.kind, AccountRow.owner_id, PostingRow.amount)
             .join(AccountRow, AccountRow.id == PostingRow.account_id)
-            .where(PostingRow.transaction_id.in_([r.id for r in rows])).order_by(PostingRow.id)).all()
+            .where(PostingRow.transaction_id.in_([r[0] for r in rows])).order_by(PostingRow.id)).all()
     by_txn: dict[int, list[TransactionLine]] = {}
     for txn_id, account, owner, amount in lines:
         by_txn.setdefault(txn_id, []).append(TransactionLine(account, owner, amount))
-    return [TransactionView(r.id, r.kind, r.actor, r.memo, r.reference, r.created_at,
-                            by_txn.get(r.id, [])) for r in rows]
+    return [TransactionView(*r, by_txn.get(r[0], [])) for r in rows]
 
 
 def redemptions_page(store: Store, *, after_id: int | None, state: str | None,

@@ -121,13 +121,13 @@ def deliveries(store: Store, sub_id: int, after_id: int | None, limit: int) -> l
         rows = uow.session.scalars(query).all()
         attempts = uow.session.scalars(select(OutboxAttemptRow).where(
             OutboxAttemptRow.outbox_id.in_([r.id for r in rows])).order_by(OutboxAttemptRow.id)).all()
-    log: dict[int, list[Attempt]] = {}
-    for a in attempts:
-        log.setdefault(a.outbox_id, []).append(
-            Attempt(a.attempted_at, a.succeeded, a.status_code, a.error, a.duration_ms))
-    return [Delivery(r.id, r.event_id, r.topic, r.status, r.attempts, r.created_at, r.delivered_at,
-                     r.available_at if r.status == "pending" else None, log.get(r.id, []))
-            for r in rows]
+        log: dict[int, list[Attempt]] = {}
+        for a in attempts:
+            log.setdefault(a.outbox_id, []).append(
+                Attempt(a.attempted_at, a.succeeded, a.status_code, a.error, a.duration_ms))
+        return [Delivery(r.id, r.event_id, r.topic, r.status, r.attempts, r.created_at,
+                         r.delivered_at, r.available_at if r.status == "pending" else None,
+                         log.get(r.id, [])) for r in rows]
 
 
 def _subscription(row: Sub) -> Subscription:
