@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, redirect
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BaseConverter
 
 from api import oauth, problems
 from api.config import SCOPES, ApiConfig
@@ -41,6 +42,7 @@ def create_app(store: Store, *, title: str = "Plaudit API", version: str = "1",
     app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_SORT_KEYS=False,
                       SWAGGER_CONFIG={"validatorUrl": None}, OPENAPI_HTML_STRING=INDEX_HTML)
     app.json.sort_keys = False
+    app.url_map.converters["hr_id"] = HrIdConverter
     app.extensions["plaudit.store"] = store
     context = ApiContext(store=store, config=config,
                          redemption_policy=redemption_policy or RedemptionPolicy())
@@ -69,6 +71,12 @@ def create_app(store: Store, *, title: str = "Plaudit API", version: str = "1",
     app.view_functions["openapi.doc_url"] = openapi_document
     app.add_url_rule("/api/docs", "docs_root", lambda: redirect("/api/docs/", code=308))
     return app
+
+
+class HrIdConverter(BaseConverter):
+    """An employee's HR id in a path; never the word `bulk`, which names the bulk endpoint."""
+
+    regex = r"(?!bulk$)[A-Za-z0-9._:@-]{1,200}"
 
 
 def configure(app: OpenAPI, settings, store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
@@ -19,9 +20,27 @@ def _strict_int(value: Any) -> Any:
     return value
 
 
-Int = Annotated[int, BeforeValidator(_strict_int)]
+def strict_int(ge: int, le: int) -> Any:
+    """A JSON integer within [ge, le]: no strings, no booleans (5.0 counts as 5)."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_strict_int)]
+
+
+def _iso_datetime(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time with a UTC offset")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time such as 2026-03-01T00:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise ValueError("must carry a UTC offset, e.g. Z or +02:00")
+    return parsed
+
+
 Bool = StrictBool
-Points = Annotated[int, BeforeValidator(_strict_int), Field(ge=1, le=1_000_000)]
+Points = strict_int(1, 1_000_000)
+Id = strict_int(1, 2**53)
+DateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$",
                                   json_schema_extra={"example": "E-1001"})]
 

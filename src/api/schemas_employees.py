@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from api.schemas import Body, Bool, ExternalId, Out, PageQuery
+from api.schemas import Body, Bool, DateTime, ExternalId, Out, PageQuery
 from rewards.model import Employee
 
 
@@ -32,9 +32,9 @@ class EmployeeFields(Body):
     timezone: Annotated[str, Field(max_length=64, json_schema_extra={"example": "Europe/Paris"})] \
         | None = None
     locale: Annotated[str, Field(max_length=35)] | None = None
-    status: Literal["active", "inactive"] | None = None
-    is_guest: Bool | None = None
-    celebration: Literal["public", "private", "none"] | None = None
+    status: Literal["active", "inactive"] = None  # optional, but never null
+    is_guest: Bool = None
+    celebration: Literal["public", "private", "none"] = None
     email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
     display_name: Text | None = None
     birth_date: IsoDate | None = None
@@ -71,7 +71,7 @@ class EmployeePath(Body):
 
 
 class EmployeeListQuery(PageQuery):
-    updated_since: datetime | None = Field(
+    updated_since: DateTime | None = Field(
         default=None, description="Only employees changed at or after this time (ISO 8601).")
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from plaudit import cli
 from storage.tables import EmployeeRow, OutboxRow
-from tests.factories import fund_wallet
+from storage.verify import verify_ledger
+from tests.factories import balances, fund_wallet
 
 ANA = {"email": "ana@example.com", "display_name": "Ana Lima", "department": "Sales",
        "timezone": "Europe/Lisbon", "hire_date": "2021-04-01", "country": "PT"}
@@ -97,7 +98,13 @@ def test_delete_erases_personal_data_and_keeps_the_ledger(store, hr):
     assert erased.status_code == 200
     assert body["email"] is None and body["display_name"] is None and body["erased_at"]
     assert body["status"] == "inactive"
-    assert hr.get("/api/v1/employees/E-1/balance").get_json()["wallet"] == 30
+    assert hr.get("/api/v1/employees/E-1").status_code == 404
+    assert hr.put("/api/v1/employees/E-1", json=ANA).get_json()["code"] == "employee_erased"
+    listed = hr.get("/api/v1/employees").get_json()["items"]
+    assert listed[0]["erased_at"] and listed[0]["email"] is None  # sync clients see the erasure
+    with store.reader() as uow:
+        assert balances(store, uow.employees.get(created["id"]))["wallet"] == 30
+    assert verify_ledger(store.engine) == []
     with store.engine.connect() as conn:
         payloads = conn.execute(select(OutboxRow.payload).where(
             OutboxRow.topic == "employee.erased")).scalars().all()

@@ -11,7 +11,7 @@ from api.blueprints import api_blueprint, security
 from api.context import ctx
 from api.idempotency import idempotent
 from api.pagination import id_cursor, page
-from api.schemas import Body, Bool, Int, OptionalIdempotencyHeader, Out, PageQuery, Points
+from api.schemas import Body, Bool, OptionalIdempotencyHeader, Out, PageQuery, Points, strict_int
 from rewards.model import CatalogItem, ItemKind
 from rewards.services import lookups
 from rewards.services.catalog import add_item, update_item
@@ -21,7 +21,8 @@ bp = api_blueprint("catalog", "Catalog", "catalog:read", "catalog:write")
 READ, WRITE = security("catalog:read"), security("catalog:write")
 Kind = Literal["gift_card", "custom", "charity", "merchandise"]
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
-Stock = Field(default=None, ge=0, le=1_000_000_000, description="null: unlimited")
+Stock = Field(default=None, description="null: unlimited")
+StockCount = strict_int(0, 1_000_000_000)
 
 
 class ItemIn(Body):
@@ -29,7 +30,7 @@ class ItemIn(Body):
     points_cost: Points
     kind: Kind = "custom"
     description: str = Field(default="", max_length=2000)
-    stock: Int | None = Stock
+    stock: StockCount | None = Stock
     requires_approval: Bool = False
     active: Bool = True
     denomination: str | None = Field(default=None, max_length=64, description='e.g. "25 USD"')
@@ -42,7 +43,7 @@ class ItemPatch(Body):
     points_cost: Points = None
     kind: Kind = None
     description: str = Field(default=None, max_length=2000)
-    stock: Int | None = Stock
+    stock: StockCount | None = Stock
     requires_approval: Bool = None
     active: Bool = None
     denomination: str | None = Field(default=None, max_length=64)

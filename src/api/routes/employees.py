@@ -30,19 +30,20 @@ READ, WRITE = security("employees:read"), security("employees:write")
 def find(external_id: str) -> Employee:
     with ctx().store.reader() as uow:
         found = uow.employees.get_by_external_id(external_id)
-    if found is None:
-        raise EmployeeNotFound("No employee has this HR id.", external_id=external_id)
+    if found is None or found.erased_at is not None:
+        raise EmployeeNotFound("No employee has this HR id (or they were erased).",
+                               external_id=external_id)
     return found
 
 
-@bp.put("/employees/<external_id>", security=WRITE, responses={200: EmployeeOut, 201: EmployeeOut})
+@bp.put("/employees/<hr_id:external_id>", security=WRITE, responses={200: EmployeeOut, 201: EmployeeOut})
 def put_employee(path: EmployeePath, body: EmployeeIn):
     """Create the employee with this HR id, or update the fields sent."""
     employee, created = sync_employee(ctx().store, path.external_id, body.model_dump(exclude_unset=True))
     return jsonify(EmployeeOut.of(employee).model_dump(mode="json")), 201 if created else 200
 
 
-@bp.get("/employees/<external_id>", security=READ, responses={200: EmployeeOut})
+@bp.get("/employees/<hr_id:external_id>", security=READ, responses={200: EmployeeOut})
 def get_employee(path: EmployeePath):
     """One employee, personal fields included."""
     return EmployeeOut.of(find(path.external_id)).model_dump(mode="json")
@@ -81,7 +82,7 @@ def _bulk_one(external_id: str, fields: dict) -> BulkItemResult:
                           result="created" if created else "updated")
 
 
-@bp.delete("/employees/<external_id>", security=WRITE, responses={200: EmployeeOut})
+@bp.delete("/employees/<hr_id:external_id>", security=WRITE, responses={200: EmployeeOut})
 def delete_employee(path: EmployeePath):
     """Erase: personal fields removed, deactivated; the ledger keeps its anonymous history."""
     erased = erase_employee(ctx().store.uow(), find(path.external_id).id, ctx().store.clock)

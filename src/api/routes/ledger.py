@@ -10,7 +10,7 @@ from api.blueprints import api_blueprint, security
 from api.context import ctx
 from api.pagination import id_cursor, page
 from api.routes.employees import find
-from api.schemas import ExternalId, Out, PageQuery
+from api.schemas import DateTime, ExternalId, Out, PageQuery
 from api.schemas_employees import EmployeePath
 from storage import api_queries, queries
 
@@ -49,11 +49,11 @@ class TransactionPage(Out):
 class TransactionQuery(PageQuery):
     employee_id: ExternalId | None = None
     kind: str | None = Field(default=None, max_length=40, description="e.g. award, recognition")
-    since: datetime | None = Field(default=None, description="Created at or after (ISO 8601).")
-    until: datetime | None = Field(default=None, description="Created before (ISO 8601).")
+    since: DateTime | None = Field(default=None, description="Created at or after (ISO 8601).")
+    until: DateTime | None = Field(default=None, description="Created before (ISO 8601).")
 
 
-@bp.get("/employees/<external_id>/balance", security=READ, responses={200: BalanceOut})
+@bp.get("/employees/<hr_id:external_id>/balance", security=READ, responses={200: BalanceOut})
 def balance(path: EmployeePath):
     """The employee's allowance, wallet and held points."""
     found = queries.balances(ctx().store, find(path.external_id).id)

@@ -11,7 +11,7 @@ from api.context import actor, ctx
 from api.idempotency import domain_key, idempotent
 from api.pagination import id_cursor, page
 from api.routes.employees import find
-from api.schemas import Body, ExternalId, IdempotencyHeader, Int, Out, PageQuery
+from api.schemas import Body, ExternalId, Id, IdempotencyHeader, Out, PageQuery
 from rewards.model import Redemption, RedemptionState
 from rewards.services import lookups
 from rewards.services.redemptions import decide_redemption, request_redemption
@@ -24,7 +24,7 @@ States = RedemptionState
 
 class RedemptionIn(Body):
     employee_id: ExternalId
-    item_id: Int = Field(ge=1, le=2**53)
+    item_id: Id
 
 
 class DecisionIn(Body):

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from api.blueprints import api_blueprint, security
 from api.context import ctx
 from api.pagination import id_cursor, page
-from api.schemas import Out, PageQuery
+from api.schemas import DateTime, Out, PageQuery
 from storage import api_queries, api_reports
 
 bp = api_blueprint("reports", "Recognitions and reports", "reports:read", "reports:read")
@@ -38,14 +38,14 @@ class RecognitionPage(Out):
 
 
 class RecognitionQuery(PageQuery):
-    since: datetime | None = None
+    since: DateTime | None = None
     value: str | None = Field(default=None, max_length=64)
     department: str | None = Field(default=None, max_length=200)
 
 
 class ReportQuery(Out):
-    from_: datetime = Field(alias="from", description="Start, inclusive (ISO 8601).")
-    to: datetime = Field(description="End, exclusive (ISO 8601).")
+    from_: DateTime = Field(alias="from", description="Start, inclusive (ISO 8601).")
+    to: DateTime = Field(description="End, exclusive (ISO 8601).")
     group_by: Literal["department", "value", "giver", "recipient"] = "department"
 
     @model_validator(mode="after")
