@@ -7,12 +7,23 @@ import logging
 import os
 import sys
 
-from plaudit.commands import db, keys, ledger, milestones, outbox, scheduler, serve, try_slack
+from plaudit.commands import (
+    clients,
+    db,
+    employees,
+    keys,
+    ledger,
+    milestones,
+    outbox,
+    scheduler,
+    serve,
+    try_slack,
+)
 from plaudit.observability import logs
 from plaudit.settings import SettingsError
 from storage.crypto import KeyringError
 
-COMMANDS = [serve, db, keys, ledger, scheduler, milestones, outbox, try_slack]
+COMMANDS = [serve, db, keys, ledger, clients, employees, scheduler, milestones, outbox, try_slack]
 SERVERS = {"serve", "scheduler"}
 
 

@@ -46,6 +46,7 @@ def build_web_app(settings: Settings, store: Store) -> Flask:
 
 def _mounts():
     """Adapters that add routes to the web app (each issue's adapter registers here)."""
+    from api.app import configure as configure_api
     from bot.http import mount as mount_slack  # mounts only when the Slack secrets are set
 
-    return [mount_slack]
+    return [configure_api, mount_slack]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -29,10 +29,16 @@ class EmployeeRepository(Protocol):
     def get_by_external_id(self, external_id: str) -> Employee | None: ...
     def get_by_slack_id(self, slack_user_id: str) -> Employee | None: ...
     def get_by_email(self, email: str) -> Employee | None: ...
+    def active_ids(self, employee_ids: Collection[str]) -> set[str]:
+        """Which of these employees are active (status active, not erased): one query for many."""
+        ...
 
 
 class LedgerRepository(Protocol):
     def account_id(self, owner_id: str | None, kind: AccountKind) -> int: ...
+    def account_ids(self, owner_ids: Collection[str], kind: AccountKind) -> dict[str, int]:
+        """The `kind` account of each owner, looked up together (for batches)."""
+        ...
     def open_accounts(self, owner_id: str) -> None: ...
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         """Lock accounts in id order for the rest of the transaction; return their balances."""

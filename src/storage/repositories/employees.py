@@ -27,6 +27,8 @@ BY_EXTERNAL_ID = SELECT_ALL.where(T.c.external_id == bindparam("key")).limit(1)
 BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
 BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
 INSERT = insert(T)
+ACTIVE_AMONG = select(T.c.id).where(T.c.id.in_(bindparam("ids", expanding=True)),
+                                    T.c.status == bindparam("active"), T.c.erased_at.is_(None))
 UPDATE = update(T).where(T.c.id == bindparam("row_id"))
 
 
@@ -95,6 +97,14 @@ class SqlEmployeeRepository:
 
     def get_by_email(self, email: str) -> Employee | None:
         return self._one(BY_EMAIL_INDEX, self.codec.blind_index.email(email))
+
+    def active_ids(self, employee_ids) -> set[str]:
+        wanted = list(set(employee_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 5000):
+            found.update(self.session.connection().execute(ACTIVE_AMONG, {
+                "ids": wanted[start:start + 5000], "active": EmployeeStatus.ACTIVE.value}).scalars())
+        return found
 
     def _one(self, statement, key: str) -> Employee | None:
         row = self.session.connection().execute(statement, {"key": key}).first()

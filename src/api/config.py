@@ -1,0 +1,48 @@
+"""The API's own settings, parsed from the PLAUDIT_* mapping the composition root hands over."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SCOPES = (
+    "employees:read", "employees:write", "awards:write", "catalog:read", "catalog:write",
+    "redemptions:read", "redemptions:write", "ledger:read", "reports:read", "webhooks:manage",
+)
+
+
+class ApiConfigError(ValueError):
+    """An API setting is malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    token_lifetime_seconds: int = 900  # 15 minutes: machine clients fetch a new one
+    rate_limit_per_second: float = 50.0  # per client, per worker process
+    rate_limit_burst: int = 100
+    max_body_bytes: int = 4 * 1024 * 1024  # a 10,000-item batch fits comfortably
+    idempotency_retention_hours: int = 24
+    trusted_proxies: int = 0  # >0: honour X-Forwarded-* from that many proxies (TLS offload)
+
+    @classmethod
+    def from_mapping(cls, extra: Mapping[str, str]) -> ApiConfig:
+        return cls(
+            token_lifetime_seconds=_int(extra, "PLAUDIT_API_TOKEN_LIFETIME", cls.token_lifetime_seconds),
+            rate_limit_per_second=float(_int(extra, "PLAUDIT_API_RATE_LIMIT", 50)),
+            rate_limit_burst=_int(extra, "PLAUDIT_API_RATE_BURST", cls.rate_limit_burst),
+            max_body_bytes=_int(extra, "PLAUDIT_API_MAX_BODY_BYTES", cls.max_body_bytes),
+            trusted_proxies=_int(extra, "PLAUDIT_API_TRUSTED_PROXIES", 0),
+        )
+
+
+def _int(extra: Mapping[str, str], name: str, default: int) -> int:
+    raw = extra.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ApiConfigError(f"{name} must not be negative")
+    return value

@@ -1,0 +1,43 @@
+"""Create or update one employee from HR fields (shared by the API and the CSV import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewards.errors import DomainError
+from rewards.model import Employee
+from rewards.services.employees import upsert_employee
+from storage import api_queries
+from storage.store import Store
+
+
+class EmployeeErased(DomainError):
+    code = "employee_erased"
+    status = 409
+
+
+class UnknownManager(DomainError):
+    code = "unknown_manager"
+    status = 422
+
+
+def sync_employee(store: Store, external_id: str, fields: dict[str, Any]) -> tuple[Employee, bool]:
+    """Upsert by HR id; `fields` are EmployeeFields values that were sent (None clears)."""
+    with store.reader() as uow:
+        current = uow.employees.get_by_external_id(external_id)
+    if current is not None and current.erased_at is not None:
+        raise EmployeeErased("This employee was erased; their HR id cannot be reused.",
+                             external_id=external_id)
+    changes = dict(fields)
+    if "manager_external_id" in changes:
+        manager = changes.pop("manager_external_id")
+        changes["manager_id"] = _manager_id(store, manager) if manager else None
+    return upsert_employee(store.uow(), external_id, changes, store.clock)
+
+
+def _manager_id(store: Store, external_id: str) -> str:
+    found = api_queries.ids_for_external(store, [external_id]).get(external_id)
+    if found is None:
+        raise UnknownManager("No employee has the manager's HR id; sync the manager first.",
+                             manager_external_id=external_id)
+    return found

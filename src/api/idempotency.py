@@ -1,0 +1,90 @@
+"""The `Idempotency-Key` header: one effect per key and client, and the first response replayed."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+
+from flask import Response, g, make_response, request
+from werkzeug.exceptions import HTTPException
+
+from api.context import client_id, ctx
+from api.problems import domain_problem, problem
+from rewards.errors import DomainError
+from storage import api_idempotency
+
+HEADER = "Idempotency-Key"
+KEPT_HEADERS = ("Location", "Content-Type")
+
+
+def request_fingerprint() -> str:
+    """A digest of what the request asks for: method, path, query and the JSON body's meaning."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")) if raw else ""
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    canonical = f"{request.method}\n{request.path}\n{request.query_string.decode()}\n{body}"
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def domain_key() -> str | None:
+    """The key the domain's `run_once` gets for this request (None without the header)."""
+    return g.get("domain_key")
+
+
+def idempotent(view):
+    """Run the view once per (client, Idempotency-Key); replay its response on a repeat."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if not key:
+            return view(*args, **kwargs)
+        store = ctx().store
+        fingerprint = request_fingerprint()
+        claimed, record = api_idempotency.claim(store, client_id(), key, fingerprint)
+        if not claimed:
+            return _repeat(record, fingerprint)
+        g.domain_key = f"api:{client_id()}:{key}"
+        try:
+            response = _run(view, args, kwargs)
+        except BaseException:
+            api_idempotency.release(store, record.id)
+            raise
+        if response.status_code >= 500:
+            api_idempotency.release(store, record.id)
+            return response
+        headers = {k: v for k, v in response.headers.items() if k in KEPT_HEADERS}
+        api_idempotency.complete(store, record.id, response.status_code,
+                                 response.get_data(as_text=True), headers)
+        return response
+
+    return wrapper
+
+
+def _run(view, args, kwargs) -> Response:
+    try:
+        return make_response(view(*args, **kwargs))
+    except DomainError as exc:
+        return domain_problem(exc)
+    except HTTPException as exc:
+        if exc.response is not None:
+            return exc.response
+        raise
+
+
+def _repeat(record: api_idempotency.Record, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        return problem(422, "idempotency_key_reused", "Idempotency key reused.",
+                       "This Idempotency-Key was already used with a different request; "
+                       "use a new key for a new request.")
+    if record.pending:
+        return problem(409, "idempotency_key_in_use", "A request with this key is in progress.",
+                       "Retry shortly to get its result.", {"Retry-After": "1"})
+    response = Response(record.body, status=record.status)
+    for name, value in (record.headers or {}).items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,33 @@
+"""Per-client rate limiting: a token bucket per client in each worker process."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+
+class RateLimiter:
+    """Allows `rate` requests a second with bursts of `burst`; says how long to wait otherwise."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, last refill)
+        self._lock = threading.Lock()
+
+    def check(self, client: str, rate: float, burst: int) -> float | None:
+        """None when the request may go ahead; else the seconds until it may."""
+        if rate <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - last) * rate)
+            if tokens >= 1.0:
+                self._buckets[client] = (tokens - 1.0, now)
+                return None
+            self._buckets[client] = (tokens, now)
+            return (1.0 - tokens) / rate
+
+
+def retry_after_header(wait: float) -> str:
+    return str(max(1, math.ceil(wait)))

@@ -1,0 +1,130 @@
+"""Recognitions and the recognition report (JSON, or CSV with `Accept: text/csv`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Literal
+
+from flask import Response, request
+from pydantic import Field, model_validator
+
+from api.blueprints import api_blueprint, security
+from api.context import ctx
+from api.pagination import id_cursor, page
+from api.schemas import DateTime, Out, PageQuery
+from storage import api_queries, api_reports
+
+bp = api_blueprint("reports", "Recognitions and reports", "reports:read", "reports:read")
+READ = security("reports:read")
+
+
+class RecognitionOut(Out):
+    id: int
+    giver_id: str | None = Field(description="HR id of the giver.")
+    recipient_ids: list[str | None] = Field(description="HR ids of the recipients.")
+    points_each: int
+    value: str | None
+    reason: str | None = Field(description="null for private recognitions.")
+    source: str
+    private: bool
+    created_at: datetime
+
+
+class RecognitionPage(Out):
+    items: list[RecognitionOut]
+    next_cursor: str | None
+
+
+class RecognitionQuery(PageQuery):
+    since: DateTime | None = None
+    value: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=200)
+
+
+class ReportQuery(Out):
+    from_: DateTime = Field(alias="from", description="Start, inclusive (ISO 8601).")
+    to: DateTime = Field(description="End, exclusive (ISO 8601).")
+    group_by: Literal["department", "value", "giver", "recipient"] = "department"
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.to <= self.from_:
+            raise ValueError("`to` must be after `from`")
+        return self
+
+
+class ReportRowOut(Out):
+    key: str | None
+    recognitions: int
+    points: int
+
+
+class ParticipationOut(Out):
+    active_employees: int
+    gave: int
+    received: int
+    gave_share: float = Field(description="Share of active employees who gave, 0 to 1.")
+    received_share: float
+
+
+class ReportOut(Out):
+    group_by: str
+    rows: list[ReportRowOut]
+    participation: ParticipationOut
+
+
+@bp.get("/recognitions", security=READ, responses={200: RecognitionPage})
+def list_recognitions(query: RecognitionQuery):
+    """Recognitions in id order; filter by time, value and a recipient's department."""
+    rows = api_reports.recognitions_page(
+        ctx().store, after_id=id_cursor(query.cursor), since=query.since, value=query.value,
+        department=query.department, limit=query.limit)
+    items, cursor = page(rows, query.limit, lambda r: r.id)
+    people = {r.giver_id for r in items} | {e for r in items for e in r.recipient_ids}
+    ext = api_queries.external_ids(ctx().store, people)
+    return {"items": [RecognitionOut(
+        id=r.id, giver_id=ext.get(r.giver_id), recipient_ids=[ext.get(e) for e in r.recipient_ids],
+        points_each=r.points_each, value=r.value, reason=None if r.private else r.reason,
+        source=r.source, private=r.private, created_at=r.created_at).model_dump(mode="json")
+        for r in items], "next_cursor": cursor}
+
+
+@bp.get("/reports/recognition", security=READ,
+        responses={200: {"description": "The report", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ReportOut"}},
+            "text/csv": {"schema": {"type": "string"}}}}})
+def recognition_report(query: ReportQuery):
+    """Recognition by department, value, giver or recipient, with participation."""
+    rows, part = api_reports.recognition_report(ctx().store, query.from_, query.to, query.group_by)
+    if query.group_by in ("giver", "recipient"):
+        ext = api_queries.external_ids(ctx().store, [r.key for r in rows if r.key])
+        rows = [api_reports.ReportRow(ext.get(r.key), r.recognitions, r.points) for r in rows]
+    active = part.active_employees or 1
+    out = ReportOut(group_by=query.group_by, rows=[ReportRowOut(**vars(r)) for r in rows],
+                    participation=ParticipationOut(
+                        active_employees=part.active_employees, gave=part.gave, received=part.received,
+                        gave_share=round(part.gave / active, 4),
+                        received_share=round(part.received / active, 4)))
+    if _wants_csv():
+        return _csv(out)
+    return out.model_dump(mode="json")
+
+
+def _wants_csv() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    return best == "text/csv"
+
+
+def _csv(report: ReportOut) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([report.group_by, "recognitions", "points"])
+    for row in report.rows:
+        writer.writerow([row.key or "", row.recognitions, row.points])
+    p = report.participation
+    writer.writerow([])
+    writer.writerow(["active_employees", "gave", "received", "gave_share", "received_share"])
+    writer.writerow([p.active_employees, p.gave, p.received, p.gave_share, p.received_share])
+    return Response(buffer.getvalue(), mimetype="text/csv")

@@ -1,0 +1,77 @@
+"""Request and response models shared by the routes; integers are strict (no "5", no true)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+
+from api.idempotency import HEADER
+
+
+def _strict_int(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, int):
+        raise ValueError("must be a whole number (a JSON number, not a string)")
+    return value
+
+
+def strict_int(ge: int, le: int) -> Any:
+    """A JSON integer within [ge, le]: no strings, no booleans (5.0 counts as 5)."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_strict_int)]
+
+
+def _iso_datetime(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time with a UTC offset")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time such as 2026-03-01T00:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise ValueError("must carry a UTC offset, e.g. Z or +02:00")
+    return parsed
+
+
+Bool = StrictBool
+Points = strict_int(1, 1_000_000)
+Id = strict_int(1, 2**53)
+DateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$",
+                                  json_schema_extra={"example": "E-1001"})]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, so a typo is an error and not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdempotencyHeader(BaseModel):
+    idempotency_key: str = Field(
+        alias=HEADER, min_length=1, max_length=200,
+        description="A unique value per operation (a UUID). Repeats return the first response.")
+
+
+class OptionalIdempotencyHeader(BaseModel):
+    idempotency_key: str | None = Field(
+        default=None, alias=HEADER, min_length=1, max_length=200,
+        description="Optional: a unique value per operation; repeats return the first response.")
+
+
+class PageQuery(BaseModel):
+    cursor: str | None = Field(default=None, max_length=200,
+                               description="`next_cursor` of the previous page.")
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class Deleted(Out):
+    deleted: bool = True

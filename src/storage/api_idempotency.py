@@ -1,0 +1,66 @@
+"""HTTP idempotency records: claim a key, then store the response that a repeat gets back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.store import Store
+from storage.tables_api import ApiIdempotencyRow as Row
+
+STALE_AFTER = timedelta(minutes=2)  # a claim whose request died may be taken over after this
+
+
+@dataclass(frozen=True)
+class Record:
+    id: int
+    fingerprint: str
+    pending: bool
+    status: int | None = None
+    body: str | None = None
+    headers: dict[str, str] | None = None
+
+
+def claim(store: Store, client_id: str, key: str, fingerprint: str) -> tuple[bool, Record]:
+    """(True, new claim) when this request runs; (False, existing record) when it was seen."""
+    now = store.clock.now()
+    try:
+        with store.engine.begin() as conn:
+            new_id = conn.execute(insert(Row).values(
+                client_id=client_id, key=key, fingerprint=fingerprint, status="pending",
+                created_at=now, updated_at=now).returning(Row.id)).scalar_one()
+        return True, Record(new_id, fingerprint, True)
+    except IntegrityError:
+        pass
+    with store.engine.begin() as conn:
+        row = conn.execute(select(Row).where(Row.client_id == client_id, Row.key == key)).one()
+        if row.status == "pending" and row.fingerprint == fingerprint \
+                and row.updated_at < now - STALE_AFTER:
+            taken = conn.execute(update(Row).where(Row.id == row.id, Row.updated_at == row.updated_at)
+                                 .values(updated_at=now)).rowcount
+            if taken:
+                return True, Record(row.id, fingerprint, True)
+    return False, Record(row.id, row.fingerprint, row.status == "pending", row.response_status,
+                         row.response_body, json.loads(row.response_headers or "{}"))
+
+
+def complete(store: Store, record_id: int, status: int, body: str, headers: dict[str, str]) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(update(Row).where(Row.id == record_id).values(
+            status="done", response_status=status, response_body=body,
+            response_headers=json.dumps(headers), updated_at=store.clock.now()))
+
+
+def release(store: Store, record_id: int) -> None:
+    """Forget a claim whose request failed on our side, so a retry runs again."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(Row).where(Row.id == record_id))
+
+
+def purge(store: Store, older_than: timedelta) -> int:
+    with store.engine.begin() as conn:
+        return conn.execute(delete(Row).where(Row.created_at < store.clock.now() - older_than)).rowcount
