@@ -38,7 +38,7 @@ def issue_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock) -> LedgerTransac
     def perform() -> LedgerTransaction:
         return post_award(uow, cmd, clock, digest)
 
-    return run_once(uow, cmd.idempotency_key, digest, perform, lambda txn: txn)
+    return run_once(uow, cmd.idempotency_key, digest, perform, lambda txn: txn, always_posts=True)
 
 
 def post_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, digest: str) -> LedgerTransaction:

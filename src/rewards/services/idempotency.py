@@ -26,17 +26,24 @@ def run_once(
     digest: str,
     perform: Callable[[], T],
     replay: Callable[[LedgerTransaction], T],
+    *,
+    always_posts: bool = False,
 ) -> T:
     """Commit `perform()` unless `key` was committed before; then return `replay(first)`.
 
-    `perform` must post exactly one ledger transaction carrying `key` and `digest`.
+    When `perform` may return without posting (nothing to do), the key is looked up first.
+    When it always posts one transaction carrying `key` (`always_posts=True`), the look-up is
+    skipped: the UNIQUE key refuses a repeat, which is then replayed. Repeats are rare, so the
+    hot paths (recognition, awards, redemptions) save a query on every first use.
     """
     if not key:
         raise ValueError("an idempotency key is required")
     refusal: errors.DomainError | None = None
     with uow:
-        # Optimistic: a repeat is rare, so we do the work and let the UNIQUE key refuse it,
-        # rather than pay for a look-up on every first use.
+        if not always_posts:
+            existing = uow.ledger.find(key)
+            if existing is not None:
+                return _replay_checked(existing, digest, replay)
         try:
             result = perform()
             uow.commit()

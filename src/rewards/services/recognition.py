@@ -85,7 +85,7 @@ def give_recognition(
         assert found is not None
         return found
 
-    return run_once(uow, cmd.idempotency_key, digest, perform, replay)
+    return run_once(uow, cmd.idempotency_key, digest, perform, replay, always_posts=True)
 
 
 def local_day_start(now: datetime, tz_name: str | None, default_tz: str) -> datetime:

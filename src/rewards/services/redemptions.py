@@ -73,7 +73,7 @@ def request_redemption(
             _publish(uow, "redemption.approved", redemption, decided_by=None)
         return redemption
 
-    return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn))
+    return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn), always_posts=True)
 
 
 def decide_redemption(
@@ -118,7 +118,7 @@ def decide_redemption(
         _publish(uow, f"redemption.{target.value}", updated, decided_by=actor_id, reason=reason)
         return updated
 
-    return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn))
+    return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn), always_posts=True)
 
 
 def _postings_for(uow: UnitOfWork, redemption: Redemption, action: str) -> list[Posting]:
