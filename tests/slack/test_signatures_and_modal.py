@@ -106,3 +106,16 @@ def test_home_button_and_global_shortcut_open_the_form_and_public_kudos_go_to_th
     notifier = SlackNotifier(WebClient(base_url=fake.url), context, all_renderers())
     deliver_due(store, {"slack": notifier})
     assert {c.args["channel"] for c in fake.calls_to("chat.postMessage")} == {"UBEN", "C0KUDOS"}
+
+
+def test_slack_url_verification_is_answered(slack):
+    reply = slack.send_json({"type": "url_verification", "challenge": "ch4ll3nge", "token": "legacy"})
+    assert reply.status == 200 and "ch4ll3nge" in reply.body
+
+
+def test_without_slack_secrets_the_endpoint_is_not_mounted(store):
+    from plaudit.runtime import build_web_app
+    from plaudit.settings import Settings
+
+    web = build_web_app(Settings(database_url=str(store.engine.url)), store)
+    assert web.test_client().post("/slack/events", data="x").status_code == 404
