@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.blocks import reward_blocks
 from bot.context import Bot
 from bot.kudos_parser import USAGE, Subcommand
-from bot.replies import explain
+from bot.replies import explain, points
 from rewards.model import RedemptionState
 from rewards.periods import local_date, period_start
 from rewards.services.redemptions import request_redemption
@@ -55,10 +55,10 @@ def leaderboard(bot: Bot, args: list[str]) -> dict:
     value = next((a.lstrip("#").lower() for a in args if a.startswith("#")), None)
     if value is not None and value not in bot.settings.recognition.values:
         return explain(f"#{value} is not one of our values.", usage=False)
-    rows = queries.leaderboard(bot.store, since=_since(bot, period), value=value)
+    rows = slack_queries.leaderboard(bot.store, since=_since(bot, period), value=value)
     title = f"*Leaderboard — {'all time' if period == 'all' else 'this ' + period}"
     title += f" #{value}*" if value else "*"
-    lines = [f"{n}. <@{_slack(bot, r.employee_id)}> — {r.points} points" for n, r in enumerate(rows, 1)]
+    lines = [f"{n}. <@{_slack(bot, r.employee_id)}> — {points(r.points)}" for n, r in enumerate(rows, 1)]
     return _text(title + "\n" + ("\n".join(lines) or "_No kudos yet._"))
 
 

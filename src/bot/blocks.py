@@ -11,13 +11,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.replies import escape, mentions
+from bot.replies import points as points_word
 from rewards.model import CatalogItem
 
 
 def kudos_text(giver: str, recipients: list[str], points: int, reason: str, value: str | None) -> str:
     each = " each" if len(recipients) > 1 else ""
     tag = f" #{value}" if value else ""
-    return (f":tada: <@{giver}> gave {mentions(recipients)} *{points} points*{each}"
+    return (f":tada: <@{giver}> gave {mentions(recipients)} *{points_word(points)}*{each}"
             f" for {escape(reason)}{tag}")
 
 

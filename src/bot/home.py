@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks import approval_blocks, reward_blocks
 from bot.context import Bot
-from bot.replies import escape
+from bot.replies import escape, points
 from rewards.model import Employee, Recognition
 from rewards.periods import local_date, next_period_start
 from rewards.services.redemptions import may_decide
@@ -64,18 +64,25 @@ def _balance(bot: Bot, employee: Employee) -> str:
 
 
 def _recent(bot: Bot, employee: Employee) -> str:
-    received = queries.recent_recognitions(bot.store, employee.id, limit=5)
-    given = queries.recent_recognitions(bot.store, employee.id, given=True, limit=5)
+    received = _standing(bot, queries.recent_recognitions(bot.store, employee.id, limit=5))
+    given = _standing(bot, queries.recent_recognitions(bot.store, employee.id, given=True, limit=5))
     got = [_line(bot, r, r.giver_id, "from") for r in received] or ["_None yet._"]
     gave = [_line(bot, r, r.recipient_ids[0], "to") for r in given] or ["_None yet._"]
     return "\n".join(["*Kudos you received*", *got, "*Kudos you gave*", *gave])
+
+
+def _standing(bot: Bot, recognitions: list[Recognition]) -> list[Recognition]:
+    taken_back = slack_queries.reversed_among(bot.store, [r.id for r in recognitions])
+    return [r for r in recognitions if r.id not in taken_back]
 
 
 def _line(bot: Bot, recognition: Recognition, other_id: str, word: str) -> str:
     with bot.store.reader() as uow:
         other = uow.employees.get(other_id)
     who = f"<@{other.slack_user_id}>" if other and other.slack_user_id else "a colleague"
-    return f"• {recognition.points_each} points {word} {who} for {escape(recognition.reason)}"
+    what = (f"a :{recognition.reason}: reaction" if recognition.source == "reaction"
+            else escape(recognition.reason))
+    return f"• {points(recognition.points_each)} {word} {who} for {what}"
 
 
 def _approvals(bot: Bot, employee: Employee) -> list[dict]:

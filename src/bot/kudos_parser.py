@@ -23,6 +23,7 @@ _VALUE = re.compile(r"(?<!\S)#([A-Za-z][\w-]*)")
 _INTEGER = re.compile(r"\+?\d+")
 _NUMBERISH = re.compile(r"[+-]?[\d.,]+\w*")
 _POINT_WORDS = ("points", "point", "pts", "pt")
+_JOINERS = ("and", "&", "&amp;")
 
 
 class ParseError(ValueError):
@@ -72,11 +73,7 @@ def _subcommand(name: str, args: list[str]) -> Subcommand:
 
 def _give(text: str) -> Give:
     tokens = text.split()
-    users: list[str] = []
-    groups: list[str] = []
-    index = 0
-    while index < len(tokens) and _mention(tokens[index], users, groups):
-        index += 1
+    users, groups, index = _mentions(tokens)
     if not users and not groups:
         raise ParseError("Name at least one person with @ (pick them from Slack's list so they are linked).")
     points, index = _points(tokens, index)
@@ -85,6 +82,20 @@ def _give(text: str) -> Give:
         reason_words = reason_words[1:]
     reason, value = _reason_and_value(" ".join(reason_words))
     return Give(users, groups, points, reason, value)
+
+
+def _mentions(tokens: list[str]) -> tuple[list[str], list[str], int]:
+    """The leading mentions ("@ana @ben", "@ana and @ben"), and where the rest begins."""
+    users: list[str] = []
+    groups: list[str] = []
+    index = 0
+    while index < len(tokens):
+        joined = tokens[index].lower() in _JOINERS and (users or groups) and index + 1 < len(tokens)
+        step = 2 if joined else 1
+        if not _mention(tokens[index + step - 1], users, groups):
+            break
+        index += step
+    return users, groups, index
 
 
 def _mention(token: str, users: list[str], groups: list[str]) -> bool:

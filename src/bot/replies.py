@@ -27,6 +27,10 @@ def strip_names(text: str) -> str:
     return _NAMED_MENTION.sub(r"<@\1>", text)
 
 
+def points(n: int) -> str:
+    return f"{n} point" if n == 1 else f"{n} points"
+
+
 def mentions(slack_ids: list[str]) -> str:
     ids = [f"<@{s}>" for s in slack_ids]
     return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]

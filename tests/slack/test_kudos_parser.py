@@ -16,6 +16,11 @@ def test_plus_sign_points_word_and_comma_glued_mentions():
     assert parse("<@U1>,<@U2> +15 points for pairing") == Give(["U1", "U2"], [], 15, "pairing", None)
 
 
+def test_mentions_joined_with_and():
+    assert parse("<@U1> and <@U2> & <@U3> 5 for the launch") == Give(["U1", "U2", "U3"], [], 5, "the launch")
+    assert parse("<@U1> and tea for all").reason == "and tea for all"
+
+
 def test_amount_omitted_uses_default_and_for_is_optional():
     assert parse("<@U1> great demo") == Give(["U1"], [], None, "great demo", None)
     assert parse("<@U1> 5 great demo") == Give(["U1"], [], 5, "great demo", None)

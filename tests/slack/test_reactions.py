@@ -44,3 +44,15 @@ def test_removing_soon_reverses_and_late_removal_does_not(slack, store, clock):
     slack.event(reaction(kind="reaction_removed", ts="2.2"))
     assert wallet_of(store, "UBEN") == 1
     assert verify_ledger(store.engine) == []
+
+
+def test_a_reversed_reaction_leaves_the_leaderboard_and_home(slack, store, fake):
+    slack.event(reaction(ts="3.3"))
+    slack.event(reaction(kind="reaction_removed", ts="3.3"))
+    slack.command("UCY", "<@UDEE> 5 for tea")
+
+    board = slack.command("UANA", "leaderboard").json()["text"]
+    assert "<@UDEE> — 5 points" in board and "<@UBEN>" not in board
+    slack.event({"type": "app_home_opened", "user": "UANA", "tab": "home"})
+    home = str(fake.calls_to("views.publish")[-1].args["view"])
+    assert "reaction" not in home

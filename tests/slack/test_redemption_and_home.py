@@ -200,3 +200,29 @@ def test_approving_from_app_home_republishes_it(slack, fake, store, deliver):
     with store.reader() as uow:
         assert uow.redemptions.get(int(approve["value"])).state == RedemptionState.APPROVED
     assert "Waiting for your approval" not in json.dumps(fake.calls_to("views.publish")[-1].args["view"])
+
+
+def test_the_employee_is_told_of_fulfilment_cancellation_and_expiry(slack, fake, store, settings, deliver):
+    from rewards.services.redemptions import decide_redemption, request_redemption
+
+    ana, ben, mug, trip = arrange(store)
+    policy = settings.redemption
+
+    def ask(key):
+        return request_redemption(store.uow(), ana.id, trip.id, key, policy, store.clock)
+
+    def decide(r, action, **kw):
+        decide_redemption(store.uow(), r.id, action, f"{action}-{r.id}", store.clock, policy,
+                          check_approver=False, **kw)
+
+    first, second = ask("r1"), ask("r2")
+    decide(first, "approve")
+    decide(first, "fulfill", fulfilment="CODE-1234")
+    decide(second, "expire")
+    third = ask("r3")
+    decide(third, "cancel")
+    fake.reset_calls()
+    deliver()
+    told = "\n".join(c.args["text"] for c in fake.calls_to("chat.postMessage") if c.args["channel"] == "UANA")
+    assert "is here.\nCODE-1234" in told
+    assert "request for *Team trip* expired" in told and "was cancelled" in told

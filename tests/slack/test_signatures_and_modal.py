@@ -78,3 +78,44 @@ def test_message_shortcut_prefills_author_and_link(slack, fake, store):
     assert "p1700000000000200" in json.dumps(view)
     meta = json.loads(view["private_metadata"])
     assert meta["channel"] == "C0TEAM" and "p1700000000000200" in meta["link"]
+
+
+def test_home_button_and_global_shortcut_open_the_form_and_public_kudos_go_to_the_celebration_channel(
+        store, fake):
+    from slack_sdk import WebClient
+
+    from bot.messages import all_renderers
+    from bot.notifier import RenderContext, SlackNotifier
+    from bot.testing import SlackDriver, flask_transport
+    from plaudit.runtime import build_web_app
+    from scheduler.outbox import deliver_due
+    from tests.slack.conftest import SECRET, make_settings
+
+    settings = make_settings(store, fake, PLAUDIT_CELEBRATION_CHANNEL="C0KUDOS")
+    web = build_web_app(settings, store)
+    slack = SlackDriver(flask_transport(web.test_client()), SECRET)
+    slack.press("UANA", "open_give_modal", "", view_id="VHOME")
+    slack.interactive({"type": "shortcut", "callback_id": "give_kudos", "user": {"id": "UANA"},
+                       "trigger_id": "trig-global"})
+    views = [c.args["view"] for c in fake.calls_to("views.open")]
+    assert [v["callback_id"] for v in views] == ["give_kudos", "give_kudos"]
+
+    slack.submit("UANA", "give_kudos", give_form_values(["UBEN"], "4", "onboarding me"),
+                 private_metadata=views[0]["private_metadata"])
+    context = RenderContext(store, settings.extra)
+    notifier = SlackNotifier(WebClient(base_url=fake.url), context, all_renderers())
+    deliver_due(store, {"slack": notifier})
+    assert {c.args["channel"] for c in fake.calls_to("chat.postMessage")} == {"UBEN", "C0KUDOS"}
+
+
+def test_slack_url_verification_is_answered(slack):
+    reply = slack.send_json({"type": "url_verification", "challenge": "ch4ll3nge", "token": "legacy"})
+    assert reply.status == 200 and "ch4ll3nge" in reply.body
+
+
+def test_without_slack_secrets_the_endpoint_is_not_mounted(store):
+    from plaudit.runtime import build_web_app
+    from plaudit.settings import Settings
+
+    web = build_web_app(Settings(database_url=str(store.engine.url)), store)
+    assert web.test_client().post("/slack/events", data="x").status_code == 404

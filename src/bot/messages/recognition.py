@@ -7,7 +7,7 @@ from typing import Any
 from bot.blocks import kudos_blocks, kudos_text
 from bot.config import BotConfig
 from bot.notifier import RenderContext, SlackPost
-from bot.replies import escape
+from bot.replies import escape, points
 
 
 def recognition_created(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
@@ -26,9 +26,9 @@ def _dm(slack_id: str, giver: str | None, data: dict[str, Any], link: str | None
     who = f"<@{giver}>" if giver else "A colleague"
     tag = f" #{data['value']}" if data.get("value") else ""
     if data.get("source") == "reaction":
-        text = f"{who} gave you {data['points_each']} point(s) with a reaction."
+        text = f"{who} gave you {points(data['points_each'])} with a :{data['reason']}: reaction."
     else:
-        text = f"{who} gave you *{data['points_each']} points* for {escape(data['reason'])}{tag}"
+        text = f"{who} gave you *{points(data['points_each'])}* for {escape(data['reason'])}{tag}"
     return SlackPost(channel=slack_id, text=text, blocks=kudos_blocks(text, link))
 
 

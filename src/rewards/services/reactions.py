@@ -50,7 +50,7 @@ def give_reaction_kudos(uow: UnitOfWork, log_of: LogOf, cmd: React, policy: Reco
             raise errors.InsufficientPoints("You have no points left to give this period.")
         recognition = uow.recognitions.add(Recognition(
             id=0, giver_id=giver.id, recipient_ids=[author.id], points_each=points, value=None,
-            reason=f"reacted with :{cmd.emoji}:" if cmd.emoji else "reacted", source="reaction",
+            reason=cmd.emoji or "reaction", source="reaction",
             private=False, created_at=now))
         uow.ledger.post("recognition", cmd.idempotency_key,
                         [Posting(allowance, -points), Posting(wallet, points)], at=now,
