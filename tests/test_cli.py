@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
 import subprocess
@@ -110,8 +111,8 @@ def test_serve_with_no_configuration_answers_the_health_check(tmp_path):
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
-        body = _wait_for(f"http://127.0.0.1:{port}/healthz")
-        assert body == b'{"database":"ok","status":"ok"}\n'
+        body = json.loads(_wait_for(f"http://127.0.0.1:{port}/healthz"))
+        assert body == {"database": "ok", "status": "ok"}
         keyring = tmp_path / ".plaudit" / "dev-keys.json"
         assert keyring.stat().st_mode & 0o777 == 0o600
         assert (tmp_path / "plaudit.db").exists()
