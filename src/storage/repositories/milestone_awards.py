@@ -55,7 +55,8 @@ class SqlMilestoneAwards:
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey("a milestone key was awarded meanwhile") from None
             raise
-        self.session.execute(insert(PostingRow), [
+        # RETURNING makes SQLAlchemy send multi-row VALUES pages instead of one INSERT per row.
+        self.session.execute(insert(PostingRow).returning(PostingRow.id), [
             row for txn_id, line in zip(ids, lines, strict=True) for row in (
                 {"transaction_id": txn_id, "account_id": issuance, "amount": -line.points},
                 {"transaction_id": txn_id, "account_id": wallets[line.employee_id],
@@ -99,5 +100,5 @@ class BulkEventPublisher(SqlEventPublisher):
             rows += [{"channel": channel, "subscription_id": sub_id, "topic": topic,
                       "event_id": event_id, "payload": body, "status": "pending", "attempts": 0,
                       "available_at": now, "created_at": now} for channel, sub_id in targets]
-        self.session.execute(insert(OutboxRow), rows)
+        self.session.execute(insert(OutboxRow).returning(OutboxRow.id), rows)
 
