@@ -44,6 +44,8 @@ def default_deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra),
                                             all_renderers())
+    else:
+        log.warning("SLACK_BOT_TOKEN is not set: Slack messages wait in the outbox")
     webhook = _webhook_deliverer(settings, store)
     if webhook is not None:
         deliverers["webhook"] = webhook
