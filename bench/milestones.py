@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from rewards.clock import FakeClock
@@ -34,7 +34,7 @@ from storage.engine import normalise_url
 from storage.repositories.ledger import account_code
 from storage.scheduler_uow import scheduler_reader, scheduler_uow
 from storage.store import Store
-from storage.tables import AccountRow, EmployeeRow
+from storage.tables import EmployeeRow
 
 ZONES = ["Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "UTC", "Europe/Berlin",
          "America/New_York", None]
@@ -62,9 +62,34 @@ def seed(store: Store, count: int) -> float:
             accounts += [{"code": account_code(emp_id, kind), "owner_id": emp_id,
                           "kind": kind.value, "balance": 0} for kind in _kinds()]
         with store.engine.begin() as conn:
-            conn.execute(insert(EmployeeRow), people)
-            conn.execute(insert(AccountRow), accounts)
+            load = _copy if conn.dialect.name == "postgresql" else _executemany
+            load(conn, "employees", people)
+            load(conn, "accounts", accounts)
     return time.perf_counter() - began
+
+
+def _executemany(conn, table: str, rows: list[dict]) -> None:
+    """SQLite: the driver's executemany, without SQLAlchemy's per-row type processing."""
+    columns = list(rows[0])
+    values = [[_sqlite_value(row[c]) for c in columns] for row in rows]
+    conn.connection.driver_connection.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        values)
+
+
+def _sqlite_value(value):
+    # Stored the way storage.types.UTCDateTime stores it on SQLite: naive UTC text.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(
+        value, datetime) else value
+
+
+def _copy(conn, table: str, rows: list[dict]) -> None:
+    """PostgreSQL COPY: several times faster than INSERT for a bulk load."""
+    columns = list(rows[0])
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def _kinds():
@@ -125,15 +150,21 @@ def run(kind: str, url: str, count: int) -> None:
         with store.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     raw_read(store)  # warm the caches both measurements share
-    raw, rows = min(raw_read(store), raw_read(store))
+    raw, rows = raw_read(store)
     first, report = sweep(store)
-    second, again = sweep(store)
+    # Interleaved, best of three: other work on the machine slows both alike.
+    raw = min([raw] + [raw_read(store)[0] for _ in range(2)])
+    runs = []
+    for _ in range(3):
+        runs.append(sweep(store))
+        raw = min(raw, raw_read(store)[0])
+    second, again = min(runs, key=lambda run: run[0])
     print(f"{kind:<9} {rows:>7} employees   seed {seeded:6.2f} s")
-    print(f"{'':<9} raw read + decrypt          {raw:6.2f} s   (baseline)")
+    print(f"{'':<9} raw read + decrypt          {raw:6.2f} s   (baseline, best of 6)")
     print(f"{'':<9} sweep, first (awards {report.awarded:>5})  {first:6.2f} s   "
           f"{first / raw:4.2f}x baseline")
     print(f"{'':<9} sweep, again (awards {again.awarded:>5})  {second:6.2f} s   "
-          f"{second / raw:4.2f}x baseline")
+          f"{second / raw:4.2f}x baseline (best of 3)")
     store.close()
 
 

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from rewards.milestones import anniversary, celebration_day, fire_time
@@ -143,3 +144,17 @@ def test_a_batch_meeting_an_award_made_elsewhere_replays_it_and_awards_the_rest(
     assert report.failed == 0
     assert balances(store, one)["wallet"] == balances(store, two)["wallet"] == 300
     assert verify_ledger(store.engine) == []
+
+
+def test_rules_accept_json_shaped_input_and_refuse_bad_rules(store, clock):
+    from rewards.milestones import MilestoneRule
+    from rewards.services.milestone_rules import InvalidMilestoneRule, add_rule
+
+    added = add_rule(scheduler_uow(store), MilestoneRule(
+        0, "five", "work_anniversary", "Five", 10, points_table={"5": 999}), clock)
+    assert added.points_for(5) == 999 and added.kind == "work_anniversary"
+    changed = update_rule(scheduler_uow(store), added.id, {"points_table": {"6": 5}}, clock)
+    assert changed.points_table == {6: 5}
+    for bad in ({"points": 0}, {"kind": "birthday"}, {"colour": "red"}, {"points_table": {"x": 1}}):
+        with pytest.raises(InvalidMilestoneRule):
+            update_rule(scheduler_uow(store), added.id, bad, clock)

@@ -100,8 +100,9 @@ def weekly_digest(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     values = ", ".join(f"#{v} ({n})" for v, n in data.get("top_values") or []) or "none yet"
     stars = " ".join(f"<@{s}>" for s in (_slack_id(ctx, e) for e in data.get("top_recipient_ids")
                                          or []) if s) or "everyone"
+    count = data.get("recognitions", 0)
     text = (f":sparkles: *This week in recognition* ({data.get('week')}): "
-            f"{data.get('recognitions', 0)} recognitions, {data.get('points', 0)} points.\n"
+            f"{count} recognition{'' if count == 1 else 's'}, {data.get('points', 0)} points.\n"
             f"Top values: {values}\nMost appreciated: {stars}\n"
             f"Milestones celebrated: {data.get('milestones', 0)}")
     return [_post(channel, text)]

@@ -52,6 +52,7 @@ def list_rules(uow: SchedulerUnitOfWork, clock: Clock) -> list[MilestoneRule]:
 
 def add_rule(uow: SchedulerUnitOfWork, rule: MilestoneRule, clock: Clock) -> MilestoneRule:
     """Add a milestone rule; its code must be new."""
+    rule = replace(rule, **_normalised(vars(rule)))
     check_rule(rule)
     with uow:
         if uow.milestone_rules.get_by_code(rule.code) is not None:
@@ -76,11 +77,30 @@ def update_rule(uow: SchedulerUnitOfWork, rule_id: int, changes: dict[str, Any],
             raise InvalidMilestoneRule("A rule's kind cannot change; add a new rule instead.")
         if "code" in changes and changes["code"] != rule.code:
             raise InvalidMilestoneRule("A rule's code cannot change.")
-        updated = replace(rule, **changes, updated_at=clock.now())
+        updated = replace(rule, **_normalised(changes), updated_at=clock.now())
         check_rule(updated)
         uow.milestone_rules.save(updated)
         uow.commit()
         return updated
+
+
+def _normalised(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-friendly input: {"5": 500} tables, lists of thresholds, kind names as text."""
+    out = dict(values)
+    if isinstance(out.get("points_table"), dict):
+        out["points_table"] = {_whole(k): v for k, v in out["points_table"].items()}
+    if isinstance(out.get("thresholds"), list | tuple):
+        out["thresholds"] = tuple(out["thresholds"])
+    if isinstance(out.get("kind"), str):
+        try:
+            out["kind"] = MilestoneKind(out["kind"])
+        except ValueError:
+            raise InvalidMilestoneRule(f"Unknown milestone kind {out['kind']!r}.") from None
+    return out
+
+
+def _whole(key: object) -> object:
+    return int(key) if isinstance(key, str) and key.strip().isdigit() else key
 
 
 def check_rule(rule: MilestoneRule) -> None:
