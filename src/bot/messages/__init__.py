@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from bot.messages import scheduler
 from bot.notifier import Renderer
 
 
 def all_renderers() -> dict[str, Renderer]:
-    """Every topic Plaudit tells Slack about (each area's module adds its RENDERERS here)."""
-    from bot.messages import recognition, redemption
+    """Every topic Plaudit tells Slack about; each topic has exactly one renderer."""
+    from bot.messages import recognition, redemption, scheduler
 
     renderers: dict[str, Renderer] = {}
-    renderers.update(scheduler.RENDERERS)  # first, so an area's own renderer of a topic wins
-    renderers.update(recognition.RENDERERS)
-    renderers.update(redemption.RENDERERS)
+    for module in (recognition, redemption, scheduler):
+        clash = renderers.keys() & module.RENDERERS.keys()
+        if clash:
+            raise RuntimeError(f"{module.__name__} renders {sorted(clash)} a second time")
+        renderers.update(module.RENDERERS)
     return renderers

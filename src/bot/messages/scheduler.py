@@ -83,15 +83,6 @@ def redemption_escalated(data: dict[str, Any], ctx: RenderContext) -> list[Slack
                            f" {data.get('waited_days')} days for a decision. Please decide.")
 
 
-def redemption_expired(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
-    """Tell the employee a request expired undecided and the points are back."""
-    who = _slack_id(ctx, data.get("employee_id"))
-    if not who:
-        return []
-    return [_post(who, f"Your redemption request #{data.get('redemption_id')} expired without a"
-                       f" decision; {data.get('points')} points are back in your wallet.")]
-
-
 def weekly_digest(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     """The week in recognition, posted to the recognition channel."""
     channel = data.get("channel")
@@ -112,6 +103,5 @@ RENDERERS = {
     "milestone.awarded": milestone_awarded,
     "redemption.reminder": redemption_reminder,
     "redemption.escalated": redemption_escalated,
-    "redemption.expired": redemption_expired,
     "digest.weekly": weekly_digest,
 }
