@@ -7,10 +7,10 @@ from bot.notifier import Renderer
 
 def all_renderers() -> dict[str, Renderer]:
     """Every topic Plaudit tells Slack about; each topic has exactly one renderer."""
-    from bot.messages import recognition, redemption, scheduler
+    from bot.messages import awards, recognition, redemption, scheduler
 
     renderers: dict[str, Renderer] = {}
-    for module in (recognition, redemption, scheduler):
+    for module in (recognition, redemption, awards, scheduler):
         clash = renderers.keys() & module.RENDERERS.keys()
         if clash:
             raise RuntimeError(f"{module.__name__} renders {sorted(clash)} a second time")
