@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 
+from plaudit import roles
 from plaudit.keys import load_keys
 from plaudit.observability.web import instrument
 from plaudit.settings import Settings, SettingsError
@@ -38,7 +39,7 @@ def build_web_app(settings: Settings, store: Store) -> Flask:
 
     app = create_app(store)
     app.config["PLAUDIT_SETTINGS"] = settings
-    instrument(app, store, app.config.get("PLAUDIT_SCHEDULER_ROLE"))
+    instrument(app, store, roles.scheduler_role)
     for mount in _mounts():
         mount(app, settings, store)
     return app

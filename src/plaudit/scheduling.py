@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from plaudit import roles
 from plaudit.clocks import clock_from
 from plaudit.runtime import build_store, prepare_database
 from plaudit.settings import Settings, SettingsError
@@ -76,5 +77,6 @@ def build_scheduler(settings: Settings, store: Store | None = None,
 def start_background_scheduler() -> SchedulerService:
     """Start a scheduler candidate on a daemon thread of this process (`plaudit serve`)."""
     service = build_scheduler(Settings.from_env())
+    roles.register(service.leading)
     service.start_in_thread()
     return service
