@@ -10,7 +10,7 @@ from plaudit.settings import Settings, SettingsError
 log = logging.getLogger("plaudit.serve")
 
 
-def run_socket_mode() -> int:
+def run_socket_mode(*, scheduler: bool = True) -> int:
     settings = Settings.from_env()
     missing = [name for name, value in (("SLACK_APP_TOKEN", settings.slack_app_token),
                                         ("SLACK_BOT_TOKEN", settings.slack_bot_token)) if not value]
@@ -20,6 +20,15 @@ def run_socket_mode() -> int:
     prepare_database(store)
     from bot.socket_mode import run_socket_mode as connect
 
+    service = None
+    if scheduler:  # the outbox (DMs, approval requests) is delivered by the scheduler
+        from plaudit.scheduling import start_background_scheduler
+
+        service = start_background_scheduler()
     log.info("Plaudit connecting to Slack over Socket Mode")
-    connect(store, settings)
+    try:
+        connect(store, settings)
+    finally:
+        if service is not None:
+            service.stop()
     return 0

@@ -24,7 +24,7 @@ def serve(args) -> int:
     if args.socket_mode:
         from plaudit.socket_mode import run_socket_mode
 
-        return run_socket_mode()
+        return run_socket_mode(scheduler=args.scheduler)
     run_server(args.host, args.port, workers=args.workers, threads=args.threads,
                scheduler=args.scheduler)
     return 0
