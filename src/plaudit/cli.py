@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+from api.config import ApiConfigError
+from bot.config import BotConfigError
 from plaudit.commands import (
     clients,
     db,
@@ -21,6 +23,7 @@ from plaudit.commands import (
 )
 from plaudit.observability import logs
 from plaudit.settings import SettingsError
+from scheduler.config import SchedulerConfigError
 from storage.crypto import KeyringError
 
 COMMANDS = [serve, db, keys, ledger, clients, employees, scheduler, milestones, outbox, try_slack]
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.command)
     try:
         return int(args.handler(args) or 0)
-    except (SettingsError, KeyringError) as exc:
+    except (SettingsError, KeyringError, ApiConfigError, BotConfigError, SchedulerConfigError) as exc:
         print(f"plaudit: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
