@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rewards.model import Celebration, Employee, EmployeeStatus
+from storage.bulk import among
 from storage.crypto import BlindIndex, FieldCipher
 from storage.tables import EmployeeRow
 
@@ -94,7 +95,7 @@ class SqlEmployeeRepository:
         found: set[str] = set()
         for start in range(0, len(wanted), 5000):
             found.update(self.session.scalars(select(EmployeeRow.id).where(
-                EmployeeRow.id.in_(wanted[start:start + 5000]),
+                among(self.session, EmployeeRow.id, wanted[start:start + 5000]),
                 EmployeeRow.status == EmployeeStatus.ACTIVE.value, EmployeeRow.erased_at.is_(None))))
         return found
 

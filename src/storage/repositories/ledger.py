@@ -19,6 +19,7 @@ from rewards.model import (
     Posting,
 )
 from rewards.ports import DuplicateKey
+from storage.bulk import among
 from storage.tables import AccountRow, PostingRow, TransactionRow
 
 BULK_CREDIT_THRESHOLD = 20  # more credited accounts than this: one statement for them all
@@ -62,8 +63,8 @@ class SqlLedgerRepository:
         found = {codes[c]: self.directory.ids[c] for c in codes if c in self.directory.ids}
         missing = [c for c in codes if codes[c] not in found]
         for start in range(0, len(missing), 5000):
-            rows = self.session.execute(select(AccountRow.code, AccountRow.id)
-                                        .where(AccountRow.code.in_(missing[start:start + 5000])))
+            rows = self.session.execute(select(AccountRow.code, AccountRow.id).where(
+                among(self.session, AccountRow.code, missing[start:start + 5000])))
             for code, account_id in rows:
                 self.directory.ids[code] = account_id
                 found[codes[code]] = account_id
@@ -90,7 +91,8 @@ class SqlLedgerRepository:
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         ids = sorted(set(account_ids))
-        query = select(AccountRow.id, AccountRow.balance).where(AccountRow.id.in_(ids))
+        query = select(AccountRow.id, AccountRow.balance).where(
+            among(self.session, AccountRow.id, ids, integers=True))
         query = query.order_by(AccountRow.id)
         if self.lock_rows:
             query = query.with_for_update()
@@ -126,7 +128,9 @@ class SqlLedgerRepository:
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey(idempotency_key) from None
             raise
-        if postings:
+        if len(postings) > BULK_CREDIT_THRESHOLD and self.lock_rows:
+            self._copy_postings(txn_id, postings)  # PostgreSQL COPY: ~4x executemany
+        elif postings:
             self.session.execute(insert(PostingRow), [
                 {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
                 for p in postings
@@ -157,6 +161,12 @@ class SqlLedgerRepository:
                     "Not enough points for this.", account_id=account_id, needed=-delta,
                 )
 
+
+    def _copy_postings(self, txn_id: int, postings: Sequence[Posting]) -> None:
+        cursor = self.session.connection().connection.driver_connection.cursor()
+        with cursor.copy("COPY postings (transaction_id, account_id, amount) FROM STDIN") as copy:
+            for posting in postings:
+                copy.write_row((txn_id, posting.account_id, posting.amount))
 
     def _credit_many(self, credits: dict[int, int]) -> None:
         ids = sorted(credits)
