@@ -17,13 +17,14 @@ class WriteGate:
     def __init__(self, database_path: str) -> None:
         self.path = database_path + ".writelock"
         self._lock = threading.Lock()  # in-process queue; flock orders the processes
-        self._local = threading.local()
         self._fd: int | None = None
         self._pid: int | None = None
-        self._holders: set[int] = set()  # ids of DBAPI connections inside the gate
+        self._depth: dict[int, int] = {}  # thread ident -> open write transactions
+        self._holders: dict[int, int] = {}  # DBAPI connection -> thread ident that entered
 
     def enter(self, dbapi_connection: object) -> None:
-        depth = getattr(self._local, "depth", 0)
+        thread = threading.get_ident()
+        depth = self._depth.get(thread, 0)
         if depth == 0:
             self._lock.acquire()
             try:
@@ -31,16 +32,18 @@ class WriteGate:
             except BaseException:
                 self._lock.release()
                 raise
-        self._local.depth = depth + 1
-        self._holders.add(_key(dbapi_connection))
+        self._depth[thread] = depth + 1
+        self._holders[_key(dbapi_connection)] = thread
 
     def leave(self, dbapi_connection: object) -> None:
-        key = _key(dbapi_connection)
-        if key not in self._holders:
+        # May run in another thread (a leaked connection rolled back by the garbage collector):
+        # the count that drops is the one of the thread that entered.
+        thread = self._holders.pop(_key(dbapi_connection), None)
+        if thread is None:
             return  # a reader, or a writer whose BEGIN never ran
-        self._holders.discard(key)
-        self._local.depth -= 1
-        if self._local.depth == 0:
+        self._depth[thread] -= 1
+        if self._depth[thread] == 0:
+            del self._depth[thread]
             fcntl.flock(self._file(), fcntl.LOCK_UN)
             self._lock.release()
 
