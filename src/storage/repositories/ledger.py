@@ -42,6 +42,10 @@ class SqlLedgerRepository:
         self.session = session
         self.directory = directory
         self.lock_rows = lock_rows  # SELECT … FOR UPDATE (PostgreSQL); SQLite serialises writers
+        # Accounts created in this unit of work are not cached process-wide until they exist
+        # for everyone: the transaction may still roll back (and SQLite may reuse the id).
+        self._created_here: set[str] = set()
+        self._system_here: set[int] = set()
 
     def account_id(self, owner_id: str | None, kind: AccountKind) -> int:
         code = account_code(owner_id, kind)
@@ -53,6 +57,11 @@ class SqlLedgerRepository:
             if owner_id is not None:
                 raise errors.EmployeeNotFound("That employee has no accounts.", employee_id=owner_id)
             found = self._create_system_account(kind)
+            self._created_here.add(code)
+        if code in self._created_here:
+            if owner_id is None:
+                self._system_here.add(found)
+            return found
         self.directory.ids[code] = found
         if owner_id is None:
             self.directory.system_ids.add(found)
@@ -83,6 +92,7 @@ class SqlLedgerRepository:
         return self.session.scalar(select(AccountRow.id).where(AccountRow.code == code))
 
     def open_accounts(self, owner_id: str) -> None:
+        self._created_here.update(account_code(owner_id, kind) for kind in EMPLOYEE_ACCOUNT_KINDS)
         self.session.execute(insert(AccountRow), [
             {"code": account_code(owner_id, kind), "owner_id": owner_id, "kind": kind.value,
              "balance": 0}
@@ -140,8 +150,9 @@ class SqlLedgerRepository:
 
     def _apply_to_balances(self, postings: Sequence[Posting]) -> None:
         deltas: dict[int, int] = defaultdict(int)
+        system = self.directory.system_ids | self._system_here
         for posting in postings:
-            if posting.account_id not in self.directory.system_ids:
+            if posting.account_id not in system:
                 deltas[posting.account_id] += posting.amount
         credits = {a: d for a, d in deltas.items() if d > 0}
         if len(credits) > BULK_CREDIT_THRESHOLD:
@@ -164,9 +175,9 @@ class SqlLedgerRepository:
 
     def _copy_postings(self, txn_id: int, postings: Sequence[Posting]) -> None:
         cursor = self.session.connection().connection.driver_connection.cursor()
+        rows = "".join(f"{txn_id}\t{p.account_id}\t{p.amount}\n" for p in postings)
         with cursor.copy("COPY postings (transaction_id, account_id, amount) FROM STDIN") as copy:
-            for posting in postings:
-                copy.write_row((txn_id, posting.account_id, posting.amount))
+            copy.write(rows)
 
     def _credit_many(self, credits: dict[int, int]) -> None:
         ids = sorted(credits)
