@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.context import client_id, ctx
 from api.problems import domain_problem, problem
-from rewards.errors import DomainError
+from rewards.errors import DomainError, IdempotencyConflict
 from storage import api_idempotency
 
 HEADER = "Idempotency-Key"
@@ -99,6 +99,8 @@ def _kept(response: Response) -> dict[str, str]:
 def _run(view, args, kwargs) -> Response:
     try:
         return make_response(view(*args, **kwargs))
+    except IdempotencyConflict:  # a concurrent twin with another body won the ledger key
+        return _reused()
     except DomainError as exc:
         return domain_problem(exc)
     except HTTPException as exc:
@@ -109,9 +111,7 @@ def _run(view, args, kwargs) -> Response:
 
 def _repeat(record: api_idempotency.Record, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
-        return problem(422, "idempotency_key_reused", "Idempotency key reused.",
-                       "This Idempotency-Key was already used with a different request; "
-                       "use a new key for a new request.")
+        return _reused()
     if record.pending:
         return problem(409, "idempotency_key_in_use", "A request with this key is in progress.",
                        "Retry shortly to get its result.", {"Retry-After": "1"})
@@ -120,3 +120,9 @@ def _repeat(record: api_idempotency.Record, fingerprint: str) -> Response:
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _reused() -> Response:
+    return problem(422, "idempotency_key_reused", "Idempotency key reused.",
+                   "This Idempotency-Key was already used with a different request; "
+                   "use a new key for a new request.")
