@@ -47,7 +47,7 @@ def create_app(store: Store, *, title: str = "Plaudit API", version: str = "1",
     context = ApiContext(store=store, config=config,
                          redemption_policy=redemption_policy or RedemptionPolicy())
     app.extensions[EXTENSION] = context
-    context.protector = oauth.install(app, store, config)
+    context.protector = oauth.install(app, store, lambda: context.config.token_lifetime_seconds)
     problems.register(app)
     _register_routes(app)
     if config.trusted_proxies:

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.context import client_id, ctx
 from api.problems import domain_problem, problem
-from rewards.errors import DomainError
+from rewards.errors import DomainError, IdempotencyConflict
 from storage import api_idempotency
 
 HEADER = "Idempotency-Key"
@@ -21,9 +21,10 @@ KEPT_HEADERS = ("Location", "Content-Type")
 def request_fingerprint() -> str:
     """A digest of what the request asks for: method, path, query and the JSON body's meaning."""
     raw = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")) if raw else ""
-    except ValueError:
+    parsed = request.get_json(silent=True) if raw else None  # parsed once, cached by Flask
+    if parsed is not None:
+        body = json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+    else:
         body = raw.decode("utf-8", "replace")
     canonical = f"{request.method}\n{request.path}\n{request.query_string.decode()}\n{body}"
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -35,7 +36,10 @@ def domain_key() -> str | None:
 
 
 def idempotent(view):
-    """Run the view once per (client, Idempotency-Key); replay its response on a repeat."""
+    """Run the view once per (client, Idempotency-Key); replay its response on a repeat.
+
+    The key is claimed before the view runs, so a concurrent twin waits its turn (409).
+    """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -56,17 +60,47 @@ def idempotent(view):
         if response.status_code >= 500:
             api_idempotency.release(store, record.id)
             return response
-        headers = {k: v for k, v in response.headers.items() if k in KEPT_HEADERS}
         api_idempotency.complete(store, record.id, response.status_code,
-                                 response.get_data(as_text=True), headers)
+                                 response.get_data(as_text=True), _kept(response))
         return response
 
     return wrapper
 
 
+def idempotent_ledger(view):
+    """Like `idempotent`, for views whose effect is one ledger transaction keyed by `domain_key()`.
+
+    The ledger's UNIQUE key already makes concurrent twins one effect (the loser replays the
+    winner's result), so no claim is written first: one database round trip fewer per request.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        store = ctx().store
+        fingerprint = request_fingerprint()
+        seen = api_idempotency.find(store, client_id(), key)
+        if seen is not None:
+            return _repeat(seen, fingerprint)
+        g.domain_key = f"api:{client_id()}:{key}"
+        response = _run(view, args, kwargs)
+        if response.status_code < 500:
+            api_idempotency.record(store, client_id(), key, fingerprint, response.status_code,
+                                   response.get_data(as_text=True), _kept(response))
+        return response
+
+    return wrapper
+
+
+def _kept(response: Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k in KEPT_HEADERS}
+
+
 def _run(view, args, kwargs) -> Response:
     try:
         return make_response(view(*args, **kwargs))
+    except IdempotencyConflict:  # a concurrent twin with another body won the ledger key
+        return _reused()
     except DomainError as exc:
         return domain_problem(exc)
     except HTTPException as exc:
@@ -77,9 +111,7 @@ def _run(view, args, kwargs) -> Response:
 
 def _repeat(record: api_idempotency.Record, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
-        return problem(422, "idempotency_key_reused", "Idempotency key reused.",
-                       "This Idempotency-Key was already used with a different request; "
-                       "use a new key for a new request.")
+        return _reused()
     if record.pending:
         return problem(409, "idempotency_key_in_use", "A request with this key is in progress.",
                        "Retry shortly to get its result.", {"Retry-After": "1"})
@@ -88,3 +120,9 @@ def _repeat(record: api_idempotency.Record, fingerprint: str) -> Response:
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _reused() -> Response:
+    return problem(422, "idempotency_key_reused", "Idempotency key reused.",
+                   "This Idempotency-Key was already used with a different request; "
+                   "use a new key for a new request.")

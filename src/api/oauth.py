@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidScopeError, MissingAuthorizationError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
-from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator, InsufficientScopeError
 from flask import Flask, Response, g, request
 
-from api.config import SCOPES, ApiConfig
+from api.config import SCOPES
 from api.problems import problem
 from storage import api_clients
 from storage.api_clients import AccessToken, ApiClient
@@ -96,9 +98,11 @@ class Validator(BearerTokenValidator):
         return None if found is None else Token(found, self.store)
 
 
-def install(app: Flask, store: Store, config: ApiConfig) -> ResourceProtector:
-    """Add `POST /oauth/token` to the app and return the protector that checks bearer tokens."""
-    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"client_credentials": config.token_lifetime_seconds}
+def install(app: Flask, store: Store, lifetime: Callable[[], int]) -> ResourceProtector:
+    """Add `POST /oauth/token` to the app and return the protector that checks bearer tokens.
+
+    `lifetime()` gives the token lifetime in seconds when each token is issued.
+    """
     app.config["OAUTH2_SCOPES_SUPPORTED"] = list(SCOPES)
 
     def query_client(client_id: str) -> Client | None:
@@ -111,6 +115,8 @@ def install(app: Flask, store: Store, config: ApiConfig) -> ResourceProtector:
 
     server = Server(app, query_client=query_client, save_token=save_token)
     server.register_grant(Grant)
+    server.register_token_generator("default", BearerTokenGenerator(
+        lambda *args, **kwargs: generate_token(42), None, lambda client, grant_type: lifetime()))
     app.add_url_rule("/oauth/token", "oauth_token", server.create_token_response,
                      methods=["POST"])
     protector = ResourceProtector()

@@ -48,8 +48,10 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
 
 
 def validation_problem(exc: ValidationError) -> Response:
-    """A 422 naming each bad field (for the first failing part of the request)."""
-    errors = [{"field": ".".join(str(p) for p in err["loc"]) or "body",
+    """A 422 naming each bad field, e.g. `body.items.3.points` or `header.Idempotency-Key`
+    (for the first failing part of the request)."""
+    part = _part(exc.title)
+    errors = [{"field": ".".join([part, *(str(p) for p in err["loc"])]),
                "message": err["msg"], "type": err["type"]} for err in exc.errors()]
     fields = ", ".join(e["field"] for e in errors)
     return problem(422, "validation_error", "The request is not valid.",
@@ -86,6 +88,14 @@ def register(app: Flask) -> None:
         log.exception("unhandled error")
         return problem(500, "internal_error", "Something went wrong on our side.",
                        "The error was logged; retrying with the same Idempotency-Key is safe.")
+
+
+def _part(model_name: str) -> str:
+    """Which part of the request a model describes, by the naming convention of api.schemas."""
+    for suffix, part in (("Header", "header"), ("Query", "query"), ("Path", "path")):
+        if model_name.endswith(suffix):
+            return part
+    return "body"
 
 
 def _title(code: str) -> str:

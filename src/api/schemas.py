@@ -55,19 +55,36 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class IdempotencyHeader(BaseModel):
+class RequestPart(BaseModel):
+    """A header or query model. flask-openapi3 asks for its JSON schema on every request;
+    the schema never changes, so it is built once per class."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        cached = _SCHEMAS.get(cls)
+        if cached is None:
+            cached = _SCHEMAS[cls] = super().model_json_schema()
+        return cached
+
+
+_SCHEMAS: dict[type, dict[str, Any]] = {}
+
+
+class IdempotencyHeader(RequestPart):
     idempotency_key: str = Field(
         alias=HEADER, min_length=1, max_length=200,
         description="A unique value per operation (a UUID). Repeats return the first response.")
 
 
-class OptionalIdempotencyHeader(BaseModel):
+class OptionalIdempotencyHeader(RequestPart):
     idempotency_key: str | None = Field(
         default=None, alias=HEADER, min_length=1, max_length=200,
         description="Optional: a unique value per operation; repeats return the first response.")
 
 
-class PageQuery(BaseModel):
+class PageQuery(RequestPart):
     cursor: str | None = Field(default=None, max_length=200,
                                description="`next_cursor` of the previous page.")
     limit: int = Field(default=100, ge=1, le=1000)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.engine import read_only
 from storage.store import Store
 from storage.tables_api import ApiIdempotencyRow as Row
 
@@ -46,6 +47,29 @@ def claim(store: Store, client_id: str, key: str, fingerprint: str) -> tuple[boo
                 return True, Record(row.id, fingerprint, True)
     return False, Record(row.id, row.fingerprint, row.status == "pending", row.response_status,
                          row.response_body, json.loads(row.response_headers or "{}"))
+
+
+def find(store: Store, client_id: str, key: str) -> Record | None:
+    with read_only(store.engine).connect() as conn:
+        row = conn.execute(select(Row).where(Row.client_id == client_id, Row.key == key)).first()
+    if row is None:
+        return None
+    return Record(row.id, row.fingerprint, row.status == "pending", row.response_status,
+                  row.response_body, json.loads(row.response_headers or "{}"))
+
+
+def record(store: Store, client_id: str, key: str, fingerprint: str, status: int, body: str,
+           headers: dict[str, str]) -> None:
+    """Store a finished response; if a concurrent twin stored one first, theirs stays."""
+    now = store.clock.now()
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(insert(Row).values(
+                client_id=client_id, key=key, fingerprint=fingerprint, status="done",
+                response_status=status, response_body=body, response_headers=json.dumps(headers),
+                created_at=now, updated_at=now))
+    except IntegrityError:
+        pass
 
 
 def complete(store: Store, record_id: int, status: int, body: str, headers: dict[str, str]) -> None:

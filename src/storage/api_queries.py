@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from rewards.model import CatalogItem, Employee, Redemption
+from storage.bulk import among
+from storage.engine import read_only
 from storage.repositories.catalog import to_domain as catalog_to_domain
 from storage.store import Store
 from storage.tables import (
@@ -25,12 +27,12 @@ def ids_for_external(store: Store, external_ids: Iterable[str]) -> dict[str, str
     """Plaudit ids of the employees with these HR ids (unknown ones are left out)."""
     wanted = list(dict.fromkeys(external_ids))
     found: dict[str, str] = {}
-    with store.reader() as uow:
+    with read_only(store.engine).connect() as conn:
         for start in range(0, len(wanted), 5000):
             chunk = wanted[start:start + 5000]
-            found.update(uow.session.execute(
+            found.update(conn.execute(
                 select(EmployeeRow.external_id, EmployeeRow.id)
-                .where(EmployeeRow.external_id.in_(chunk))).all())
+                .where(among(conn, EmployeeRow.external_id, chunk))).all())
     return found
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from storage.write_gate import WriteGate
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "plaudit_read_only"
 
@@ -42,16 +44,45 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    gate = _write_gate(engine)
+
     @event.listens_for(engine, "begin")
     def _begin(conn):
         # Writers take SQLite's write lock up front, so check-then-write is serialised and a
         # reader never has to upgrade its lock (the source of SQLITE_BUSY deadlocks).
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        if gate is not None:
+            gate.enter(conn.connection.dbapi_connection)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _write_gate(engine: Engine) -> WriteGate | None:
+    """Queue writers of a file database on a lock file (see storage.write_gate)."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    gate = WriteGate(database)
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection):
+        try:
+            commit(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    def do_rollback(dbapi_connection):
+        try:
+            rollback(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+    return gate
 
 
 def read_only(engine: Engine) -> Engine:

@@ -163,3 +163,16 @@ def test_clients_command_creates_lists_and_revokes(db_url, keyring, blind_index,
     assert cli.main(["clients", "revoke", client_id]) == 0
     assert token_request(http, {}, auth=(client_id, secret)).status_code == 401
     assert cli.main(["clients", "create", "--name", "x", "--scopes", "root"]) == 2
+
+
+def test_the_composition_root_applies_the_api_settings(store, tmp_path):
+    from plaudit.runtime import build_web_app
+    from plaudit.settings import Settings
+
+    settings = Settings.from_env({"DATABASE_URL": "sqlite://", "PLAUDIT_API_TOKEN_LIFETIME": "60",
+                                  "PLAUDIT_API_RATE_LIMIT": "0"})
+    app = build_web_app(settings, store)
+    client, secret = api_clients.create_client(store, "hris", ["employees:read"])
+    response = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
+                                      auth=(client.id, secret))
+    assert response.get_json()["expires_in"] == 60

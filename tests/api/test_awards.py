@@ -31,7 +31,7 @@ def test_an_award_needs_an_idempotency_key(store, hr):
     people(store, 1)
     response = hr.post("/api/v1/awards", json={"employee_ids": ["E-0"], "points": 5, "reason": "x"})
     assert response.status_code == 422
-    assert response.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    assert response.get_json()["errors"][0]["field"] == "header.Idempotency-Key"
 
 
 def test_unknown_employees_are_named_and_nothing_moves(store, hr):
@@ -124,4 +124,4 @@ def test_a_batch_refuses_duplicates_and_more_than_10000_items(store, hr):
     huge = hr.post("/api/v1/awards/batch", key="b-2", json={"reason": "Q3", "items": [
         {"employee_id": "E-0", "points": 1}] * 10_001})
     assert huge.status_code == 422
-    assert huge.get_json()["errors"][0]["field"] == "items"
+    assert huge.get_json()["errors"][0]["field"] == "body.items"

@@ -31,7 +31,7 @@ def test_catalog_create_read_list_and_patch(hr):
 def test_catalog_validation(hr):
     bad = hr.post("/api/v1/catalog/items", json={"name": " ", "points_cost": "40", "kind": "car"})
     assert bad.status_code == 422
-    assert {e["field"] for e in bad.get_json()["errors"]} == {"name", "points_cost", "kind"}
+    assert {e["field"] for e in bad.get_json()["errors"]} == {"body.name", "body.points_cost", "body.kind"}
     assert hr.get("/api/v1/catalog/items/999").status_code == 404
     assert hr.patch("/api/v1/catalog/items/1", json={"name": None}).status_code == 422
 

@@ -76,7 +76,7 @@ def test_validation_errors_name_each_bad_field(hr):
     problem = response.get_json()
     assert response.mimetype == PROBLEM
     fields = {e["field"] for e in problem["errors"]}
-    assert {"employee_ids", "points", "reason", "extra"} <= fields
+    assert {"body.employee_ids", "body.points", "body.reason", "body.extra"} <= fields
 
 
 @pytest.mark.parametrize(("points", "accepted"), [
@@ -89,7 +89,7 @@ def test_integers_are_strict(store, hr, points, accepted):
                        json={"employee_ids": ["E-1"], "points": points, "reason": "launch"})
     assert (response.status_code == 201) is accepted, response.get_json()
     if not accepted:
-        assert response.get_json()["errors"][0]["field"] == "points"
+        assert response.get_json()["errors"][0]["field"] == "body.points"
 
 
 def test_domain_errors_keep_their_code_and_status(store, hr):

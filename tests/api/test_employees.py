@@ -48,7 +48,8 @@ def test_bad_fields_are_named(hr):
     response = hr.put("/api/v1/employees/E-1", json={"timezone": "Mars/Base", "birth_date": 12,
                                                       "email": "nope"})
     assert response.status_code == 422
-    assert {e["field"] for e in response.get_json()["errors"]} == {"timezone", "birth_date", "email"}
+    fields = {e["field"] for e in response.get_json()["errors"]}
+    assert fields == {"body.timezone", "body.birth_date", "body.email"}
 
 
 def test_unknown_employee_is_404(hr):

@@ -61,7 +61,10 @@ def serve_receiver():
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(receiver.handle(self.headers, body))
+                status = receiver.handle(self.headers, body)
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "120")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -108,7 +111,7 @@ def test_the_secret_is_stored_encrypted(store, hr):
 def test_bad_subscriptions_are_refused(hr):
     response = hr.post("/api/v1/webhooks", json={"url": "ftp://x", "events": ["nope"]})
     assert response.status_code == 422
-    assert {e["field"].split(".")[0] for e in response.get_json()["errors"]} == {"url", "events"}
+    assert {e["field"].split(".")[1] for e in response.get_json()["errors"]} == {"url", "events"}
 
 
 def test_signed_delivery_retries_until_the_receiver_accepts(store, hr, clock, serve_receiver):
@@ -173,3 +176,26 @@ def _fresh(store, hr):
     from tests.api.conftest import new_caller
 
     return new_caller(store, hr.http, ["webhooks:manage"])
+
+
+def test_retry_after_and_gone_are_honoured(store, hr, clock, serve_receiver):
+    employee(store, external_id="E-1")
+    slow = Receiver(clock, failures=1, fail_status=429)
+    gone = Receiver(clock, failures=5, fail_status=410)
+    slow_sub = subscribe(hr, serve_receiver(slow))
+    gone_sub = subscribe(hr, serve_receiver(gone))
+    slow.use_secret(slow_sub["secret"])
+    gone.use_secret(gone_sub["secret"])
+    hr.post("/api/v1/awards", key="a-1", json={"employee_ids": ["E-1"], "points": 5, "reason": "x"})
+    deliverers = {"webhook": WebhookDeliverer(store)}
+    assert deliver_due(store, deliverers) == 0
+    clock.advance(seconds=60)  # past the usual 10 s backoff, not past Retry-After: 120
+    assert deliver_due(store, deliverers) == 0
+    clock.advance(seconds=61)
+    assert deliver_due(store, deliverers) == 1
+    reader = _fresh(store, hr)
+    slow_log = reader.get(f"/api/v1/webhooks/{slow_sub['id']}/deliveries").get_json()["items"][0]
+    gone_log = reader.get(f"/api/v1/webhooks/{gone_sub['id']}/deliveries").get_json()["items"][0]
+    assert [a["status_code"] for a in slow_log["log"]] == [429, 204]
+    assert gone_log["status"] == "dead" and len(gone_log["log"]) == 1
+    assert gone.calls == 1

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from api.blueprints import api_blueprint, security
 from api.context import actor, ctx
-from api.idempotency import domain_key, idempotent
+from api.idempotency import domain_key, idempotent_ledger
 from api.problems import problem
 from api.schemas import Body, Bool, ExternalId, IdempotencyHeader, Out, Points
 from rewards.services.award_batch import MAX_BATCH, AwardBatch, BatchRejected, issue_award_batch
@@ -65,7 +65,7 @@ def _internal_ids(externals: list[str]) -> tuple[list[str | None], list[dict]]:
 
 
 @bp.post("/awards", security=WRITE, responses={201: AwardOut})
-@idempotent
+@idempotent_ledger
 def create_award(header: IdempotencyHeader, body: AwardIn):
     """Give each named employee `points` from the organisation (idempotent by key)."""
     ids, unknown = _internal_ids(body.employee_ids)
@@ -80,7 +80,7 @@ def create_award(header: IdempotencyHeader, body: AwardIn):
 
 
 @bp.post("/awards/batch", security=WRITE, responses={201: BatchOut})
-@idempotent
+@idempotent_ledger
 def create_batch(header: IdempotencyHeader, body: BatchIn):
     """Award up to 10,000 items in one all-or-nothing ledger transaction."""
     externals = [item.employee_id for item in body.items]

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from api.blueprints import api_blueprint, security
 from api.context import actor, ctx
-from api.idempotency import domain_key, idempotent
+from api.idempotency import domain_key, idempotent_ledger
 from api.pagination import id_cursor, page
 from api.routes.employees import find
 from api.schemas import Body, ExternalId, Id, IdempotencyHeader, Out, PageQuery
@@ -81,7 +81,7 @@ def render(redemption: Redemption) -> dict:
 
 
 @bp.post("/redemptions", security=WRITE, responses={201: RedemptionOut})
-@idempotent
+@idempotent_ledger
 def create_redemption(header: IdempotencyHeader, body: RedemptionIn):
     """Redeem a catalog item for an employee: the cost is held (or spent when no approval is needed)."""
     employee = find(body.employee_id)
@@ -123,28 +123,28 @@ DECISION = {200: RedemptionOut}
 
 
 @bp.post("/redemptions/<int:redemption_id>/approve", security=WRITE, responses=DECISION)
-@idempotent
+@idempotent_ledger
 def approve(path: RedemptionPath, header: IdempotencyHeader, body: DecisionIn):
     """Approve a requested redemption: the held points are spent. 409 names the current state."""
     return _decide(path.redemption_id, "approve", body.reason)
 
 
 @bp.post("/redemptions/<int:redemption_id>/reject", security=WRITE, responses=DECISION)
-@idempotent
+@idempotent_ledger
 def reject(path: RedemptionPath, header: IdempotencyHeader, body: RejectionIn):
     """Reject a requested redemption: the held points go back to the wallet."""
     return _decide(path.redemption_id, "reject", body.reason)
 
 
 @bp.post("/redemptions/<int:redemption_id>/fulfill", security=WRITE, responses=DECISION)
-@idempotent
+@idempotent_ledger
 def fulfill(path: RedemptionPath, header: IdempotencyHeader, body: FulfilmentIn):
     """Fulfil an approved redemption with its code, link or instructions."""
     return _decide(path.redemption_id, "fulfill", fulfilment=body.fulfilment)
 
 
 @bp.post("/redemptions/<int:redemption_id>/cancel", security=WRITE, responses=DECISION)
-@idempotent
+@idempotent_ledger
 def cancel(path: RedemptionPath, header: IdempotencyHeader, body: DecisionIn):
     """Cancel a requested or approved redemption: the points go back to the wallet."""
     return _decide(path.redemption_id, "cancel", body.reason)

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Literal
 
 from flask import Response, request
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from api.blueprints import api_blueprint, security
 from api.context import ctx
 from api.pagination import id_cursor, page
-from api.schemas import DateTime, Out, PageQuery
+from api.schemas import DateTime, Out, PageQuery, RequestPart
 from storage import api_queries, api_reports
 
 bp = api_blueprint("reports", "Recognitions and reports", "reports:read", "reports:read")
@@ -43,7 +43,9 @@ class RecognitionQuery(PageQuery):
     department: str | None = Field(default=None, max_length=200)
 
 
-class ReportQuery(Out):
+class ReportQuery(RequestPart):
+    model_config = ConfigDict(extra="forbid")
+
     from_: DateTime = Field(alias="from", description="Start, inclusive (ISO 8601).")
     to: DateTime = Field(description="End, exclusive (ISO 8601).")
     group_by: Literal["department", "value", "giver", "recipient"] = "department"

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from rewards.model import Celebration, Employee, EmployeeStatus
+from storage.bulk import among
 from storage.crypto import BlindIndex, FieldCipher
 from storage.tables import EmployeeRow
 
@@ -27,8 +28,6 @@ BY_EXTERNAL_ID = SELECT_ALL.where(T.c.external_id == bindparam("key")).limit(1)
 BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
 BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
 INSERT = insert(T)
-ACTIVE_AMONG = select(T.c.id).where(T.c.id.in_(bindparam("ids", expanding=True)),
-                                    T.c.status == bindparam("active"), T.c.erased_at.is_(None))
 UPDATE = update(T).where(T.c.id == bindparam("row_id"))
 
 
@@ -102,8 +101,9 @@ class SqlEmployeeRepository:
         wanted = list(set(employee_ids))
         found: set[str] = set()
         for start in range(0, len(wanted), 5000):
-            found.update(self.session.connection().execute(ACTIVE_AMONG, {
-                "ids": wanted[start:start + 5000], "active": EmployeeStatus.ACTIVE.value}).scalars())
+            found.update(self.session.scalars(select(T.c.id).where(
+                among(self.session, T.c.id, wanted[start:start + 5000]),
+                T.c.status == EmployeeStatus.ACTIVE.value, T.c.erased_at.is_(None))))
         return found
 
     def _one(self, statement, key: str) -> Employee | None:

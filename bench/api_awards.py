@@ -1,0 +1,84 @@
+"""Awards over HTTP: single-award requests/s and batch awards/s on SQLite and PostgreSQL.
+
+Printed beside two baselines measured in the same run: a Flask hello-world POST served the same
+way (gunicorn, 2 sync workers, loopback) and a raw executemany insert of the same posting rows.
+Usage: .venv/bin/python bench/api_awards.py [--postgres URL] [--seconds 5] [--batch 10000]
+(PostgreSQL also comes from PLAUDIT_TEST_POSTGRES_URL; without either only SQLite runs.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_http import Server, batch_rate, free_port, request_rate  # noqa: E402
+from bench_setup import prepared_store, raw_executemany_rate  # noqa: E402
+from storage.engine import normalise_url  # noqa: E402
+
+
+def fresh_postgres(base: str) -> tuple[str, callable]:
+    url = make_url(normalise_url(base))
+    name = f"plaudit_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def measure(label: str, url: str, args, hello_rate: float) -> None:
+    env, token, externals = prepared_store(url, args.batch)
+    with Server(["plaudit.wsgi:app"], free_port(), env) as api:
+        single = request_rate(api.base, "/api/v1/awards", token, args.seconds, args.clients,
+                              lambda n: {"employee_ids": [externals[n % 100]], "points": 1,
+                                         "reason": "bench"})
+        print(f"{label:10} single award: {single:8.0f} req/s  ({single / hello_rate:5.0%} of hello-world)",
+              flush=True)
+        batch = batch_rate(api.base, token, externals, args.batches)
+    raw = raw_executemany_rate(url, args.batch)
+    print(f"{label:10} batch awards: {batch:8.0f} awards/s  (raw executemany of the same rows:"
+          f" {raw:8.0f} rows/s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get("PLAUDIT_TEST_POSTGRES_URL"))
+    parser.add_argument("--seconds", type=float, default=5.0, help="per request-rate measurement")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--batch", type=int, default=10_000, help="awards per batch")
+    parser.add_argument("--batches", type=int, default=3)
+    args = parser.parse_args(argv)
+    bench_dir = str(Path(__file__).resolve().parent)
+    with Server(["hello_wsgi:app", "--pythonpath", bench_dir], free_port(), dict(os.environ)) as hello:
+        hello_rate = request_rate(hello.base, "/hello", "", args.seconds, args.clients, lambda n: {})
+    print(f"{'baseline':10} Flask hello-world POST: {hello_rate:8.0f} req/s "
+          f"(gunicorn, 2 sync workers, {args.clients} clients, loopback)")
+    with tempfile.TemporaryDirectory() as tmp:
+        measure("sqlite", f"sqlite:///{tmp}/bench.db", args, hello_rate)
+    if args.postgres:
+        url, drop = fresh_postgres(args.postgres)
+        try:
+            measure("postgresql", url, args, hello_rate)
+        finally:
+            drop()
+    else:
+        print("postgresql skipped: pass --postgres URL or set PLAUDIT_TEST_POSTGRES_URL")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Helpers for statements over many values at once (batches of thousands)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import BigInteger, Connection, String, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+
+def among(bind: Session | Connection, column, values: Sequence, *, integers: bool = False):
+    """`column IN values`: one array parameter on PostgreSQL (fast to build for thousands of
+    values), an ordinary IN list elsewhere."""
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    if dialect.name == "postgresql":
+        kind = ARRAY(BigInteger if integers else String)
+        return column == any_(bindparam(None, list(values), type_=kind))
+    return column.in_(list(values))
