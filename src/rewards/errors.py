@@ -87,6 +87,11 @@ class ItemUnavailable(DomainError):
     status = 409
 
 
+class AddressRequired(DomainError):
+    code = "postal_address_required"
+    status = 422
+
+
 class NotAnApprover(DomainError):
     code = "not_an_approver"
     status = 403

@@ -22,6 +22,10 @@ class DuplicateKey(Exception):
     """Raised by storage when an idempotency key is already committed by someone else."""
 
 
+class UniqueConflict(Exception):
+    """Raised by storage when a concurrent writer committed the same unique value first."""
+
+
 class EmployeeRepository(Protocol):
     def add(self, employee: Employee) -> None: ...
     def save(self, employee: Employee) -> None: ...

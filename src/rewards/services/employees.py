@@ -9,7 +9,7 @@ from typing import Any
 from rewards import errors
 from rewards.clock import Clock
 from rewards.model import PERSONAL_FIELDS, Employee, EmployeeStatus
-from rewards.ports import UnitOfWork
+from rewards.ports import UniqueConflict, UnitOfWork
 from rewards.services import lookups
 
 EDITABLE = {f.name for f in fields(Employee)} - {"id", "created_at", "updated_at", "erased_at"}
@@ -26,6 +26,15 @@ def upsert_employee(
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValueError(f"unknown employee fields: {sorted(unknown)}")
+    try:
+        return _upsert_once(uow, external_id, changes, clock)
+    except UniqueConflict:  # created concurrently: now it exists, so this becomes an update
+        return _upsert_once(uow, external_id, changes, clock)
+
+
+def _upsert_once(
+    uow: UnitOfWork, external_id: str, changes: dict[str, Any], clock: Clock
+) -> tuple[Employee, bool]:
     with uow:
         employee, created = _upsert(uow, external_id, changes, clock)
         uow.commit()

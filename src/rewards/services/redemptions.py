@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from rewards import errors
 from rewards.clock import Clock
-from rewards.model import AccountKind, Employee, Posting, Redemption, RedemptionState
+from rewards.model import AccountKind, Employee, ItemKind, Posting, Redemption, RedemptionState
 from rewards.policy import RedemptionPolicy
 from rewards.ports import UnitOfWork
 from rewards.redemption_states import transition
@@ -43,6 +43,9 @@ def request_redemption(
             raise errors.ItemUnavailable(f"{item.name} is not available any more.")
         if item.stock is not None and item.stock < 1:
             raise errors.OutOfStock(f"{item.name} is out of stock.")
+        if item.kind == ItemKind.MERCHANDISE and not employee.postal_address:
+            raise errors.AddressRequired(
+                f"{item.name} is shipped to you: ask HR to add your postal address first.")
         wallet = uow.ledger.account_id(employee.id, AccountKind.WALLET)
         balance = uow.ledger.lock([wallet])[wallet]
         if balance < item.points_cost:

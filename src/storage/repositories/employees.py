@@ -6,9 +6,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rewards.model import Celebration, Employee, EmployeeStatus
+from rewards.ports import UniqueConflict
 from storage.bulk import among
 from storage.crypto import BlindIndex, FieldCipher
 from storage.tables import EmployeeRow
@@ -76,8 +78,11 @@ class SqlEmployeeRepository:
         self.codec = codec
 
     def add(self, employee: Employee) -> None:
-        self.session.connection().execute(INSERT, {"id": employee.id,
-                                                   **self.codec.to_row(employee)})
+        try:
+            self.session.connection().execute(INSERT, {"id": employee.id,
+                                                       **self.codec.to_row(employee)})
+        except IntegrityError as exc:  # a concurrent create of the same HR or Slack id won
+            raise UniqueConflict(type(exc.orig).__name__) from None
 
     def save(self, employee: Employee) -> None:
         changed = self.session.connection().execute(
