@@ -33,6 +33,8 @@ class SchedulerConfig:
     allowance_interval: float = 3600.0
     approvals_interval: float = 900.0
     digest_interval: float = 3600.0
+    housekeeping_interval: float = 3600.0
+    idempotency_retention_hours: float = 48.0  # API replays are promised for at least 24 h
     leader_poll_seconds: float = 5.0  # a follower retries the lock this often
     lock_file: str | None = None  # SQLite only; default: next to the database file
 
@@ -58,6 +60,8 @@ class SchedulerConfig:
             allowance_interval=_num(env, "PLAUDIT_SCHEDULER_ALLOWANCE_SECONDS", d.allowance_interval),
             approvals_interval=_num(env, "PLAUDIT_SCHEDULER_APPROVALS_SECONDS", d.approvals_interval),
             digest_interval=_num(env, "PLAUDIT_SCHEDULER_DIGEST_SECONDS", d.digest_interval),
+            idempotency_retention_hours=_num(env, "PLAUDIT_API_IDEMPOTENCY_RETENTION_HOURS",
+                                             d.idempotency_retention_hours),
             leader_poll_seconds=_num(env, "PLAUDIT_SCHEDULER_LEADER_POLL_SECONDS", 5),
             lock_file=env.get("PLAUDIT_SCHEDULER_LOCK_FILE") or None,
         )

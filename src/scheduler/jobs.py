@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from rewards.delivery import Deliverer
 from rewards.policy import AllowancePolicy, RedemptionPolicy
@@ -14,6 +15,7 @@ from rewards.services.digest import DigestOptions, post_weekly_digest
 from rewards.services.milestones import SweepOptions, sweep_milestones
 from scheduler.config import SchedulerConfig
 from scheduler.outbox import RetryPolicy, deliver_due
+from storage import api_idempotency
 from storage.scheduler_uow import scheduler_reader, scheduler_uow
 from storage.store import Store
 
@@ -67,6 +69,15 @@ def digest(ctx: JobContext) -> object:
     return post_weekly_digest(scheduler_uow(ctx.store), options, ctx.store.clock)
 
 
+def housekeeping(ctx: JobContext) -> object:
+    """Forget stored API responses once their replay window has passed."""
+    retention = timedelta(hours=max(ctx.config.idempotency_retention_hours, 24.0))
+    removed = api_idempotency.purge(ctx.store, retention)
+    if removed:
+        log.info("housekeeping: forgot %d stored API responses", removed)
+    return removed
+
+
 def outbox(ctx: JobContext) -> object:
     policy = RetryPolicy(ctx.config.outbox_max_attempts, ctx.config.outbox_backoff_seconds)
     total = 0
@@ -84,6 +95,7 @@ JOBS: list[tuple[str, Callable[[JobContext], object], str]] = [
     ("allowance", allowance, "allowance_interval"),
     ("approvals", approvals, "approvals_interval"),
     ("digest", digest, "digest_interval"),
+    ("housekeeping", housekeeping, "housekeeping_interval"),
     ("outbox", outbox, "outbox_interval"),
 ]
 
