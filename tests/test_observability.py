@@ -82,3 +82,14 @@ def test_each_response_carries_a_request_id(client):
     response = client.get("/healthz", headers={"X-Request-Id": "abc-42"})
     assert response.headers["X-Request-Id"] == "abc-42"
     assert len(client.get("/healthz").headers["X-Request-Id"]) == 32
+
+
+def test_scheduler_runs_and_webhook_failures_are_counted(client, store):
+    from scheduler.config import SchedulerConfig
+    from scheduler.jobs import JobContext, run_all_once
+
+    run_all_once(JobContext(store, SchedulerConfig()))
+    found = samples(client)
+    assert found[("plaudit_scheduler_runs_total", (("job", "outbox"), ("outcome", "success")))] == 1
+    assert ("plaudit_scheduler_last_success_timestamp_seconds", (("job", "milestones"),)) in found
+    assert found[("plaudit_webhook_failures_total", ())] == 0

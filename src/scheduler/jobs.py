@@ -15,7 +15,7 @@ from rewards.services.digest import DigestOptions, post_weekly_digest
 from rewards.services.milestones import SweepOptions, sweep_milestones
 from scheduler.config import SchedulerConfig
 from scheduler.outbox import RetryPolicy, deliver_due
-from storage import api_idempotency
+from storage import api_idempotency, job_runs
 from storage.scheduler_uow import scheduler_reader, scheduler_uow
 from storage.store import Store
 
@@ -100,12 +100,24 @@ JOBS: list[tuple[str, Callable[[JobContext], object], str]] = [
 ]
 
 
+def run_recorded(name: str, ctx: JobContext) -> object:
+    """Run one job by name and count the run (success or failure) for /metrics."""
+    job = next(job for job_name, job, _ in JOBS if job_name == name)
+    try:
+        result = job(ctx)
+    except Exception:
+        job_runs.record(ctx.store, name, ok=False)
+        raise
+    job_runs.record(ctx.store, name, ok=True)
+    return result
+
+
 def run_all_once(ctx: JobContext) -> dict[str, object]:
     """Run every job once, in order (for `plaudit scheduler --once`, cron and tests)."""
     results = {}
-    for name, job, _ in JOBS:
+    for name, _, _ in JOBS:
         try:
-            results[name] = job(ctx)
+            results[name] = run_recorded(name, ctx)
         except Exception:
             log.exception("scheduled job %s failed", name)
             results[name] = None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler.jobs import JOBS, JobContext
+from scheduler.jobs import JOBS, JobContext, run_recorded
 from scheduler.leader import LeaderLock
 
 log = logging.getLogger("plaudit.scheduler")
@@ -70,7 +70,8 @@ class SchedulerService:
             timezone=UTC, executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         now = datetime.now(UTC)
-        for name, job, interval_attr in JOBS:
-            apscheduler.add_job(job, "interval", seconds=getattr(self.ctx.config, interval_attr),
-                                args=[self.ctx], id=name, name=name, next_run_time=now)
+        for name, _, interval_attr in JOBS:
+            apscheduler.add_job(run_recorded, "interval",
+                                seconds=getattr(self.ctx.config, interval_attr),
+                                args=[name, self.ctx], id=name, name=name, next_run_time=now)
         return apscheduler

@@ -35,3 +35,15 @@ class SchedulerMarkRow(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SchedulerJobRunRow(Base):
+    """How often each scheduled job ran and when it last succeeded (for /metrics)."""
+
+    __tablename__ = "scheduler_job_runs"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import g, has_request_context
+
 from plaudit.observability.redaction import redact
 
 request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -38,9 +40,18 @@ class JsonFormatter(logging.Formatter):
             "message": redact(record.getMessage()),
         }
         entry.update(request_context.get() or {})
+        entry.update(_adapter_ids())
         if record.exc_info:
             entry["error"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
+
+
+def _adapter_ids() -> dict[str, str]:
+    """Ids the adapters leave on flask.g for this request (the API client, say)."""
+    if not has_request_context():
+        return {}
+    client = g.get("client_id")
+    return {"api_client_id": client} if client else {}
 
 
 def configure(level: str = "INFO", stream=None) -> None:

@@ -17,8 +17,15 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
+from storage import job_runs
 from storage.store import Store
-from storage.tables import OutboxRow, RecognitionRecipientRow, RecognitionRow, RedemptionRow
+from storage.tables import (
+    OutboxAttemptRow,
+    OutboxRow,
+    RecognitionRecipientRow,
+    RecognitionRow,
+    RedemptionRow,
+)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 HTTP_REQUESTS = Counter("plaudit_http_requests_total", "HTTP requests", ["route", "method", "status"])
@@ -64,6 +71,30 @@ class LedgerCollector:
         oldest.add_metric([], age)
         yield depth
         yield oldest
+        yield from self._webhooks_and_jobs()
+
+    def _webhooks_and_jobs(self) -> Iterable:
+        with self.store.reader() as uow:
+            conn = uow.session.connection()
+            failures = conn.execute(
+                select(func.count()).select_from(OutboxAttemptRow)
+                .join(OutboxRow, OutboxRow.id == OutboxAttemptRow.outbox_id)
+                .where(OutboxRow.channel == "webhook", OutboxAttemptRow.succeeded.is_(False))
+            ).scalar()
+            runs = job_runs.all_runs(conn)
+        yield CounterMetricFamily("plaudit_webhook_failures", "Failed webhook delivery attempts",
+                                  value=failures or 0)
+        counts = CounterMetricFamily("plaudit_scheduler_runs", "Scheduled job runs",
+                                     labels=["job", "outcome"])
+        last = GaugeMetricFamily("plaudit_scheduler_last_success_timestamp_seconds",
+                                 "When each scheduled job last succeeded", labels=["job"])
+        for job, total, failed, last_success in runs:
+            counts.add_metric([job, "success"], total - failed)
+            counts.add_metric([job, "failure"], failed)
+            if last_success is not None:
+                last.add_metric([job], last_success.timestamp())
+        yield counts
+        yield last
 
 
 class _ProcessMetrics:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from flask import Flask, Response, g, jsonify, request
 
@@ -25,6 +27,8 @@ def instrument(app: Flask, store: Store, scheduler_role: Callable[[], str] | Non
     def _start() -> None:
         g.plaudit_started = time.perf_counter()
         logs.new_request(request.headers.get("X-Request-Id"))
+        if request.path == "/slack/events":
+            logs.bind(**slack_ids(request.get_data(cache=True), request.content_type or ""))
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -47,6 +51,23 @@ def instrument(app: Flask, store: Store, scheduler_role: Callable[[], str] | Non
     def _ready():
         report, ready = readiness(store, scheduler_role)
         return jsonify(report), 200 if ready else 503
+
+
+def slack_ids(body: bytes, content_type: str) -> dict[str, str | None]:
+    """The Slack team and user a request comes from, for the log context (ids only)."""
+    try:
+        if "json" in content_type:
+            data = json.loads(body)
+            event = data.get("event") or {}
+            return {"slack_team_id": data.get("team_id"), "slack_user_id": event.get("user")}
+        form = dict(parse_qsl(body.decode()))
+        if "payload" in form:
+            payload = json.loads(form["payload"])
+            return {"slack_team_id": (payload.get("team") or {}).get("id"),
+                    "slack_user_id": (payload.get("user") or {}).get("id")}
+        return {"slack_team_id": form.get("team_id"), "slack_user_id": form.get("user_id")}
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return {}  # not ours to judge: Bolt answers malformed requests
 
 
 def readiness(store: Store, scheduler_role: Callable[[], str] | None) -> tuple[dict, bool]:
