@@ -6,7 +6,7 @@ import logging
 
 from gunicorn.app.base import BaseApplication
 
-from plaudit.observability import multiproc
+from plaudit.observability import logs, multiproc
 from plaudit.runtime import build_store, build_web_app, prepare_database
 from plaudit.settings import Settings
 
@@ -58,4 +58,6 @@ def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4,
     }
     if scheduler:
         options.update(post_worker_init=_start_scheduler, worker_exit=_stop_scheduler)
+    if logs.is_json():
+        options["logconfig_dict"] = logs.GUNICORN_JSON_LOGGING
     PlauditServer(options).run()

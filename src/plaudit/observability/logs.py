@@ -63,3 +63,18 @@ def configure(level: str = "INFO", stream=None) -> None:
     root.setLevel(level)
     for noisy in ("urllib3", "slack_sdk.web.base_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def is_json() -> bool:
+    return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
+
+
+# gunicorn's own messages (worker boots, timeouts) as JSON lines too.
+GUNICORN_JSON_LOGGING = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"json": {"()": JsonFormatter}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                            "stream": "ext://sys.stderr"}},
+    "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+}
