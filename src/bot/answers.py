@@ -55,7 +55,7 @@ def leaderboard(bot: Bot, args: list[str]) -> dict:
     value = next((a.lstrip("#").lower() for a in args if a.startswith("#")), None)
     if value is not None and value not in bot.settings.recognition.values:
         return explain(f"#{value} is not one of our values.", usage=False)
-    rows = slack_queries.leaderboard(bot.store, since=_since(bot, period), value=value)
+    rows = queries.leaderboard(bot.store, since=_since(bot, period), value=value)
     title = f"*Leaderboard — {'all time' if period == 'all' else 'this ' + period}"
     title += f" #{value}*" if value else "*"
     lines = [f"{n}. <@{_slack(bot, r.employee_id)}> — {points(r.points)}" for n, r in enumerate(rows, 1)]

@@ -17,6 +17,7 @@ from storage.tables import (
     RecognitionRow,
     TransactionRow,
 )
+from storage.tables_slack import ReactionKudosRow
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,13 @@ def history(store: Store, employee_id: str, limit: int = 10) -> list[HistoryEntr
 
 def leaderboard(store: Store, since: datetime | None = None, value: str | None = None,
                 limit: int = 10) -> list[LeaderboardRow]:
-    """Who received the most recognition points (since a time, for a value)."""
+    """Who received the most recognition points (since a time, for a value); reaction kudos
+    that were taken back do not count."""
     points = func.sum(RecognitionRow.points_each).label("points")
     query = (
         select(RecognitionRecipientRow.employee_id, points, func.count().label("n"))
         .join(RecognitionRow, RecognitionRow.id == RecognitionRecipientRow.recognition_id)
+        .where(RecognitionRow.id.not_in(REVERSED_REACTIONS))
         .group_by(RecognitionRecipientRow.employee_id)
         .order_by(points.desc(), RecognitionRecipientRow.employee_id).limit(limit)
     )
@@ -83,6 +86,10 @@ def leaderboard(store: Store, since: datetime | None = None, value: str | None =
         query = query.where(RecognitionRow.value == value)
     with store.reader() as uow:
         return [LeaderboardRow(e, int(p), int(n)) for e, p, n in uow.session.execute(query)]
+
+
+REVERSED_REACTIONS = (select(ReactionKudosRow.recognition_id)
+                      .where(ReactionKudosRow.reversed_at.is_not(None)))
 
 
 def recent_recognitions(store: Store, employee_id: str, *, given: bool = False,

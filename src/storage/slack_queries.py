@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rewards.model import CatalogItem, Redemption
-from storage.queries import LeaderboardRow
+from storage.queries import REVERSED_REACTIONS
 from storage.repositories.catalog import to_domain
 from storage.store import Store
 from storage.tables import (
     CatalogItemRow,
     EmployeeRow,
-    RecognitionRecipientRow,
-    RecognitionRow,
     RedemptionRow,
 )
 from storage.tables_slack import ReactionKudosRow
-
-_REVERSED = select(ReactionKudosRow.recognition_id).where(ReactionKudosRow.reversed_at.is_not(None))
-
-
-def leaderboard(store: Store, since: datetime | None = None, value: str | None = None,
-                limit: int = 10) -> list[LeaderboardRow]:
-    """Who received the most recognition points, leaving out reaction kudos that were taken back."""
-    points = func.sum(RecognitionRow.points_each).label("points")
-    query = (
-        select(RecognitionRecipientRow.employee_id, points, func.count().label("n"))
-        .join(RecognitionRow, RecognitionRow.id == RecognitionRecipientRow.recognition_id)
-        .where(RecognitionRow.id.not_in(_REVERSED))
-        .group_by(RecognitionRecipientRow.employee_id)
-        .order_by(points.desc(), RecognitionRecipientRow.employee_id).limit(limit)
-    )
-    if since is not None:
-        query = query.where(RecognitionRow.created_at >= since)
-    if value is not None:
-        query = query.where(RecognitionRow.value == value)
-    with store.reader() as uow:
-        return [LeaderboardRow(e, int(p), int(n)) for e, p, n in uow.session.execute(query)]
 
 
 def reversed_among(store: Store, recognition_ids: list[int]) -> set[int]:
@@ -46,7 +21,8 @@ def reversed_among(store: Store, recognition_ids: list[int]) -> set[int]:
     if not recognition_ids:
         return set()
     with store.reader() as uow:
-        return set(uow.session.scalars(_REVERSED.where(ReactionKudosRow.recognition_id.in_(recognition_ids))))
+        taken_back = REVERSED_REACTIONS.where(ReactionKudosRow.recognition_id.in_(recognition_ids))
+        return set(uow.session.scalars(taken_back))
 
 
 def active_catalog(store: Store, limit: int = 25) -> list[CatalogItem]:

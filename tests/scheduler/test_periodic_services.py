@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from rewards.model import CatalogItem, RedemptionState
+from rewards.periods import period_key
 from rewards.policy import AllowancePolicy, RecognitionPolicy, RedemptionPolicy
-from rewards.services.allowance_periods import period_label, roll_allowance_periods
+from rewards.services.allowance_periods import roll_allowance_periods
 from rewards.services.approval_timers import ApprovalTimers, chase_approvals
 from rewards.services.catalog import add_item
 from rewards.services.digest import DigestOptions, post_weekly_digest
@@ -34,7 +35,7 @@ def events(store, topic):
     (date(2026, 11, 26), "quarterly", "2026-Q4"), (date(2027, 1, 1), "weekly", "2026-W53"),
 ])
 def test_period_labels(day, period, label):
-    assert period_label(day, period) == label
+    assert period_key(day, period) == label
 
 
 def roll(store, period="monthly", points=100):

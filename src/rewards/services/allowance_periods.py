@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from rewards import errors
 from rewards.clock import Clock
 from rewards.milestones import zone_for
+from rewards.periods import period_key, period_start
 from rewards.policy import AllowancePolicy
 from rewards.scheduler_ports import SchedulerUnitOfWork
 from rewards.services.allowance import expire_allowance, grant_allowance
 
 log = logging.getLogger("plaudit.allowance")
-
-
-def period_start(day: date, period: str) -> date:
-    """The first day of the period that contains `day`."""
-    if period == "weekly":
-        return day - timedelta(days=day.weekday())
-    if period == "quarterly":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    if period == "monthly":
-        return day.replace(day=1)
-    raise ValueError(f"unknown allowance period {period!r}")
-
-
-def period_label(day: date, period: str) -> str:
-    """The period's name, used in its idempotency keys: 2026-11, 2026-W47 or 2026-Q4."""
-    start = period_start(day, period)
-    if period == "weekly":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    if period == "quarterly":
-        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    return f"{start.year}-{start.month:02d}"
 
 
 @dataclass
@@ -49,8 +28,8 @@ def roll_allowance_periods(uow: SchedulerUnitOfWork, policy: AllowancePolicy, cl
                            org_timezone: str, reader: SchedulerUnitOfWork | None = None) -> RollReport:
     """For everyone not yet granted this period: expire last period's leftover, grant the new one."""
     today = clock.now().astimezone(zone_for(None, org_timezone)).date()
-    current = period_label(today, policy.period)
-    previous = period_label(period_start(today, policy.period) - timedelta(days=1), policy.period)
+    current = period_key(today, policy.period)
+    previous = period_key(period_start(today, policy.period) - timedelta(days=1), policy.period)
     reader = reader or uow
     with reader:
         people = reader.milestone_data.active_employee_ids()
