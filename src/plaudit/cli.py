@@ -59,6 +59,7 @@ def _configure_logging(command: str) -> None:
         logs.configure(level)
     else:
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # each migration step is noise
 
 
 if __name__ == "__main__":  # pragma: no cover

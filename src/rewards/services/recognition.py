@@ -38,6 +38,8 @@ def give_recognition(
     uow: UnitOfWork, cmd: GiveRecognition, policy: RecognitionPolicy, clock: Clock
 ) -> Recognition:
     """Move points from the giver's allowance to each recipient's wallet, once per key."""
+    if cmd.giver_id in cmd.recipient_ids:  # the most basic mistake is named first
+        raise errors.SelfRecognition("You cannot give kudos to yourself.")
     points = check_points(cmd.points, policy)
     reason = check_reason(cmd.reason, policy)
     value = check_value(cmd.value, policy)
