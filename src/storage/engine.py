@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from storage.sqlite_gate import GatedConnection, gate_for
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "plaudit_read_only"
 
@@ -27,14 +29,17 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:
+    gate = gate_for(make_url(url).database)
     engine = create_engine(
         url, echo=echo, pool_size=20, max_overflow=40,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                      "factory": GatedConnection},
     )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        dbapi_conn.gate = gate
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -48,8 +53,14 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         # reader never has to upgrade its lock (the source of SQLITE_BUSY deadlocks).
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
-        else:
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        dbapi_conn.begin_write()  # queue for the write lock rather than sleep in SQLite's busy handler
+        try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_conn.rollback()  # lets the gate go
+            raise
 
     return engine
 
