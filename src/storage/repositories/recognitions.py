@@ -24,6 +24,15 @@ POINTS_BETWEEN = (
            R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
 )
 
+POINTS_TO_EACH = (
+    select(RR.c.employee_id, func.sum(R.c.points_each))
+    .join(RR, RR.c.recognition_id == R.c.id)
+    .where(R.c.giver_id == bindparam("giver"),
+           RR.c.employee_id.in_(bindparam("recipients", expanding=True)),
+           R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
+    .group_by(RR.c.employee_id)
+)
+
 
 class SqlRecognitionRepository:
     def __init__(self, session: Session) -> None:
@@ -57,3 +66,8 @@ class SqlRecognitionRepository:
         total = self.session.connection().execute(POINTS_BETWEEN, {
             "giver": giver_id, "recipient": recipient_id, "since": since}).scalar()
         return int(total or 0)
+
+    def points_to_each(self, giver_id: str, recipient_ids, since: datetime) -> dict[str, int]:
+        rows = self.session.connection().execute(POINTS_TO_EACH, {
+            "giver": giver_id, "recipients": list(set(recipient_ids)), "since": since})
+        return {recipient: int(total or 0) for recipient, total in rows}
