@@ -19,6 +19,7 @@ from rewards.model import (
     Posting,
 )
 from rewards.ports import DuplicateKey
+from storage.repositories.in_lists import InList
 from storage.tables import AccountRow, PostingRow, TransactionRow
 
 A = AccountRow.__table__
@@ -27,9 +28,9 @@ POSTING = PostingRow.__table__
 # Built once: SQLAlchemy reuses the compiled form, which makes each call several times cheaper.
 ACCOUNT_ID = select(A.c.id).where(A.c.code == bindparam("code"))
 BALANCE = select(A.c.balance).where(A.c.id == bindparam("id"))
-LOCK_QUERY = select(A.c.id, A.c.balance).where(A.c.id.in_(bindparam("ids", expanding=True)))
-LOCK = LOCK_QUERY.order_by(A.c.id)
-LOCK_FOR_UPDATE = LOCK.with_for_update()
+LOCK = InList("id", lambda ids: select(A.c.id, A.c.balance).where(A.c.id.in_(ids)).order_by(A.c.id),
+              A.c.id.type)
+LOCK_FOR_UPDATE = InList("id", lambda ids: LOCK.build(ids).with_for_update(), A.c.id.type)
 OPEN_ACCOUNT = insert(A)
 FIND_TXN = select(TXN).where(TXN.c.idempotency_key == bindparam("key"))
 TXN_POSTINGS = (select(POSTING.c.account_id, POSTING.c.amount)
@@ -109,7 +110,7 @@ class SqlLedgerRepository:
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         statement = LOCK_FOR_UPDATE if self.lock_rows else LOCK
-        rows = self.session.connection().execute(statement, {"ids": sorted(set(account_ids))})
+        rows = self.session.connection().execute(*statement.for_keys(sorted(set(account_ids))))
         return dict(rows.all())
 
     def balance(self, account_id: int) -> int:

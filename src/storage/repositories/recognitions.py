@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from rewards.model import Recognition
+from storage.repositories.in_lists import InList
 from storage.tables import RecognitionRecipientRow, RecognitionRow
 
 R = RecognitionRow.__table__
@@ -24,14 +25,13 @@ POINTS_BETWEEN = (
            R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
 )
 
-POINTS_TO_EACH = (
+POINTS_TO_EACH = InList("recipient", lambda recipients: (
     select(RR.c.employee_id, func.sum(R.c.points_each))
     .join(RR, RR.c.recognition_id == R.c.id)
-    .where(R.c.giver_id == bindparam("giver"),
-           RR.c.employee_id.in_(bindparam("recipients", expanding=True)),
+    .where(R.c.giver_id == bindparam("giver"), RR.c.employee_id.in_(recipients),
            R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
     .group_by(RR.c.employee_id)
-)
+), RR.c.employee_id.type)
 
 
 class SqlRecognitionRepository:
@@ -68,6 +68,6 @@ class SqlRecognitionRepository:
         return int(total or 0)
 
     def points_to_each(self, giver_id: str, recipient_ids, since: datetime) -> dict[str, int]:
-        rows = self.session.connection().execute(POINTS_TO_EACH, {
-            "giver": giver_id, "recipients": list(set(recipient_ids)), "since": since})
+        statement, params = POINTS_TO_EACH.for_keys(sorted(set(recipient_ids)))
+        rows = self.session.connection().execute(statement, {**params, "giver": giver_id, "since": since})
         return {recipient: int(total or 0) for recipient, total in rows}
