@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, case, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from rewards.model import (
     Posting,
 )
 from rewards.ports import DuplicateKey
-from storage.repositories.in_lists import InList
+from storage.repositories.in_lists import FIXED_LENGTHS, InList
 from storage.tables import AccountRow, PostingRow, TransactionRow
 
 A = AccountRow.__table__
@@ -44,6 +44,18 @@ GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
 BULK_CREDIT_THRESHOLD = 20  # more credited accounts than this: one statement for them all
 
 
+def _deltas_statement(count: int):
+    """One guarded UPDATE applying a delta to each of `count` accounts (a0/d0, a1/d1, …)."""
+    ids = [bindparam(f"a{i}", type_=A.c.id.type) for i in range(count)]
+    change = case(*[(A.c.id == ids[i], bindparam(f"d{i}", type_=A.c.balance.type))
+                    for i in range(count)])
+    return (update(A).where(A.c.id.in_(ids), A.c.balance + change >= 0)
+            .values(balance=A.c.balance + change).returning(A.c.id))
+
+
+APPLY_DELTAS = {count: _deltas_statement(count) for count in range(2, FIXED_LENGTHS + 1)}
+
+
 def account_code(owner_id: str | None, kind: AccountKind) -> str:
     return f"system:{kind.value}" if owner_id is None else f"{owner_id}:{kind.value}"
 
@@ -61,6 +73,7 @@ class SqlLedgerRepository:
         self.session = session
         self.directory = directory
         self.lock_rows = lock_rows  # SELECT … FOR UPDATE (PostgreSQL); SQLite serialises writers
+        self.locked: set[int] = set()  # rows this transaction holds FOR UPDATE (cleared at its end)
 
     def account_id(self, owner_id: str | None, kind: AccountKind) -> int:
         code = account_code(owner_id, kind)
@@ -110,7 +123,10 @@ class SqlLedgerRepository:
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         statement = LOCK_FOR_UPDATE if self.lock_rows else LOCK
-        rows = self.session.connection().execute(*statement.for_keys(sorted(set(account_ids))))
+        ids = sorted(set(account_ids))
+        rows = self.session.connection().execute(*statement.for_keys(ids))
+        if self.lock_rows:
+            self.locked.update(ids)
         return dict(rows.all())
 
     def balance(self, account_id: int) -> int:
@@ -156,15 +172,28 @@ class SqlLedgerRepository:
         if len(credits) > BULK_CREDIT_THRESHOLD:
             self._credit_many(credits)  # a batch: credits cannot overdraw, so update them together
             deltas = {a: d for a, d in deltas.items() if a not in credits}
-        for account_id in sorted(deltas):  # one lock order everywhere: no deadlocks
-            delta = deltas[account_id]
-            if delta == 0:
-                continue
+        changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
+        if changes.keys() and (not self.lock_rows or self.locked.issuperset(changes)):
+            statement = APPLY_DELTAS.get(len(changes))
+            if statement is not None:  # rows already locked (or SQLite): no lock order to keep
+                self._apply_together(conn, statement, changes)
+                return
+        for account_id, delta in changes.items():  # one lock order everywhere: no deadlocks
             changed = conn.execute(GUARDED_CHANGE, {"account": account_id, "delta": delta}).rowcount
             if changed != 1:
                 raise errors.InsufficientPoints(
                     "Not enough points for this.", account_id=account_id, needed=-delta,
                 )
+
+    def _apply_together(self, conn, statement, changes: dict[int, int]) -> None:
+        params = {}
+        for i, (account_id, delta) in enumerate(changes.items()):
+            params[f"a{i}"], params[f"d{i}"] = account_id, delta
+        changed = set(conn.execute(statement, params).scalars())
+        for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
+            if account_id not in changed:
+                raise errors.InsufficientPoints(
+                    "Not enough points for this.", account_id=account_id, needed=-delta)
 
     def _credit_many(self, credits: dict[int, int]) -> None:
         ids = sorted(credits)
