@@ -37,6 +37,16 @@ TXN_POSTINGS = (select(POSTING.c.account_id, POSTING.c.amount)
                 .where(POSTING.c.transaction_id == bindparam("txn")).order_by(POSTING.c.id))
 INSERT_TXN = insert(TXN).returning(TXN.c.id)
 INSERT_POSTING = insert(POSTING)
+# PostgreSQL: the transaction and its postings in one round trip (a data-modifying CTE).
+INSERT_TXN_WITH_POSTINGS = text(
+    "WITH t AS (INSERT INTO transactions"
+    " (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
+    " VALUES (:kind, :idempotency_key, :fingerprint, :reference, :actor, :memo, :created_at)"
+    " RETURNING id),"
+    " p AS (INSERT INTO postings (transaction_id, account_id, amount)"
+    " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
+    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)"
+    " SELECT id FROM t").bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
 # Apply a delta only if the balance stays non-negative: the check and the write are one statement.
 GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
                                   A.c.balance + bindparam("delta") >= 0)
@@ -149,13 +159,19 @@ class SqlLedgerRepository:
         values = {"kind": kind, "idempotency_key": idempotency_key, "fingerprint": fingerprint,
                   "reference": reference, "actor": actor, "memo": memo, "created_at": at}
         conn = self.session.connection()
+        together = bool(postings) and conn.dialect.name == "postgresql"
         try:  # no savepoint: a duplicate key ends this unit of work, the caller rolls back
-            txn_id = conn.execute(INSERT_TXN, values).scalar_one()
+            if together:
+                txn_id = conn.execute(INSERT_TXN_WITH_POSTINGS, {
+                    **values, "account_ids": [p.account_id for p in postings],
+                    "amounts": [p.amount for p in postings]}).scalar_one()
+            else:
+                txn_id = conn.execute(INSERT_TXN, values).scalar_one()
         except IntegrityError as exc:
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey(idempotency_key) from None
             raise
-        if postings:
+        if postings and not together:
             conn.execute(INSERT_POSTING, [
                 {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
                 for p in postings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from rewards.model import Recognition
@@ -16,6 +16,15 @@ R = RecognitionRow.__table__
 RR = RecognitionRecipientRow.__table__
 INSERT = insert(R).returning(R.c.id)
 INSERT_RECIPIENT = insert(RR)
+# PostgreSQL: the recognition and its recipients in one round trip (a data-modifying CTE).
+INSERT_WITH_RECIPIENTS = text(
+    "WITH r AS (INSERT INTO recognitions"
+    " (giver_id, points_each, value, reason, source, private, created_at)"
+    " VALUES (:giver_id, :points_each, :value, :reason, :source, :private, :created_at)"
+    " RETURNING id),"
+    " rr AS (INSERT INTO recognition_recipients (recognition_id, employee_id)"
+    " SELECT r.id, u.employee_id FROM r, unnest(CAST(:recipient_ids AS varchar[])) AS u(employee_id))"
+    " SELECT id FROM r").bindparams(bindparam("created_at", type_=R.c.created_at.type))
 BY_ID = select(R).where(R.c.id == bindparam("id"))
 RECIPIENTS = select(RR.c.employee_id).where(RR.c.recognition_id == bindparam("id"))
 POINTS_BETWEEN = (
@@ -40,12 +49,17 @@ class SqlRecognitionRepository:
 
     def add(self, recognition: Recognition) -> Recognition:
         conn = self.session.connection()
-        new_id = conn.execute(INSERT, {
+        values = {
             "giver_id": recognition.giver_id, "points_each": recognition.points_each,
             "value": recognition.value, "reason": recognition.reason,
             "source": recognition.source, "private": recognition.private,
             "created_at": recognition.created_at,
-        }).scalar_one()
+        }
+        if conn.dialect.name == "postgresql":
+            new_id = conn.execute(INSERT_WITH_RECIPIENTS, {
+                **values, "recipient_ids": list(recognition.recipient_ids)}).scalar_one()
+            return replace(recognition, id=new_id)
+        new_id = conn.execute(INSERT, values).scalar_one()
         conn.execute(INSERT_RECIPIENT, [{"recognition_id": new_id, "employee_id": rid}
                                         for rid in recognition.recipient_ids])
         return replace(recognition, id=new_id)
