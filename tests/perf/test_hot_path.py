@@ -81,3 +81,19 @@ def test_an_unknown_recipient_among_known_ones_changes_nothing(store):
     assert refused.value.details["employee_id"] == "no-such-person"
     assert balances(store, ana)["allowance"] == 100
     assert balances(store, ben)["wallet"] == 0
+
+
+def test_employees_fetched_together_read_like_employees_fetched_one_by_one(store):
+    from datetime import date
+
+    ana = employee(store, email="ana@example.com", display_name="Ana", birth_date=date(1990, 2, 3))
+    ben = employee(store)
+
+    with store.reader() as uow:
+        together = uow.employees.get_many([ana.id, ben.id, "no-such-person"])
+        one_by_one = {e.id: uow.employees.get(e.id) for e in (ana, ben)}
+
+    assert together == one_by_one
+    assert together[ana.id].email == "ana@example.com"
+    assert together[ana.id].birth_date == date(1990, 2, 3)
+    assert together[ben.id].phone is None
