@@ -45,13 +45,14 @@ def _stop_scheduler(server, worker) -> None:
 def default_concurrency(sqlite: bool, cpus: int | None = None) -> tuple[int, int]:
     """Worker processes and threads each when not given: see docs/performance.md.
 
-    SQLite lets one writer in at a time, so a second process adds no write throughput, only
-    lock hand-offs between processes; one process's threads queue on an in-process lock.
-    PostgreSQL locks rows, so writes run in parallel: a process per core sidesteps the GIL.
+    SQLite lets one writer in at a time: more than two processes only add lock hand-offs, but
+    a second one parses and renders while the first writes. PostgreSQL locks rows, so writes
+    run in parallel: a process per core (at least two) sidesteps the GIL.
     """
+    cpus = cpus or os.cpu_count() or 1
     if sqlite:
-        return 1, 8
-    return max(2, cpus or os.cpu_count() or 1), 8
+        return min(2, cpus), 8
+    return max(2, cpus), 8
 
 
 def run_server(host: str, port: int, *, workers: int | None = None, threads: int | None = None,

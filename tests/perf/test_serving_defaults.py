@@ -5,8 +5,9 @@ from __future__ import annotations
 from plaudit.serving import default_concurrency
 
 
-def test_sqlite_is_served_by_one_process_whose_threads_queue_for_the_write_lock():
-    assert default_concurrency(sqlite=True, cpus=8) == (1, 8)
+def test_sqlite_is_served_by_at_most_two_processes_as_writes_are_serialised():
+    assert default_concurrency(sqlite=True, cpus=8) == (2, 8)
+    assert default_concurrency(sqlite=True, cpus=1) == (1, 8)
 
 
 def test_postgresql_is_served_by_a_process_per_core_and_at_least_two():
