@@ -72,6 +72,8 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if gate.checkpoints_itself:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # see storage/sqlite_gate.py
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()

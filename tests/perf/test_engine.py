@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from contextlib import closing
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -65,3 +67,20 @@ def test_a_reader_is_never_held_at_the_gate_while_a_writer_is_open(tmp_path):
         conn.execute(text("INSERT INTO t VALUES (1)"))
     outer.dispose()
     inner.dispose()
+
+
+def test_sqlite_checkpoints_keep_the_write_ahead_log_bounded(tmp_path):
+    from storage import sqlite_gate
+
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (payload TEXT)"))
+    for _ in range(3 * sqlite_gate.CHECKPOINT_EVERY):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:p)"), {"p": "x" * 3000})
+    engine.dispose()
+    with closing(sqlite3.connect(tmp_path / "wal.db")) as raw:  # outside any transaction
+        _busy, log_frames, _done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    # Without the checkpoints after commit, the log would hold every page of all 300 commits.
+    assert log_frames < 2 * sqlite_gate.CHECKPOINT_EVERY
