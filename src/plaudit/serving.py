@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from gunicorn.app.base import BaseApplication
 
 from plaudit.observability import logs, multiproc
 from plaudit.runtime import build_store, build_web_app, prepare_database
 from plaudit.settings import Settings
+from storage.engine import is_sqlite
 
 log = logging.getLogger("plaudit.serve")
 
@@ -40,15 +42,30 @@ def _stop_scheduler(server, worker) -> None:
         service.stop()
 
 
-def run_server(host: str, port: int, *, workers: int = 1, threads: int = 4,
+def default_concurrency(sqlite: bool, cpus: int | None = None) -> tuple[int, int]:
+    """Worker processes and threads each when not given: see docs/performance.md.
+
+    SQLite lets one writer in at a time: more than two processes only add lock hand-offs, but
+    a second one parses and renders while the first writes. PostgreSQL locks rows, so writes
+    run in parallel: a process per core (at least two) sidesteps the GIL.
+    """
+    cpus = cpus or os.cpu_count() or 1
+    if sqlite:
+        return min(2, cpus), 8
+    return max(2, cpus), 8
+
+
+def run_server(host: str, port: int, *, workers: int | None = None, threads: int | None = None,
                scheduler: bool = True) -> None:
     settings = Settings.from_env()
     store = build_store(settings)  # creates the dev keyring once, before workers fork
     prepare_database(store)
     store.close()
+    default_workers, default_threads = default_concurrency(is_sqlite(store.engine))
+    workers, threads = workers or default_workers, threads or default_threads
     multiproc.prepare()
-    log.info("Plaudit listening on http://%s:%d (database: %s)", host, port,
-             store.engine.url.render_as_string(hide_password=True))
+    log.info("Plaudit listening on http://%s:%d (database: %s; %d workers x %d threads)", host, port,
+             store.engine.url.render_as_string(hide_password=True), workers, threads)
     options = {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync", "graceful_timeout": 30,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
-from storage.write_gate import WriteGate
+from storage.sqlite_gate import GatedConnection, gate_for
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PING_AFTER_IDLE_SECONDS = 5.0
+IDLE_SINCE = "plaudit_idle_since"
 READ_ONLY = "plaudit_read_only"
 
 
@@ -23,28 +28,55 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo)
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo,
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only if it sat idle a while.
+
+    `pool_pre_ping` would cost a round trip on every checkout, one per request; a connection
+    in steady use is known to be alive, and a failure mid-use is still detected and replaced.
+    """
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy) -> None:
+        since = record.info.pop(IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:
+            raise DisconnectionError("pooled connection is gone") from exc  # the pool reconnects
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:
+    gate = gate_for(make_url(url).database)
     engine = create_engine(
         url, echo=echo, pool_size=20, max_overflow=40,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                      "factory": GatedConnection},
     )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        dbapi_conn.gate = gate
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if gate.checkpoints_itself:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # see storage/sqlite_gate.py
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
-
-    gate = _write_gate(engine)
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
@@ -53,36 +85,15 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
             return
-        if gate is not None:
-            gate.enter(conn.connection.dbapi_connection)
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_conn = conn.connection.dbapi_connection
+        dbapi_conn.begin_write()  # queue for the write lock rather than sleep in SQLite's busy handler
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_conn.rollback()  # lets the gate go
+            raise
 
     return engine
-
-
-def _write_gate(engine: Engine) -> WriteGate | None:
-    """Queue writers of a file database on a lock file (see storage.write_gate)."""
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    gate = WriteGate(database)
-    dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
-    def do_commit(dbapi_connection):
-        try:
-            commit(dbapi_connection)
-        finally:
-            gate.leave(dbapi_connection)
-
-    def do_rollback(dbapi_connection):
-        try:
-            rollback(dbapi_connection)
-        finally:
-            gate.leave(dbapi_connection)
-
-    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
-    return gate
 
 
 def read_only(engine: Engine) -> Engine:

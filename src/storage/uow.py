@@ -53,6 +53,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self.session is not None
+        self.ledger.locked.clear()  # row locks end with the transaction
         try:
             self.session.commit()
         except IntegrityError as exc:
@@ -63,4 +64,5 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         assert self.session is not None
+        self.ledger.locked.clear()
         self.session.rollback()

@@ -14,6 +14,15 @@ def employee(uow: UnitOfWork, employee_id: str) -> Employee:
     return found
 
 
+def employees(uow: UnitOfWork, employee_ids: list[str]) -> list[Employee]:
+    """These employees in the order asked, fetched together; the first unknown id raises."""
+    found = uow.employees.get_many(employee_ids)
+    for employee_id in employee_ids:
+        if employee_id not in found:
+            raise errors.EmployeeNotFound("No such employee.", employee_id=employee_id)
+    return [found[employee_id] for employee_id in employee_ids]
+
+
 def catalog_item(uow: UnitOfWork, item_id: int, *, for_update: bool = False) -> CatalogItem:
     found = uow.catalog.get(item_id, for_update=for_update)
     if found is None:

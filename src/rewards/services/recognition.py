@@ -49,8 +49,7 @@ def give_recognition(
     )
 
     def perform() -> Recognition:
-        giver = lookups.employee(uow, cmd.giver_id)
-        recipients = [lookups.employee(uow, rid) for rid in cmd.recipient_ids]
+        giver, *recipients = lookups.employees(uow, [cmd.giver_id, *cmd.recipient_ids])
         check_participants(giver, recipients, policy)
         now = clock.now()
         allowance = uow.ledger.account_id(giver.id, AccountKind.ALLOWANCE)
@@ -105,8 +104,9 @@ def _check_daily_cap(
     policy: RecognitionPolicy, now: datetime,
 ) -> None:
     since = local_day_start(now, giver.timezone, policy.timezone)
+    given = uow.recognitions.points_to_each(giver.id, [r.id for r in recipients], since)
     for recipient in recipients:
-        already = uow.recognitions.points_between(giver.id, recipient.id, since)
+        already = given.get(recipient.id, 0)
         if already + points > policy.daily_cap_per_recipient:
             left = max(policy.daily_cap_per_recipient - already, 0)
             raise errors.DailyCapExceeded(

@@ -13,6 +13,7 @@ from rewards.model import Celebration, Employee, EmployeeStatus
 from rewards.ports import UniqueConflict
 from storage.bulk import among
 from storage.crypto import BlindIndex, FieldCipher
+from storage.repositories.in_lists import InList
 from storage.tables import EmployeeRow
 
 TABLE = "employees"
@@ -26,6 +27,7 @@ T = EmployeeRow.__table__
 # Statements are built once: SQLAlchemy then reuses their compiled form for each call.
 SELECT_ALL = select(T)
 BY_ID = SELECT_ALL.where(T.c.id == bindparam("key"))
+BY_IDS = InList("key", lambda keys: SELECT_ALL.where(T.c.id.in_(keys)), T.c.id.type)
 BY_EXTERNAL_ID = SELECT_ALL.where(T.c.external_id == bindparam("key")).limit(1)
 BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
 BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
@@ -92,6 +94,10 @@ class SqlEmployeeRepository:
 
     def get(self, employee_id: str) -> Employee | None:
         return self._one(BY_ID, employee_id)
+
+    def get_many(self, employee_ids) -> dict[str, Employee]:
+        rows = self.session.connection().execute(*BY_IDS.for_keys(sorted(set(employee_ids))))
+        return {row.id: self.codec.to_domain(row) for row in rows}
 
     def get_by_external_id(self, external_id: str) -> Employee | None:
         return self._one(BY_EXTERNAL_ID, external_id)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, case, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from rewards.model import (
 )
 from rewards.ports import DuplicateKey
 from storage.bulk import among
+from storage.repositories.in_lists import FIXED_LENGTHS, InList
 from storage.tables import AccountRow, PostingRow, TransactionRow
 
 A = AccountRow.__table__
@@ -28,21 +29,43 @@ POSTING = PostingRow.__table__
 # Built once: SQLAlchemy reuses the compiled form, which makes each call several times cheaper.
 ACCOUNT_ID = select(A.c.id).where(A.c.code == bindparam("code"))
 BALANCE = select(A.c.balance).where(A.c.id == bindparam("id"))
-LOCK_QUERY = select(A.c.id, A.c.balance).where(A.c.id.in_(bindparam("ids", expanding=True)))
-LOCK = LOCK_QUERY.order_by(A.c.id)
-LOCK_FOR_UPDATE = LOCK.with_for_update()
+LOCK = InList("id", lambda ids: select(A.c.id, A.c.balance).where(A.c.id.in_(ids)).order_by(A.c.id),
+              A.c.id.type)
+LOCK_FOR_UPDATE = InList("id", lambda ids: LOCK.build(ids).with_for_update(), A.c.id.type)
 OPEN_ACCOUNT = insert(A)
 FIND_TXN = select(TXN).where(TXN.c.idempotency_key == bindparam("key"))
 TXN_POSTINGS = (select(POSTING.c.account_id, POSTING.c.amount)
                 .where(POSTING.c.transaction_id == bindparam("txn")).order_by(POSTING.c.id))
 INSERT_TXN = insert(TXN).returning(TXN.c.id)
 INSERT_POSTING = insert(POSTING)
+# PostgreSQL: the transaction and its postings in one round trip (a data-modifying CTE).
+INSERT_TXN_WITH_POSTINGS = text(
+    "WITH t AS (INSERT INTO transactions"
+    " (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
+    " VALUES (:kind, :idempotency_key, :fingerprint, :reference, :actor, :memo, :created_at)"
+    " RETURNING id),"
+    " p AS (INSERT INTO postings (transaction_id, account_id, amount)"
+    " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
+    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)"
+    " SELECT id FROM t").bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
 # Apply a delta only if the balance stays non-negative: the check and the write are one statement.
 GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
                                   A.c.balance + bindparam("delta") >= 0)
                   .values(balance=A.c.balance + bindparam("delta")))
-PREBUILT_LIMIT = 100  # longer id lists go as one array parameter (storage.bulk.among)
 BULK_CREDIT_THRESHOLD = 20  # more credited accounts than this: one statement for them all
+BULK_LOCK_THRESHOLD = 100
+
+
+def _deltas_statement(count: int):
+    """One guarded UPDATE applying a delta to each of `count` accounts (a0/d0, a1/d1, …)."""
+    ids = [bindparam(f"a{i}", type_=A.c.id.type) for i in range(count)]
+    change = case(*[(A.c.id == ids[i], bindparam(f"d{i}", type_=A.c.balance.type))
+                    for i in range(count)])
+    return (update(A).where(A.c.id.in_(ids), A.c.balance + change >= 0)
+            .values(balance=A.c.balance + change).returning(A.c.id))
+
+
+APPLY_DELTAS = {count: _deltas_statement(count) for count in range(2, FIXED_LENGTHS + 1)}
 
 
 def account_code(owner_id: str | None, kind: AccountKind) -> str:
@@ -62,6 +85,7 @@ class SqlLedgerRepository:
         self.session = session
         self.directory = directory
         self.lock_rows = lock_rows  # SELECT … FOR UPDATE (PostgreSQL); SQLite serialises writers
+        self.locked: set[int] = set()  # rows this transaction holds FOR UPDATE (cleared at its end)
         # Accounts created in this unit of work are not cached process-wide until they exist
         # for everyone: the transaction may still roll back (and SQLite may reuse the id).
         self._created_here: set[str] = set()
@@ -95,7 +119,8 @@ class SqlLedgerRepository:
             rows = self.session.execute(select(AccountRow.code, AccountRow.id).where(
                 among(self.session, AccountRow.code, missing[start:start + 5000])))
             for code, account_id in rows:
-                self.directory.ids[code] = account_id
+                if code not in self._created_here:
+                    self.directory.ids[code] = account_id
                 found[codes[code]] = account_id
         unknown = [owner for owner in codes.values() if owner not in found]
         if unknown:
@@ -121,15 +146,16 @@ class SqlLedgerRepository:
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         ids = sorted(set(account_ids))
-        if len(ids) <= PREBUILT_LIMIT:  # the common case: a prebuilt, already compiled statement
+        if len(ids) > BULK_LOCK_THRESHOLD:  # a batch: one array parameter, not thousands of binds
+            query = (select(A.c.id, A.c.balance)
+                     .where(among(self.session, A.c.id, ids, integers=True)).order_by(A.c.id))
+            rows = self.session.execute(query.with_for_update() if self.lock_rows else query)
+        else:
             statement = LOCK_FOR_UPDATE if self.lock_rows else LOCK
-            return dict(self.session.connection().execute(statement, {"ids": ids}).all())
-        query = select(AccountRow.id, AccountRow.balance).where(
-            among(self.session, AccountRow.id, ids, integers=True))
-        query = query.order_by(AccountRow.id)
+            rows = self.session.connection().execute(*statement.for_keys(ids))
         if self.lock_rows:
-            query = query.with_for_update()
-        return dict(self.session.execute(query).all())
+            self.locked.update(ids)
+        return dict(rows.all())
 
     def balance(self, account_id: int) -> int:
         return self.session.connection().execute(BALANCE, {"id": account_id}).scalar() or 0
@@ -151,15 +177,19 @@ class SqlLedgerRepository:
         values = {"kind": kind, "idempotency_key": idempotency_key, "fingerprint": fingerprint,
                   "reference": reference, "actor": actor, "memo": memo, "created_at": at}
         conn = self.session.connection()
+        together = bool(postings) and conn.dialect.name == "postgresql"
         try:  # no savepoint: a duplicate key ends this unit of work, the caller rolls back
-            txn_id = conn.execute(INSERT_TXN, values).scalar_one()
+            if together:
+                txn_id = conn.execute(INSERT_TXN_WITH_POSTINGS, {
+                    **values, "account_ids": [p.account_id for p in postings],
+                    "amounts": [p.amount for p in postings]}).scalar_one()
+            else:
+                txn_id = conn.execute(INSERT_TXN, values).scalar_one()
         except IntegrityError as exc:
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey(idempotency_key) from None
             raise
-        if len(postings) > BULK_CREDIT_THRESHOLD and self.lock_rows:
-            self._copy_postings(txn_id, postings)  # PostgreSQL COPY: ~4x executemany
-        elif postings:
+        if postings and not together:
             conn.execute(INSERT_POSTING, [
                 {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
                 for p in postings
@@ -177,22 +207,28 @@ class SqlLedgerRepository:
         if len(credits) > BULK_CREDIT_THRESHOLD:
             self._credit_many(credits)  # a batch: credits cannot overdraw, so update them together
             deltas = {a: d for a, d in deltas.items() if a not in credits}
-        for account_id in sorted(deltas):  # one lock order everywhere: no deadlocks
-            delta = deltas[account_id]
-            if delta == 0:
-                continue
+        changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
+        if changes.keys() and (not self.lock_rows or self.locked.issuperset(changes)):
+            statement = APPLY_DELTAS.get(len(changes))
+            if statement is not None:  # rows already locked (or SQLite): no lock order to keep
+                self._apply_together(conn, statement, changes)
+                return
+        for account_id, delta in changes.items():  # one lock order everywhere: no deadlocks
             changed = conn.execute(GUARDED_CHANGE, {"account": account_id, "delta": delta}).rowcount
             if changed != 1:
                 raise errors.InsufficientPoints(
                     "Not enough points for this.", account_id=account_id, needed=-delta,
                 )
 
-
-    def _copy_postings(self, txn_id: int, postings: Sequence[Posting]) -> None:
-        cursor = self.session.connection().connection.driver_connection.cursor()
-        rows = "".join(f"{txn_id}\t{p.account_id}\t{p.amount}\n" for p in postings)
-        with cursor.copy("COPY postings (transaction_id, account_id, amount) FROM STDIN") as copy:
-            copy.write(rows)
+    def _apply_together(self, conn, statement, changes: dict[int, int]) -> None:
+        params = {}
+        for i, (account_id, delta) in enumerate(changes.items()):
+            params[f"a{i}"], params[f"d{i}"] = account_id, delta
+        changed = set(conn.execute(statement, params).scalars())
+        for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
+            if account_id not in changed:
+                raise errors.InsufficientPoints(
+                    "Not enough points for this.", account_id=account_id, needed=-delta)
 
     def _credit_many(self, credits: dict[int, int]) -> None:
         ids = sorted(credits)

@@ -5,16 +5,26 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from rewards.model import Recognition
+from storage.repositories.in_lists import InList
 from storage.tables import RecognitionRecipientRow, RecognitionRow
 
 R = RecognitionRow.__table__
 RR = RecognitionRecipientRow.__table__
 INSERT = insert(R).returning(R.c.id)
 INSERT_RECIPIENT = insert(RR)
+# PostgreSQL: the recognition and its recipients in one round trip (a data-modifying CTE).
+INSERT_WITH_RECIPIENTS = text(
+    "WITH r AS (INSERT INTO recognitions"
+    " (giver_id, points_each, value, reason, source, private, created_at)"
+    " VALUES (:giver_id, :points_each, :value, :reason, :source, :private, :created_at)"
+    " RETURNING id),"
+    " rr AS (INSERT INTO recognition_recipients (recognition_id, employee_id)"
+    " SELECT r.id, u.employee_id FROM r, unnest(CAST(:recipient_ids AS varchar[])) AS u(employee_id))"
+    " SELECT id FROM r").bindparams(bindparam("created_at", type_=R.c.created_at.type))
 BY_ID = select(R).where(R.c.id == bindparam("id"))
 RECIPIENTS = select(RR.c.employee_id).where(RR.c.recognition_id == bindparam("id"))
 POINTS_BETWEEN = (
@@ -24,6 +34,14 @@ POINTS_BETWEEN = (
            R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
 )
 
+POINTS_TO_EACH = InList("recipient", lambda recipients: (
+    select(RR.c.employee_id, func.sum(R.c.points_each))
+    .join(RR, RR.c.recognition_id == R.c.id)
+    .where(R.c.giver_id == bindparam("giver"), RR.c.employee_id.in_(recipients),
+           R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
+    .group_by(RR.c.employee_id)
+), RR.c.employee_id.type)
+
 
 class SqlRecognitionRepository:
     def __init__(self, session: Session) -> None:
@@ -31,12 +49,17 @@ class SqlRecognitionRepository:
 
     def add(self, recognition: Recognition) -> Recognition:
         conn = self.session.connection()
-        new_id = conn.execute(INSERT, {
+        values = {
             "giver_id": recognition.giver_id, "points_each": recognition.points_each,
             "value": recognition.value, "reason": recognition.reason,
             "source": recognition.source, "private": recognition.private,
             "created_at": recognition.created_at,
-        }).scalar_one()
+        }
+        if conn.dialect.name == "postgresql":
+            new_id = conn.execute(INSERT_WITH_RECIPIENTS, {
+                **values, "recipient_ids": list(recognition.recipient_ids)}).scalar_one()
+            return replace(recognition, id=new_id)
+        new_id = conn.execute(INSERT, values).scalar_one()
         conn.execute(INSERT_RECIPIENT, [{"recognition_id": new_id, "employee_id": rid}
                                         for rid in recognition.recipient_ids])
         return replace(recognition, id=new_id)
@@ -57,3 +80,8 @@ class SqlRecognitionRepository:
         total = self.session.connection().execute(POINTS_BETWEEN, {
             "giver": giver_id, "recipient": recipient_id, "since": since}).scalar()
         return int(total or 0)
+
+    def points_to_each(self, giver_id: str, recipient_ids, since: datetime) -> dict[str, int]:
+        statement, params = POINTS_TO_EACH.for_keys(sorted(set(recipient_ids)))
+        rows = self.session.connection().execute(statement, {**params, "giver": giver_id, "since": since})
+        return {recipient: int(total or 0) for recipient, total in rows}

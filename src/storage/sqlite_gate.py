@@ -1,0 +1,127 @@
+"""One SQLite writer at a time, queued: threads on a lock, processes on a file lock.
+
+SQLite lets one writer in; the others wait in its busy handler, which sleeps 1, 2, 5 … 100 ms
+between tries, so under load a writer often sleeps long after the lock came free (the p99).
+Taking this gate before `BEGIN IMMEDIATE` makes waiters block instead: the kernel wakes the
+next process when the file lock is released, and the next thread when the thread lock is.
+SQLite's own lock still guards correctness; the gate only orders who asks for it.
+
+SQLite's automatic checkpoint runs inside COMMIT, with fsyncs, and so would keep the gate
+closed while the disk is busy. With a gate, the engine turns it off and the committing thread
+checkpoints every CHECKPOINT_EVERY commits after letting the gate go (PASSIVE: other
+writers carry on meanwhile, as they would with SQLite's own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import itertools
+import os
+import sqlite3
+import threading
+
+CHECKPOINT_EVERY = 100  # commits per process; a give writes ~15 pages, SQLite's default is 1000
+
+_gates: dict[str | None, WriteGate] = {}
+_gates_lock = threading.Lock()
+
+
+def gate_for(database: str | None) -> WriteGate:
+    """The process's one gate for this database file (shared by every engine on it)."""
+    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+    path = os.path.realpath(database) + "-writelock" if on_disk else None
+    with _gates_lock:
+        gate = _gates.get(path)
+        if gate is None or path is None:
+            gate = _gates[path] = WriteGate(path)
+        return gate
+
+
+class WriteGate:
+    """A per-process thread lock in front of a file lock shared by every process."""
+
+    def __init__(self, lock_path: str | None, wait_seconds: float = 30.0) -> None:
+        self.lock_path = lock_path
+        self.wait_seconds = wait_seconds
+        self._pid = -1
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()  # a forked child must not share its parent's lock or file
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._fd = None if self.lock_path is None else os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._commits = itertools.count(1)
+
+    @property
+    def checkpoints_itself(self) -> bool:
+        """On disk, checkpoints are run after commits by the gate's users, not inside them."""
+        return self.lock_path is not None
+
+    def checkpoint_due(self) -> bool:
+        return self.checkpoints_itself and next(self._commits) % CHECKPOINT_EVERY == 0
+
+    def enter(self) -> bool:
+        """Wait for the gate; False (not taken) when this thread already holds it."""
+        if self._pid != os.getpid():
+            self._reset()
+        me = threading.get_ident()
+        if self._owner == me:
+            return False  # a nested writer on this thread: SQLite's busy handler decides, as before
+        if not self._lock.acquire(timeout=self.wait_seconds):
+            return False  # something odd holds it: fall back to SQLite's busy handler
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._owner = me
+        return True
+
+    def leave(self) -> None:
+        self._owner = None
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+class GatedConnection(sqlite3.Connection):
+    """A sqlite3 connection that lets the gate go only after its transaction has ended."""
+
+    gate: WriteGate | None = None
+    holds_gate = False
+
+    def begin_write(self) -> None:
+        if self.gate is not None:
+            self.holds_gate = self.gate.enter()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+        if self.gate is not None and self.gate.checkpoint_due():
+            # Another connection checkpointing at the same time: the next due commit tries again.
+            with contextlib.suppress(sqlite3.OperationalError):
+                self.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self.holds_gate:
+            self.holds_gate = False
+            self.gate.leave()
