@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.tables import TransactionRow
@@ -16,10 +17,10 @@ from tests.scale.test_scale_out import SETTINGS, years_before_recent
 
 CODE = "GC-7QX2-PLUM-9K4D"
 PEOPLE = [
-    {"external_id": "E-71", "slack_user_id": "UZEPHYR01", "email": "Zephyrine.Quill@Example.ORG",
+    {"external_id": "E-71", "slack_user_id": "U0PERSON71", "email": "Zephyrine.Quill@Example.ORG",
      "display_name": "Zephyrine Quillfeather", "phone": "+351 912 345 678",
      "postal_address": "Rua das Amendoeiras 42, 4000-123 Porto", "birth_years": 31, "hire_years": 4},
-    {"external_id": "E-72", "slack_user_id": "UORLANDO02", "email": "orlando.brightwater@example.net",
+    {"external_id": "E-72", "slack_user_id": "U0PERSON72", "email": "orlando.brightwater@example.net",
      "display_name": "Orlando Brightwater", "phone": "(415) 555-0199",
      "postal_address": "1200 Juniper Hollow Lane, Springfield", "birth_years": 45, "hire_years": 1},
 ]
@@ -76,8 +77,11 @@ def secrets(cluster, token: str) -> list[str]:
             env["PLAUDIT_BLIND_INDEX_KEY"], env["SLACK_SIGNING_SECRET"], env["SLACK_BOT_TOKEN"]]
 
 
-def test_logs_of_a_full_run_hold_no_personal_data_or_codes(cluster_factory, fake, engine):
-    cluster = cluster_factory(**SETTINGS, PLAUDIT_CELEBRATION_CHANNEL="C0CELEBRATE")
+@pytest.mark.parametrize("level", ["INFO", pytest.param("DEBUG", marks=pytest.mark.xfail(
+    reason="authlib logs each issued access token at DEBUG and the redaction misses it"))])
+def test_logs_of_a_full_run_hold_no_personal_data_or_codes(cluster_factory, fake, engine, level):
+    cluster = cluster_factory(**SETTINGS, PLAUDIT_CELEBRATION_CHANNEL="C0CELEBRATE",
+                              PLAUDIT_LOG_LEVEL=level)
     servers = [cluster.server("app-a"), cluster.server("app-b")]
     cluster.wait_ready(servers)
     client_id, token = cluster.api_client(servers[0].port)
