@@ -116,10 +116,10 @@ class Cluster:
         self.processes.append(process)
         return process
 
-    def server(self, name: str, workers: int = 1) -> Process:
+    def server(self, name: str, workers: int = 1, scheduler: bool = False) -> Process:
         port = free_port()
-        return self._spawn(name, ["serve", "--port", str(port), "--workers", str(workers),
-                                  "--no-scheduler"], port)
+        args = ["serve", "--port", str(port), "--workers", str(workers)]
+        return self._spawn(name, args if scheduler else [*args, "--no-scheduler"], port)
 
     def scheduler(self, name: str) -> Process:
         return self._spawn(name, ["scheduler"])
