@@ -10,7 +10,10 @@ and printed side by side: requests/s, p50/p99 latency, errors (no answer or 5xx)
 Why two servers may not double the figure here: this machine has 2 cores, shared by the app
 servers, PostgreSQL and this load generator (whose threads sign requests and parse answers under
 one GIL). One server already keeps both cores partly busy (its worker, plus PostgreSQL); the
-second server mostly adds concurrency, not CPU. On hosts with a core or more per server and a
+second server mostly adds concurrency, not CPU. The "cores busy" rows say where the CPU went
+during each measurement (this process, the app servers' process groups, the whole machine from
+/proc/stat): when the whole machine is at its core count, a second server cannot add
+throughput and only lengthens the tail latency. On hosts with a core or more per server and a
 separate database host, throughput scales with servers until PostgreSQL is the bottleneck.
 
 Usage: .venv/bin/python bench/scale_out.py [--postgres-url URL] [--seconds 20] [--clients 8]
@@ -52,7 +55,30 @@ def prepare(cluster: Cluster, port: int, fake: FakeSlack) -> Load:
     return Load([port], token, client_id, people, catalog_item(port, token, cost=1))
 
 
-def measure(servers: int, args, fake: FakeSlack) -> tuple[list[Outcome], float]:
+def machine_busy() -> float:
+    """CPU seconds spent non-idle by the whole machine so far (Linux /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu(sessions: set[int]) -> float:
+    """CPU seconds used so far by every process in the given sessions (the app servers)."""
+    used = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) in sessions:
+            used += int(fields[11]) + int(fields[12])
+    return used / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(sessions: set[int]) -> tuple[float, float, float]:
+    return time.process_time(), session_cpu(sessions), machine_busy()
+
+
+def measure(servers: int, args, fake: FakeSlack) -> tuple[list[Outcome], float, list[float]]:
     with fresh_database("postgres") as url, tempfile.TemporaryDirectory() as folder:
         cluster = Cluster(url, Path(folder), fake.url, dict(SETTINGS))
         try:
@@ -62,14 +88,17 @@ def measure(servers: int, args, fake: FakeSlack) -> tuple[list[Outcome], float]:
             load.ports = [s.port for s in started]
             load.run(args.warmup, args.clients)
             load.outcomes = []
-            began = time.monotonic()
+            sessions = {s.popen.pid for s in started}
+            began, cpu = time.monotonic(), cpu_now(sessions)
             outcomes = load.run(args.seconds, args.clients)
-            return outcomes, time.monotonic() - began
+            elapsed = time.monotonic() - began
+            used = [(b - a) / elapsed for a, b in zip(cpu, cpu_now(sessions), strict=True)]
+            return outcomes, elapsed, used
         finally:
             cluster.stop_all()
 
 
-def figures(outcomes: list[Outcome], elapsed: float) -> dict[str, str]:
+def figures(outcomes: list[Outcome], elapsed: float, cores: list[float]) -> dict[str, str]:
     times = sorted(o.seconds for o in outcomes)
     kinds = Counter(o.kind for o in outcomes)
     return {
@@ -80,8 +109,11 @@ def figures(outcomes: list[Outcome], elapsed: float) -> dict[str, str]:
         "errors (no answer, 5xx)": str(sum(1 for o in outcomes if o.accepted is None)),
         "refused (4xx)": str(sum(1 for o in outcomes if o.accepted is False)),
         "requests": str(len(outcomes)),
-        "  kudos / award / redeem / approve":
-            " / ".join(str(kinds[k]) for k in ("kudos", "award", "redeem", "approve")),
+        "  kudos/award/redeem/approve": "/".join(str(kinds[k]) for k in (
+            "kudos", "award", "redeem", "approve")),
+        "cores busy: load generator": f"{cores[0]:.2f}",
+        "cores busy: app servers": f"{cores[1]:.2f}",
+        "cores busy: whole machine": f"{cores[2]:.2f}",
     }
 
 
