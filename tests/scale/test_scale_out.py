@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from storage.verify import verify_ledger
 from tests.scale.checks import (
     allowance_grants_per_account,
@@ -23,6 +25,8 @@ from tests.scale.checks import (
 from tests.scale.cluster import wait_for
 from tests.scale.load import Load, catalog_item, seed_people
 
+# A client thread that dies would quietly thin the load: make it fail the test instead.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 PEOPLE = 16
 SETTINGS = {
     "PLAUDIT_ALLOWANCE_POINTS": "300", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "100000",
