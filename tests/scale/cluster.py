@@ -8,6 +8,7 @@ once; their output goes to a log file per process. Slack is a FakeSlack in the c
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -71,15 +72,19 @@ class Process:
     log: Path
     port: int | None = None
 
-    def kill(self) -> None:
-        """SIGKILL the whole session (gunicorn master and its workers) at once, like a crash."""
+    def send_signal(self, number: int) -> None:
+        """Signal the whole session (gunicorn master and its workers), if it still runs."""
         if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, number)
+
+    def kill(self) -> None:
+        """SIGKILL everything at once, like a crash."""
+        self.send_signal(signal.SIGKILL)
         self.popen.wait(10)
 
     def stop(self, limit: float = 30) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
+        self.send_signal(signal.SIGTERM)
         try:
             self.popen.wait(limit)
         except subprocess.TimeoutExpired:
@@ -131,8 +136,7 @@ class Cluster:
 
     def stop_all(self) -> None:
         for process in self.processes:
-            if process.popen.poll() is None:
-                os.killpg(process.popen.pid, signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
         for process in self.processes:
             process.stop()
 
