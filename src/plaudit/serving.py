@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from plaudit.observability import logs, multiproc
@@ -27,6 +28,15 @@ class PlauditServer(BaseApplication):
     def load(self):
         settings = Settings.from_env()
         return build_web_app(settings, build_store(settings))
+
+
+class RootLogger(glogging.Logger):
+    """gunicorn's own lines go through Plaudit's logging set-up (JSON lines, redacted)."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        self.error_log.handlers.clear()
+        self.error_log.propagate = True
 
 
 def _start_scheduler(worker) -> None:
@@ -69,7 +79,7 @@ def run_server(host: str, port: int, *, workers: int | None = None, threads: int
     options = {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync", "graceful_timeout": 30,
-        "timeout": 60, "accesslog": None, "child_exit": multiproc.worker_exited,
+        "timeout": 60, "accesslog": None, "logger_class": RootLogger, "child_exit": multiproc.worker_exited,
         # One control socket per user would collide between several instances on one host.
         "control_socket_disable": True,
     }
