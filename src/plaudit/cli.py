@@ -60,6 +60,7 @@ def _configure_logging(command: str) -> None:
     else:
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)  # each migration step is noise
+        logs.quiet_leaky_libraries()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,7 @@ import os
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
-from plaudit.observability import logs, multiproc
+from plaudit.observability import multiproc
 from plaudit.runtime import build_store, build_web_app, prepare_database
 from plaudit.settings import Settings
 from storage.engine import is_sqlite
@@ -79,12 +79,11 @@ def run_server(host: str, port: int, *, workers: int | None = None, threads: int
     options = {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync", "graceful_timeout": 30,
-        "timeout": 60, "accesslog": None, "logger_class": RootLogger, "child_exit": multiproc.worker_exited,
+        "timeout": 60, "accesslog": None, "logger_class": RootLogger,
+        "child_exit": multiproc.worker_exited,
         # One control socket per user would collide between several instances on one host.
         "control_socket_disable": True,
     }
     if scheduler:
         options.update(post_worker_init=_start_scheduler, worker_exit=_stop_scheduler)
-    if logs.is_json():
-        options["logconfig_dict"] = logs.GUNICORN_JSON_LOGGING
     PlauditServer(options).run()

@@ -61,20 +61,14 @@ def configure(level: str = "INFO", stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("urllib3", "slack_sdk.web.base_client"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_leaky_libraries()
 
 
-def is_json() -> bool:
-    return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
+def quiet_leaky_libraries() -> None:
+    """Libraries that log secrets or whole payloads at DEBUG never log below INFO or WARNING."""
+    # authlib logs each issued access token at DEBUG ("Issue token {... 'access_token': …}").
+    # slack_bolt and slack_sdk log request and response bodies (user names among them) at DEBUG.
+    for name, floor in (("authlib", logging.INFO), ("slack_bolt", logging.INFO),
+                        ("slack_sdk", logging.INFO), ("urllib3", logging.WARNING)):
+        logging.getLogger(name).setLevel(floor)
 
-
-# gunicorn's own messages (worker boots, timeouts) as JSON lines too.
-GUNICORN_JSON_LOGGING = {
-    "version": 1, "disable_existing_loggers": False,
-    "formatters": {"json": {"()": JsonFormatter}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                            "stream": "ext://sys.stderr"}},
-    "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
-    "root": {"handlers": ["stderr"], "level": "INFO"},
-}
