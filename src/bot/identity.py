@@ -58,7 +58,8 @@ class Directory:
     def _meet(self, slack_user_id: str) -> Employee:
         profile = self._profile(slack_user_id)
         try:
-            employee, _ = meet_chat_user(self.store.uow(), profile, self.store.clock)
+            employee, _ = meet_chat_user(self.store.uow(), profile, self.store.clock,
+                                         self._first_allowance())
         except errors.DomainError:
             raise
         except Exception:  # met concurrently by another request: the row exists now
@@ -83,11 +84,15 @@ class Directory:
             is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             deleted=bool(user.get("deleted")))
 
-    def _grant_first_allowance(self, employee: Employee) -> None:
-        """A person seen for the first time may give at once: this period's allowance, once."""
-        if not employee.is_active or employee.is_bot:
-            return
+    def _first_allowance(self) -> tuple[int, str]:
         policy = self.settings.allowance
         day = local_date(self.store.clock.now(), self.settings.timezone)
-        grant_allowance(self.store.uow(), employee.id, policy.points_per_period,
-                        period_key(day, policy.period), self.store.clock)
+        return policy.points_per_period, period_key(day, policy.period)
+
+    def _grant_first_allowance(self, employee: Employee) -> None:
+        """A person seen for the first time may give at once: this period's allowance, once
+        (already granted with the record for someone new; this covers a linked HR record)."""
+        if not employee.is_active or employee.is_bot:
+            return
+        points, period = self._first_allowance()
+        grant_allowance(self.store.uow(), employee.id, points, period, self.store.clock)

@@ -17,22 +17,34 @@ def grant_allowance(
     """Credit `points` of giving allowance for `period` (e.g. "2026-11"), once per period."""
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise errors.InvalidPoints("An allowance grant must be a positive whole number.")
-    key = key or f"allowance:{employee_id}:{period}:grant"
+    key = key or grant_key(employee_id, period)
     digest = fingerprint(employee=employee_id, points=points, period=period)
 
     def perform() -> LedgerTransaction:
         employee = lookups.employee(uow, employee_id)
         if not employee.is_active:
             raise errors.InactiveEmployee("Inactive employees get no allowance.")
-        allowance = uow.ledger.account_id(employee.id, AccountKind.ALLOWANCE)
-        issuance = uow.ledger.account_id(None, AccountKind.ISSUANCE)
-        return uow.ledger.post(
-            "allowance.grant", key, [Posting(issuance, -points), Posting(allowance, points)],
-            at=clock.now(), memo=f"allowance for {period}", reference=f"employee:{employee.id}",
-            fingerprint=digest,
-        )
+        return post_grant(uow, employee.id, points, period, clock, key)
 
     return run_once(uow, key, digest, perform, lambda txn: txn)
+
+
+def grant_key(employee_id: str, period: str) -> str:
+    return f"allowance:{employee_id}:{period}:grant"
+
+
+def post_grant(uow: UnitOfWork, employee_id: str, points: int, period: str, clock: Clock,
+               key: str | None = None) -> LedgerTransaction:
+    """The grant's ledger write inside an open unit of work (a new employee's first allowance
+    is committed together with the employee, so nobody sees them without it)."""
+    allowance = uow.ledger.account_id(employee_id, AccountKind.ALLOWANCE)
+    issuance = uow.ledger.account_id(None, AccountKind.ISSUANCE)
+    return uow.ledger.post(
+        "allowance.grant", key or grant_key(employee_id, period),
+        [Posting(issuance, -points), Posting(allowance, points)],
+        at=clock.now(), memo=f"allowance for {period}", reference=f"employee:{employee_id}",
+        fingerprint=fingerprint(employee=employee_id, points=points, period=period),
+    )
 
 
 def expire_allowance(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from rewards.clock import Clock
 from rewards.model import Employee, EmployeeStatus
 from rewards.ports import UnitOfWork
+from rewards.services.allowance import post_grant
 from rewards.services.employees import new_employee_id
 
 
@@ -23,8 +24,12 @@ class ChatProfile:
     deleted: bool = False
 
 
-def meet_chat_user(uow: UnitOfWork, profile: ChatProfile, clock: Clock) -> tuple[Employee, bool]:
-    """The employee behind a chat user: known, linked by email, or new; returns (employee, created)."""
+def meet_chat_user(uow: UnitOfWork, profile: ChatProfile, clock: Clock,
+                   first_allowance: tuple[int, str] | None = None) -> tuple[Employee, bool]:
+    """The employee behind a chat user: known, linked by email, or new; returns (employee, created).
+
+    A new active person gets `first_allowance` (points, period) in the same transaction.
+    """
     with uow:
         known = uow.employees.get_by_slack_id(profile.user_id)
         if known is not None:
@@ -44,5 +49,8 @@ def meet_chat_user(uow: UnitOfWork, profile: ChatProfile, clock: Clock) -> tuple
             status=EmployeeStatus.INACTIVE if profile.deleted else EmployeeStatus.ACTIVE)
         uow.employees.add(employee)
         uow.ledger.open_accounts(employee.id)
+        if first_allowance and employee.is_active and not employee.is_bot:
+            points, period = first_allowance
+            post_grant(uow, employee.id, points, period, clock)
         uow.commit()
         return employee, True
