@@ -1,4 +1,7 @@
-"""Create or update one employee from HR fields (shared by the API and the CSV import)."""
+"""Create or update one employee from HR fields (shared by the API and the CSV import).
+
+An erased employee's HR id cannot be reused: `upsert_employee` refuses it (EmployeeErased).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,6 @@ from storage import api_queries
 from storage.store import Store
 
 
-class EmployeeErased(DomainError):
-    code = "employee_erased"
-    status = 409
-
-
 class UnknownManager(DomainError):
     code = "unknown_manager"
     status = 422
@@ -23,11 +21,6 @@ class UnknownManager(DomainError):
 
 def sync_employee(store: Store, external_id: str, fields: dict[str, Any]) -> tuple[Employee, bool]:
     """Upsert by HR id; `fields` are EmployeeFields values that were sent (None clears)."""
-    with store.reader() as uow:
-        current = uow.employees.get_by_external_id(external_id)
-    if current is not None and current.erased_at is not None:
-        raise EmployeeErased("This employee was erased; their HR id cannot be reused.",
-                             external_id=external_id)
     changes = dict(fields)
     if "manager_external_id" in changes:
         manager = changes.pop("manager_external_id")

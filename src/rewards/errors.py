@@ -104,6 +104,13 @@ class IdempotencyConflict(DomainError):
     status = 422
 
 
+class EmployeeErased(DomainError):
+    """An erased employee's HR id stays retired: nobody may be created under it again."""
+
+    code = "employee_erased"
+    status = 409
+
+
 class DuplicateEmployee(DomainError):
     code = "duplicate_employee"
     status = 409

@@ -65,10 +65,14 @@ def _approver_posts(data: dict[str, Any], ctx: RenderContext, text: str) -> list
     return posts
 
 
+def _requester(ctx: RenderContext, data: dict[str, Any], unknown: str) -> str:
+    who = _slack_id(ctx, data.get("employee_id"))
+    return f"<@{who}>" if who else unknown
+
+
 def redemption_reminder(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     """A reminder to the approver of a redemption still waiting for a decision."""
-    who = _slack_id(ctx, data.get("employee_id"))
-    requester = f"<@{who}>" if who else "A colleague"
+    requester = _requester(ctx, data, "A colleague")
     return _approver_posts(data, ctx, f":hourglass: Reminder: {requester} is waiting for your"
                            f" decision on redemption #{data.get('redemption_id')}"
                            f" ({data.get('points')} points).")
@@ -76,8 +80,7 @@ def redemption_reminder(data: dict[str, Any], ctx: RenderContext) -> list[SlackP
 
 def redemption_escalated(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     """Escalation of a long-waiting redemption to the HR approvers."""
-    who = _slack_id(ctx, data.get("employee_id"))
-    requester = f"<@{who}>" if who else "an employee"
+    requester = _requester(ctx, data, "an employee")
     return _approver_posts(data, ctx, f":rotating_light: Redemption #{data.get('redemption_id')}"
                            f" by {requester} ({data.get('points')} points) has waited"
                            f" {data.get('waited_days')} days for a decision. Please decide.")

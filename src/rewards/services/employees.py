@@ -46,6 +46,9 @@ def _upsert(
 ) -> tuple[Employee, bool]:
     now = clock.now()
     current = uow.employees.get_by_external_id(external_id)
+    if current is not None and current.erased_at is not None:
+        raise errors.EmployeeErased("This employee was erased; their HR id cannot be reused.",
+                                    external_id=external_id)
     _check_unique_slack_id(uow, changes.get("slack_user_id"), current)
     if current is None:
         employee = Employee(id=new_employee_id(), external_id=external_id, created_at=now,
