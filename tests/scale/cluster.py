@@ -41,6 +41,9 @@ def call(port: int, method: str, path: str, *, body: bytes | None = None,
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
+    except http.client.HTTPException as cut_short:
+        # A server killed mid-answer leaves a status line with a truncated body: no answer either.
+        raise ConnectionError(f"answer cut short: {cut_short!r}") from cut_short
     finally:
         conn.close()
 
