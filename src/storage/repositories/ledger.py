@@ -52,6 +52,14 @@ INSERT_TXN_WITH_POSTINGS = text(
 GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
                                   A.c.balance + bindparam("delta") >= 0)
                   .values(balance=A.c.balance + bindparam("delta")))
+# PostgreSQL batches: lock many accounts in id order, then credit them all in one statement.
+LOCK_MANY_IN_ORDER = text(
+    "SELECT count(*) FROM (SELECT id FROM accounts WHERE id = ANY(CAST(:ids AS bigint[]))"
+    " ORDER BY id FOR UPDATE) AS locked")
+CREDIT_MANY = text(
+    "UPDATE accounts SET balance = accounts.balance + v.delta"
+    " FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS v(id, delta)"
+    " WHERE accounts.id = v.id")
 BULK_CREDIT_THRESHOLD = 20  # more credited accounts than this: one statement for them all
 BULK_LOCK_THRESHOLD = 100
 
@@ -233,11 +241,11 @@ class SqlLedgerRepository:
     def _credit_many(self, credits: dict[int, int]) -> None:
         ids = sorted(credits)
         if self.lock_rows:
-            self.lock(ids)  # in id order, like every other writer, so batches never deadlock
-            self.session.execute(text(
-                "UPDATE accounts SET balance = accounts.balance + v.delta"
-                " FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS v(id, delta)"
-                " WHERE accounts.id = v.id"), {"ids": ids, "deltas": [credits[i] for i in ids]})
+            # In id order, like every other writer, so batches never deadlock; the rows' balances
+            # are not needed (a credit cannot overdraw), so none travel back.
+            self.session.execute(LOCK_MANY_IN_ORDER, {"ids": ids})
+            self.locked.update(ids)
+            self.session.execute(CREDIT_MANY, {"ids": ids, "deltas": [credits[i] for i in ids]})
             return
         self.session.connection().execute(
             update(AccountRow.__table__).where(AccountRow.__table__.c.id == bindparam("account"))
