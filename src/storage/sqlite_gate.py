@@ -38,19 +38,35 @@ def gate_for(database: str | None) -> WriteGate:
         return gate
 
 
+def _renew_after_fork() -> None:
+    """In a forked child (gunicorn workers, multiprocessing): fresh locks and lock files.
+
+    Runs before any thread of the child exists, so no writer can see a half-renewed gate; the
+    parent's locks may have been held by one of its threads at the moment of the fork.
+    """
+    global _gates_lock
+    _gates_lock = threading.Lock()
+    for gate in _gates.values():
+        gate._reset()
+
+
+os.register_at_fork(after_in_child=_renew_after_fork)
+
+
 class WriteGate:
     """A per-process thread lock in front of a file lock shared by every process."""
 
     def __init__(self, lock_path: str | None, wait_seconds: float = 30.0) -> None:
         self.lock_path = lock_path
         self.wait_seconds = wait_seconds
-        self._pid = -1
+        self._fd = None
         self._reset()
 
     def _reset(self) -> None:
-        self._pid = os.getpid()  # a forked child must not share its parent's lock or file
         self._lock = threading.Lock()
         self._owner: int | None = None
+        if self._fd is not None:
+            os.close(self._fd)
         self._fd = None if self.lock_path is None else os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._commits = itertools.count(1)
 
@@ -64,8 +80,6 @@ class WriteGate:
 
     def enter(self) -> bool:
         """Wait for the gate; False (not taken) when this thread already holds it."""
-        if self._pid != os.getpid():
-            self._reset()
         me = threading.get_ident()
         if self._owner == me:
             return False  # a nested writer on this thread: SQLite's busy handler decides, as before
