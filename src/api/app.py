@@ -94,9 +94,19 @@ def _extra_models():
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from api.routes import awards, catalog, employees, ledger, redemptions, reports, webhooks
+    from api.routes import (
+        awards,
+        catalog,
+        employees,
+        ledger,
+        milestone_rules,
+        redemptions,
+        reports,
+        webhooks,
+    )
 
-    for module in (employees, awards, catalog, redemptions, ledger, reports, webhooks):
+    for module in (employees, awards, catalog, redemptions, ledger, reports, webhooks,
+                   milestone_rules):
         app.register_api(module.bp)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 SCOPES = (
     "employees:read", "employees:write", "awards:write", "catalog:read", "catalog:write",
     "redemptions:read", "redemptions:write", "ledger:read", "reports:read", "webhooks:manage",
+    "milestones:read", "milestones:write",
 )
 
 

@@ -40,6 +40,10 @@ ROUTES = [
     ("DELETE", "/api/v1/webhooks/1", "webhooks:manage"),
     ("POST", "/api/v1/webhooks/1/test", "webhooks:manage"),
     ("GET", "/api/v1/webhooks/1/deliveries", "webhooks:manage"),
+    ("GET", "/api/v1/milestone-rules", "milestones:read"),
+    ("POST", "/api/v1/milestone-rules", "milestones:write"),
+    ("GET", "/api/v1/milestone-rules/1", "milestones:read"),
+    ("PATCH", "/api/v1/milestone-rules/1", "milestones:write"),
 ]
 
 
@@ -116,6 +120,27 @@ def test_an_expired_token_is_refused(store, http, clock):
     assert caller.get("/api/v1/employees").status_code == 200
     clock.advance(minutes=15)
     response = caller.get("/api/v1/employees")
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_the_route_table_above_names_every_api_route(app):
+    served = {(method, rule.rule) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    listed = {(method, path) for method, path, _ in ROUTES}
+    shapes = {(m, "/".join("<>" if part.isdigit() or part == "E-1" else part
+                           for part in p.split("/"))) for m, p in listed}
+    for method, rule in served:
+        shape = "/".join("<>" if part.startswith("<") else part for part in rule.split("/"))
+        assert (method, shape) in shapes, f"{method} {rule} is missing from ROUTES"
+
+
+@pytest.mark.parametrize(("method", "path", "scope"), ROUTES)
+def test_an_expired_token_is_refused_on_every_route(store, http, clock, method, path, scope):
+    caller = new_caller(store, http, [scope])
+    clock.advance(minutes=16)
+    response = http.open(path, method=method, json={}, headers=caller.auth)
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
