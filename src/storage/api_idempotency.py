@@ -1,4 +1,8 @@
-"""HTTP idempotency records: claim a key, then store the response that a repeat gets back."""
+"""HTTP idempotency records: claim a key, then store the response that a repeat gets back.
+
+A stored response may hold a reward code or a webhook signing secret, so its body is kept
+encrypted like every other personal or secret value (bound to its table, column and row).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from storage.engine import read_only
 from storage.store import Store
 from storage.tables_api import ApiIdempotencyRow as Row
 
+TABLE, BODY = "api_idempotency", "response_body"
 STALE_AFTER = timedelta(minutes=2)  # a claim whose request died may be taken over after this
 
 
@@ -45,8 +50,7 @@ def claim(store: Store, client_id: str, key: str, fingerprint: str) -> tuple[boo
                                  .values(updated_at=now)).rowcount
             if taken:
                 return True, Record(row.id, fingerprint, True)
-    return False, Record(row.id, row.fingerprint, row.status == "pending", row.response_status,
-                         row.response_body, json.loads(row.response_headers or "{}"))
+    return False, _record(store, row)
 
 
 def find(store: Store, client_id: str, key: str) -> Record | None:
@@ -54,8 +58,18 @@ def find(store: Store, client_id: str, key: str) -> Record | None:
         row = conn.execute(select(Row).where(Row.client_id == client_id, Row.key == key)).first()
     if row is None:
         return None
-    return Record(row.id, row.fingerprint, row.status == "pending", row.response_status,
-                  row.response_body, json.loads(row.response_headers or "{}"))
+    return _record(store, row)
+
+
+def _record(store: Store, row) -> Record:
+    body = None if row.response_body is None else store.cipher.decrypt(
+        row.response_body, TABLE, BODY, row.id)
+    return Record(row.id, row.fingerprint, row.status == "pending", row.response_status, body,
+                  json.loads(row.response_headers or "{}"))
+
+
+def _sealed(store: Store, record_id: int, body: str) -> str:
+    return store.cipher.encrypt(body, TABLE, BODY, record_id)
 
 
 def record(store: Store, client_id: str, key: str, fingerprint: str, status: int, body: str,
@@ -64,10 +78,13 @@ def record(store: Store, client_id: str, key: str, fingerprint: str, status: int
     now = store.clock.now()
     try:
         with store.engine.begin() as conn:
-            conn.execute(insert(Row).values(
+            new_id = conn.execute(insert(Row).values(
                 client_id=client_id, key=key, fingerprint=fingerprint, status="done",
-                response_status=status, response_body=body, response_headers=json.dumps(headers),
-                created_at=now, updated_at=now))
+                response_status=status, response_headers=json.dumps(headers),
+                created_at=now, updated_at=now).returning(Row.id)).scalar_one()
+            # The ciphertext is bound to the row's id, known only once the row exists.
+            conn.execute(update(Row).where(Row.id == new_id).values(
+                response_body=_sealed(store, new_id, body)))
     except IntegrityError:
         pass
 
@@ -75,7 +92,7 @@ def record(store: Store, client_id: str, key: str, fingerprint: str, status: int
 def complete(store: Store, record_id: int, status: int, body: str, headers: dict[str, str]) -> None:
     with store.engine.begin() as conn:
         conn.execute(update(Row).where(Row.id == record_id).values(
-            status="done", response_status=status, response_body=body,
+            status="done", response_status=status, response_body=_sealed(store, record_id, body),
             response_headers=json.dumps(headers), updated_at=store.clock.now()))
 
 

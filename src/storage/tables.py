@@ -55,6 +55,7 @@ ENCRYPTED_COLUMNS: dict[str, tuple[str, ...]] = {
                   "phone_enc", "postal_address_enc"),
     "redemptions": ("fulfilment_enc",),
     "webhook_subscriptions": ("secret_enc",),
+    "api_idempotency": ("response_body",),  # a replayed response may hold a code or a secret
 }
 
 
