@@ -20,7 +20,9 @@ from rewards.model import (
 )
 from rewards.ports import DuplicateKey
 from storage.bulk import among
+from storage.engine import write_lock
 from storage.repositories.in_lists import FIXED_LENGTHS, InList
+from storage.repositories.prepared import Prepared, integrity_error
 from storage.tables import AccountRow, PostingRow, TransactionRow
 
 A = AccountRow.__table__
@@ -74,6 +76,12 @@ def _deltas_statement(count: int):
 
 
 APPLY_DELTAS = {count: _deltas_statement(count) for count in range(2, FIXED_LENGTHS + 1)}
+# The per-give statements, run on the driver's cursor (storage/repositories/prepared.py).
+RUN_INSERT_TXN = Prepared(INSERT_TXN, ["kind", "idempotency_key", "fingerprint", "reference", "actor",
+                                       "memo", "created_at"])
+RUN_INSERT_POSTINGS = Prepared(INSERT_POSTING, ["transaction_id", "account_id", "amount"])
+RUN_INSERT_TXN_WITH_POSTINGS = Prepared(INSERT_TXN_WITH_POSTINGS)
+RUN_APPLY_DELTAS = {count: Prepared(statement) for count, statement in APPLY_DELTAS.items()}
 
 
 def account_code(owner_id: str | None, kind: AccountKind) -> str:
@@ -154,16 +162,17 @@ class SqlLedgerRepository:
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         ids = sorted(set(account_ids))
+        conn = self.session.connection()
+        write_lock(conn)  # SQLite: a unit of work that read before its write lock takes it here
         if len(ids) > BULK_LOCK_THRESHOLD:  # a batch: one array parameter, not thousands of binds
             query = (select(A.c.id, A.c.balance)
                      .where(among(self.session, A.c.id, ids, integers=True)).order_by(A.c.id))
-            rows = self.session.execute(query.with_for_update() if self.lock_rows else query)
+            rows = self.session.execute(query.with_for_update() if self.lock_rows else query).all()
         else:
-            statement = LOCK_FOR_UPDATE if self.lock_rows else LOCK
-            rows = self.session.connection().execute(*statement.for_keys(ids))
+            rows = (LOCK_FOR_UPDATE if self.lock_rows else LOCK).rows(conn, ids)
         if self.lock_rows:
             self.locked.update(ids)
-        return dict(rows.all())
+        return dict(rows)
 
     def balance(self, account_id: int) -> int:
         return self.session.connection().execute(BALANCE, {"id": account_id}).scalar() or 0
@@ -188,17 +197,17 @@ class SqlLedgerRepository:
         together = bool(postings) and conn.dialect.name == "postgresql"
         try:  # no savepoint: a duplicate key ends this unit of work, the caller rolls back
             if together:
-                txn_id = conn.execute(INSERT_TXN_WITH_POSTINGS, {
+                txn_id = RUN_INSERT_TXN_WITH_POSTINGS.scalar(conn, {
                     **values, "account_ids": [p.account_id for p in postings],
-                    "amounts": [p.amount for p in postings]}).scalar_one()
+                    "amounts": [p.amount for p in postings]})
             else:
-                txn_id = conn.execute(INSERT_TXN, values).scalar_one()
-        except IntegrityError as exc:
-            if "idempotency_key" in str(exc.orig):
+                txn_id = RUN_INSERT_TXN.scalar(conn, values)
+        except (IntegrityError, integrity_error(conn)) as exc:
+            if "idempotency_key" in str(getattr(exc, "orig", exc)):
                 raise DuplicateKey(idempotency_key) from None
             raise
         if postings and not together:
-            conn.execute(INSERT_POSTING, [
+            RUN_INSERT_POSTINGS.run_many(conn, [
                 {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
                 for p in postings
             ])
@@ -217,7 +226,7 @@ class SqlLedgerRepository:
             deltas = {a: d for a, d in deltas.items() if a not in credits}
         changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
         if changes.keys() and (not self.lock_rows or self.locked.issuperset(changes)):
-            statement = APPLY_DELTAS.get(len(changes))
+            statement = RUN_APPLY_DELTAS.get(len(changes))
             if statement is not None:  # rows already locked (or SQLite): no lock order to keep
                 self._apply_together(conn, statement, changes)
                 return
@@ -232,7 +241,9 @@ class SqlLedgerRepository:
         params = {}
         for i, (account_id, delta) in enumerate(changes.items()):
             params[f"a{i}"], params[f"d{i}"] = account_id, delta
-        changed = set(conn.execute(statement, params).scalars())
+        cursor = statement.run(conn, params)
+        changed = {row[0] for row in cursor.fetchall()}
+        cursor.close()
         for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
             if account_id not in changed:
                 raise errors.InsufficientPoints(
