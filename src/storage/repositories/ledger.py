@@ -50,6 +50,22 @@ INSERT_TXN_WITH_POSTINGS = text(
     " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
     " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)"
     " SELECT id FROM t").bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
+# PostgreSQL, a small transaction whose accounts this transaction has locked: the transaction,
+# its postings and the guarded balance changes in one round trip. The UPDATE changes only rows
+# that stay non-negative and returns them; a missing one means the caller must roll back.
+INSERT_TXN_POSTINGS_BALANCES = text(
+    "WITH t AS (INSERT INTO transactions"
+    " (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
+    " VALUES (:kind, :idempotency_key, :fingerprint, :reference, :actor, :memo, :created_at)"
+    " RETURNING id),"
+    " p AS (INSERT INTO postings (transaction_id, account_id, amount)"
+    " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
+    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n),"
+    " u AS (UPDATE accounts SET balance = accounts.balance + c.delta"
+    " FROM unnest(CAST(:change_ids AS bigint[]), CAST(:change_deltas AS bigint[])) AS c(id, delta)"
+    " WHERE accounts.id = c.id AND accounts.balance + c.delta >= 0 RETURNING accounts.id)"
+    " SELECT (SELECT id FROM t), ARRAY(SELECT id FROM u)"
+).bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
 # Apply a delta only if the balance stays non-negative: the check and the write are one statement.
 GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
                                   A.c.balance + bindparam("delta") >= 0)
@@ -81,6 +97,7 @@ RUN_INSERT_TXN = Prepared(INSERT_TXN, ["kind", "idempotency_key", "fingerprint",
                                        "memo", "created_at"])
 RUN_INSERT_POSTINGS = Prepared(INSERT_POSTING, ["transaction_id", "account_id", "amount"])
 RUN_INSERT_TXN_WITH_POSTINGS = Prepared(INSERT_TXN_WITH_POSTINGS)
+RUN_INSERT_TXN_POSTINGS_BALANCES = Prepared(INSERT_TXN_POSTINGS_BALANCES)
 RUN_APPLY_DELTAS = {count: Prepared(statement) for count, statement in APPLY_DELTAS.items()}
 
 
@@ -195,8 +212,11 @@ class SqlLedgerRepository:
                   "reference": reference, "actor": actor, "memo": memo, "created_at": at}
         conn = self.session.connection()
         together = bool(postings) and conn.dialect.name == "postgresql"
+        changes = self._locked_changes(postings) if together else None
         try:  # no savepoint: a duplicate key ends this unit of work, the caller rolls back
-            if together:
+            if changes:
+                txn_id, changed = self._post_and_apply(conn, values, postings, changes)
+            elif together:
                 txn_id = RUN_INSERT_TXN_WITH_POSTINGS.scalar(conn, {
                     **values, "account_ids": [p.account_id for p in postings],
                     "amounts": [p.amount for p in postings]})
@@ -211,8 +231,36 @@ class SqlLedgerRepository:
                 {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
                 for p in postings
             ])
-        self._apply_to_balances(conn, postings)
+        if changes:
+            _check_changed(changes, changed)
+        else:
+            self._apply_to_balances(conn, postings)
         return LedgerTransaction(id=txn_id, postings=list(postings), **values)
+
+    def _locked_changes(self, postings: Sequence[Posting]) -> dict[int, int] | None:
+        """The balance changes of a few employee accounts this transaction holds locked, in id
+        order; None when `_apply_to_balances` must do it (a batch, or accounts not locked)."""
+        if not self.lock_rows or len(postings) > FIXED_LENGTHS + 1:
+            return None
+        deltas: dict[int, int] = defaultdict(int)
+        system = self.directory.system_ids | self._system_here
+        for posting in postings:
+            if posting.account_id not in system:
+                deltas[posting.account_id] += posting.amount
+        changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
+        if not changes or not self.locked.issuperset(changes):
+            return None
+        return changes
+
+    def _post_and_apply(self, conn, values: dict, postings: Sequence[Posting],
+                        changes: dict[int, int]) -> tuple[int, set[int]]:
+        cursor = RUN_INSERT_TXN_POSTINGS_BALANCES.run(conn, {
+            **values, "account_ids": [p.account_id for p in postings],
+            "amounts": [p.amount for p in postings],
+            "change_ids": list(changes), "change_deltas": list(changes.values())})
+        txn_id, changed = cursor.fetchone()
+        cursor.close()
+        return txn_id, set(changed)
 
     def _apply_to_balances(self, conn, postings: Sequence[Posting]) -> None:
         deltas: dict[int, int] = defaultdict(int)
@@ -244,10 +292,7 @@ class SqlLedgerRepository:
         cursor = statement.run(conn, params)
         changed = {row[0] for row in cursor.fetchall()}
         cursor.close()
-        for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
-            if account_id not in changed:
-                raise errors.InsufficientPoints(
-                    "Not enough points for this.", account_id=account_id, needed=-delta)
+        _check_changed(changes, changed)
 
     def _credit_many(self, credits: dict[int, int]) -> None:
         ids = sorted(credits)
@@ -262,6 +307,13 @@ class SqlLedgerRepository:
             update(AccountRow.__table__).where(AccountRow.__table__.c.id == bindparam("account"))
             .values(balance=AccountRow.__table__.c.balance + bindparam("delta")),
             [{"account": i, "delta": credits[i]} for i in ids])
+
+
+def _check_changed(changes: dict[int, int], changed: set[int]) -> None:
+    for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
+        if account_id not in changed:
+            raise errors.InsufficientPoints(
+                "Not enough points for this.", account_id=account_id, needed=-delta)
 
 
 def _to_domain(row, postings: list[Posting]) -> LedgerTransaction:
