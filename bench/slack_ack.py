@@ -4,6 +4,10 @@
 
 Prints requests/s and p50/p99 latency for each app. Targets: Plaudit at least half the bare
 app's throughput, and p99 under 250 ms, with 32 concurrent senders.
+
+Each Plaudit run is served with `plaudit serve`'s default workers x threads for its database
+(plaudit.serving.default_concurrency, unless --workers/--threads say otherwise), and the bare
+app is measured with the same gunicorn settings, so each comparison is like for like.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bot.fake_slack import FakeSlack  # noqa: E402
 from bot.testing import signed_headers  # noqa: E402
+from plaudit.serving import default_concurrency  # noqa: E402
 from storage.crypto import generate_key  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -136,8 +141,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--senders", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, help="default: plaudit serve's for the database")
+    parser.add_argument("--threads", type=int, help="default: plaudit serve's for the database")
     parser.add_argument("--postgres-url", help="also measure Plaudit on this (empty) PostgreSQL database")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
@@ -147,22 +152,34 @@ def main() -> int:
                 "PLAUDIT_ENCRYPTION_KEYS": f"b1:{generate_key()}", "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
                 "PLAUDIT_ALLOWANCE_POINTS": "10000000", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "10000000",
                 "PYTHONPATH": str(ROOT / "src"), "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        runs = [("bare Bolt /noop", "bare_bolt:app", "/noop", base),
-                ("Plaudit give, SQLite", "plaudit.wsgi:app", "/kudos", base)]
+        plaudit = [("Plaudit give, SQLite", base, concurrency(args, sqlite=True))]
         if args.postgres_url:
-            runs.append(("Plaudit give, Postgres", "plaudit.wsgi:app", "/kudos",
-                         {**base, "DATABASE_URL": args.postgres_url}))
-        results = {name: measure(target, command, env, args) for name, target, command, env in runs}
+            plaudit.append(("Plaudit give, Postgres", {**base, "DATABASE_URL": args.postgres_url},
+                            concurrency(args, sqlite=False)))
+        bare = {}  # gunicorn settings -> the bare app's figures with them
+        results = []
+        for name, env, served in plaudit:
+            if served not in bare:
+                bare[served] = measure("bare_bolt:app", "/noop", base, served, args)
+                results.append(("bare Bolt /noop", served, bare[served], None))
+            ours = measure("plaudit.wsgi:app", "/kudos", env, served, args)
+            results.append((name, served, ours, bare[served]))
         report(results, args)
     return 0
 
 
-def measure(target: str, command: str, env: dict[str, str], args) -> dict:
+def concurrency(args, *, sqlite: bool) -> tuple[int, int]:
+    """Workers and threads: as given, else what `plaudit serve` would use for this database."""
+    workers, threads = default_concurrency(sqlite)
+    return args.workers or workers, args.threads or threads
+
+
+def measure(target: str, command: str, env: dict[str, str], served: tuple[int, int], args) -> dict:
     if command == "/kudos":
         subprocess.run([sys.executable, "-m", "plaudit.cli", "db", "upgrade"], env={**os.environ, **env},
                        check=True, capture_output=True)
     port = free_port()
-    server = gunicorn(target, port, env, args.workers, args.threads)
+    server = gunicorn(target, port, env, *served)
     try:
         wait_ready(port)
         if command == "/kudos":
@@ -173,16 +190,17 @@ def measure(target: str, command: str, env: dict[str, str], args) -> dict:
         server.wait()
 
 
-def report(results: dict, args) -> None:
-    print(f"\n{args.senders} concurrent senders, {args.seconds:.0f}s each, gunicorn {args.workers} workers"
-          f" x {args.threads} threads (gthread), FakeSlack on loopback")
-    print(f"{'app':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}")
-    for name, r in results.items():
-        print(f"{name:<22}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}{r['n']:>10}")
-    bare = results.pop("bare Bolt /noop")
-    for name, ours in results.items():
-        print(f"{name}: {ours['rps'] / bare['rps']:.2f} of the bare app's throughput (target >= 0.50),"
-              f" p99 {ours['p99']:.0f} ms (target < 250 ms)")
+def report(results: list, args) -> None:
+    print(f"\n{args.senders} concurrent senders, {args.seconds:.0f}s each, gunicorn gthread workers,"
+          f" FakeSlack on loopback")
+    print(f"{'app':<24}{'served':>8}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}")
+    for name, (workers, threads), r, _bare in results:
+        print(f"{name:<24}{f'{workers}x{threads}':>8}{r['rps']:>8.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+              f"{r['errors']:>8}{r['n']:>10}")
+    for name, _served, ours, bare in results:
+        if bare is not None:
+            print(f"{name}: {ours['rps'] / bare['rps']:.2f} of the bare app's throughput (target >= 0.50),"
+                  f" p99 {ours['p99']:.0f} ms (target < 250 ms)")
 
 
 if __name__ == "__main__":

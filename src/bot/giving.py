@@ -28,4 +28,5 @@ def give(bot: Bot, giver_slack_id: str, recipient_slack_ids: list[str], points: 
         points=policy.default_points if points is None else points, reason=strip_names(reason),
         idempotency_key=key, value=value, source="slack", private=private,
         context=dict(context or {}))
-    return give_recognition(bot.store.uow(), cmd, policy, bot.clock)
+    # Reads before the accounts are locked need no write lock: the service re-checks under it.
+    return give_recognition(bot.store.uow().lock_late(), cmd, policy, bot.clock)

@@ -14,6 +14,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_AFTER_IDLE_SECONDS = 5.0
 IDLE_SINCE = "plaudit_idle_since"
 READ_ONLY = "plaudit_read_only"
+# SQLite: reads before the transaction's first write run before its write lock (see late_lock).
+LATE_LOCK = "plaudit_late_lock"
+_READ_PREFIXES = ("SELECT", "select")
 
 
 def normalise_url(url: str) -> str:
@@ -82,18 +85,36 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     def _begin(conn):
         # Writers take SQLite's write lock up front, so check-then-write is serialised and a
         # reader never has to upgrade its lock (the source of SQLITE_BUSY deadlocks).
-        if conn.get_execution_options().get(READ_ONLY):
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
             return
         dbapi_conn = conn.connection.dbapi_connection
-        dbapi_conn.begin_write()  # queue for the write lock rather than sleep in SQLite's busy handler
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            dbapi_conn.rollback()  # lets the gate go
-            raise
+        if options.get(LATE_LOCK):
+            dbapi_conn.write_pending = True  # reads run on their own until the first write
+            return
+        # Queue for the write lock rather than sleep in SQLite's busy handler.
+        dbapi_conn.begin_immediate()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _first_write(conn, _cursor, statement, _params, _context, _many):
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.write_pending and not statement.lstrip().startswith(_READ_PREFIXES):
+            dbapi_conn.write_now()
 
     return engine
+
+
+def late_lock(engine: Engine) -> Engine:
+    """The same pool, for a unit of work whose reads before its first write (or `write_lock`)
+    need not be serialised with other writers: on SQLite they run before the write lock."""
+    return engine.execution_options(**{LATE_LOCK: True})
+
+
+def write_lock(connection) -> None:
+    """Take SQLite's write lock now if this transaction put it off (PostgreSQL: nothing to do)."""
+    if connection.dialect.name == "sqlite":
+        connection.connection.dbapi_connection.write_now()
 
 
 def read_only(engine: Engine) -> Engine:

@@ -108,12 +108,32 @@ class GatedConnection(sqlite3.Connection):
 
     gate: WriteGate | None = None
     holds_gate = False
+    # Set for a transaction whose reads may run before its write lock: BEGIN IMMEDIATE then
+    # waits for `write_now()` (its first write, or an explicit lock); each read before it is
+    # its own snapshot.
+    write_pending = False
 
     def begin_write(self) -> None:
         if self.gate is not None:
             self.holds_gate = self.gate.enter()
 
+    def begin_immediate(self) -> None:
+        """Queue at the gate, then take SQLite's write lock for a new transaction."""
+        self.begin_write()
+        try:
+            self.execute("BEGIN IMMEDIATE").close()
+        except BaseException:
+            self.rollback()  # lets the gate go
+            raise
+
+    def write_now(self) -> None:
+        """Take the write lock now if this transaction put it off (a no-op otherwise)."""
+        if self.write_pending:
+            self.write_pending = False
+            self.begin_immediate()
+
     def commit(self) -> None:
+        self.write_pending = False
         try:
             super().commit()
         finally:
@@ -124,12 +144,14 @@ class GatedConnection(sqlite3.Connection):
                 self.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
 
     def rollback(self) -> None:
+        self.write_pending = False
         try:
             super().rollback()
         finally:
             self._release()
 
     def close(self) -> None:
+        self.write_pending = False
         try:
             super().close()
         finally:

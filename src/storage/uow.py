@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from rewards.clock import Clock
 from rewards.ports import DuplicateKey
 from storage.crypto import BlindIndex, FieldCipher
-from storage.engine import is_sqlite
+from storage.engine import is_sqlite, late_lock
 from storage.repositories.catalog import SqlCatalogRepository
 from storage.repositories.employees import EmployeeCodec, SqlEmployeeRepository
 from storage.repositories.ledger import AccountDirectory, SqlLedgerRepository
@@ -29,6 +29,16 @@ class SqlUnitOfWork:
         self.clock = clock
         self.directory = directory
         self.session: Session | None = None
+
+    def lock_late(self) -> SqlUnitOfWork:
+        """Let reads before the first write (or `ledger.lock`) run before SQLite's write lock.
+
+        For use cases that re-check what matters under the lock: on SQLite nothing read
+        before it is serialised with other writers. PostgreSQL is unchanged (rows are locked).
+        """
+        if is_sqlite(self.engine):
+            self.engine = late_lock(self.engine)
+        return self
 
     def __enter__(self) -> SqlUnitOfWork:
         if self.session is not None:

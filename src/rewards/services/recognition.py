@@ -49,12 +49,15 @@ def give_recognition(
     )
 
     def perform() -> Recognition:
-        giver, *recipients = lookups.employees(uow, [cmd.giver_id, *cmd.recipient_ids])
+        # Read before the accounts are locked: a unit of work may run this before SQLite's write
+        # lock (`lock_late`), so only what is checked after `ledger.lock` is current. A person's
+        # status read a moment early is as if the give came a moment earlier.
+        giver, *recipients = _participants(uow, [cmd.giver_id, *cmd.recipient_ids])
         check_participants(giver, recipients, policy)
-        now = clock.now()
         allowance = uow.ledger.account_id(giver.id, AccountKind.ALLOWANCE)
         wallets = [uow.ledger.account_id(r.id, AccountKind.WALLET) for r in recipients]
         balances = uow.ledger.lock([allowance, *wallets])
+        now = clock.now()
         total = points * len(recipients)
         if balances[allowance] < total:
             raise errors.InsufficientPoints(
@@ -87,6 +90,15 @@ def give_recognition(
         return found
 
     return run_once(uow, cmd.idempotency_key, digest, perform, replay, always_posts=True)
+
+
+def _participants(uow: UnitOfWork, employee_ids: list[str]) -> list[Employee]:
+    """The giver and recipients in the order asked, without their personal fields."""
+    found = uow.employees.get_many(employee_ids, personal=False)
+    for employee_id in employee_ids:
+        if employee_id not in found:
+            raise errors.EmployeeNotFound("No such employee.", employee_id=employee_id)
+    return [found[employee_id] for employee_id in employee_ids]
 
 
 def local_day_start(now: datetime, tz_name: str | None, default_tz: str) -> datetime:

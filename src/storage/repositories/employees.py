@@ -54,7 +54,11 @@ class EmployeeCodec:
         values["email_bidx"] = self.blind_index.email(employee.email) if employee.email else None
         return values
 
-    def to_domain(self, row: Any) -> Employee:
+    def to_domain(self, row: Any, *, personal: bool = True) -> Employee:
+        if not personal:  # the rules' fields only: nothing to decrypt
+            return Employee(
+                id=row.id, status=EmployeeStatus(row.status), celebration=Celebration(row.celebration),
+                **{name: getattr(row, name) for name in PLAIN_FIELDS})
         opened = {name: self._open(getattr(row, f"{name}_enc"), f"{name}_enc", row.id)
                   for name in TEXT_FIELDS + DATE_FIELDS}
         for name in DATE_FIELDS:
@@ -95,9 +99,10 @@ class SqlEmployeeRepository:
     def get(self, employee_id: str) -> Employee | None:
         return self._one(BY_ID, employee_id)
 
-    def get_many(self, employee_ids) -> dict[str, Employee]:
+    def get_many(self, employee_ids, *, personal: bool = True) -> dict[str, Employee]:
+        """By id; `personal=False` leaves the encrypted personal fields unread (None)."""
         rows = self.session.connection().execute(*BY_IDS.for_keys(sorted(set(employee_ids))))
-        return {row.id: self.codec.to_domain(row) for row in rows}
+        return {row.id: self.codec.to_domain(row, personal=personal) for row in rows}
 
     def get_by_external_id(self, external_id: str) -> Employee | None:
         return self._one(BY_EXTERNAL_ID, external_id)

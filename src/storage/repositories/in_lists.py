@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, bindparam
+
+from storage.repositories.prepared import Prepared
 
 FIXED_LENGTHS = 8
 
@@ -22,6 +24,7 @@ class InList:
         self.type_ = type_
         self.build = build
         self._fixed: dict[int, Any] = {}
+        self._prepared: dict[int, Prepared] = {}
         self._expanding = build(bindparam(name, expanding=True, type_=type_))
 
     def for_keys(self, keys: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
@@ -33,3 +36,16 @@ class InList:
             params = [bindparam(f"{self.name}_{i}", type_=self.type_) for i in range(len(keys))]
             statement = self._fixed[len(keys)] = self.build(params)
         return statement, {f"{self.name}_{i}": key for i, key in enumerate(keys)}
+
+    def rows(self, connection: Connection, keys: Sequence[Any], params: dict[str, Any] | None = None) -> list:
+        """Run the statement for these keys (and other parameters); its rows as tuples."""
+        statement, key_params = self.for_keys(keys)
+        if not keys or len(keys) > FIXED_LENGTHS:  # the expanding form: SQLAlchemy runs it
+            return [tuple(row) for row in connection.execute(statement, {**(params or {}), **key_params})]
+        prepared = self._prepared.get(len(keys))
+        if prepared is None:
+            prepared = self._prepared[len(keys)] = Prepared(statement)
+        cursor = prepared.run(connection, {**(params or {}), **key_params})
+        found = cursor.fetchall()
+        cursor.close()
+        return found

@@ -20,7 +20,9 @@ from rewards.model import (
 )
 from rewards.ports import DuplicateKey
 from storage.bulk import among
+from storage.engine import write_lock
 from storage.repositories.in_lists import FIXED_LENGTHS, InList
+from storage.repositories.prepared import Prepared, integrity_error
 from storage.tables import AccountRow, PostingRow, TransactionRow
 
 A = AccountRow.__table__
@@ -48,6 +50,22 @@ INSERT_TXN_WITH_POSTINGS = text(
     " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
     " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)"
     " SELECT id FROM t").bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
+# PostgreSQL, a small transaction whose accounts this transaction has locked: the transaction,
+# its postings and the guarded balance changes in one round trip. The UPDATE changes only rows
+# that stay non-negative and returns them; a missing one means the caller must roll back.
+INSERT_TXN_POSTINGS_BALANCES = text(
+    "WITH t AS (INSERT INTO transactions"
+    " (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
+    " VALUES (:kind, :idempotency_key, :fingerprint, :reference, :actor, :memo, :created_at)"
+    " RETURNING id),"
+    " p AS (INSERT INTO postings (transaction_id, account_id, amount)"
+    " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
+    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n),"
+    " u AS (UPDATE accounts SET balance = accounts.balance + c.delta"
+    " FROM unnest(CAST(:change_ids AS bigint[]), CAST(:change_deltas AS bigint[])) AS c(id, delta)"
+    " WHERE accounts.id = c.id AND accounts.balance + c.delta >= 0 RETURNING accounts.id)"
+    " SELECT (SELECT id FROM t), ARRAY(SELECT id FROM u)"
+).bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
 # Apply a delta only if the balance stays non-negative: the check and the write are one statement.
 GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
                                   A.c.balance + bindparam("delta") >= 0)
@@ -74,6 +92,13 @@ def _deltas_statement(count: int):
 
 
 APPLY_DELTAS = {count: _deltas_statement(count) for count in range(2, FIXED_LENGTHS + 1)}
+# The per-give statements, run on the driver's cursor (storage/repositories/prepared.py).
+RUN_INSERT_TXN = Prepared(INSERT_TXN, ["kind", "idempotency_key", "fingerprint", "reference", "actor",
+                                       "memo", "created_at"])
+RUN_INSERT_POSTINGS = Prepared(INSERT_POSTING, ["transaction_id", "account_id", "amount"])
+RUN_INSERT_TXN_WITH_POSTINGS = Prepared(INSERT_TXN_WITH_POSTINGS)
+RUN_INSERT_TXN_POSTINGS_BALANCES = Prepared(INSERT_TXN_POSTINGS_BALANCES)
+RUN_APPLY_DELTAS = {count: Prepared(statement) for count, statement in APPLY_DELTAS.items()}
 
 
 def account_code(owner_id: str | None, kind: AccountKind) -> str:
@@ -154,16 +179,17 @@ class SqlLedgerRepository:
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         ids = sorted(set(account_ids))
+        conn = self.session.connection()
+        write_lock(conn)  # SQLite: a unit of work that read before its write lock takes it here
         if len(ids) > BULK_LOCK_THRESHOLD:  # a batch: one array parameter, not thousands of binds
             query = (select(A.c.id, A.c.balance)
                      .where(among(self.session, A.c.id, ids, integers=True)).order_by(A.c.id))
-            rows = self.session.execute(query.with_for_update() if self.lock_rows else query)
+            rows = self.session.execute(query.with_for_update() if self.lock_rows else query).all()
         else:
-            statement = LOCK_FOR_UPDATE if self.lock_rows else LOCK
-            rows = self.session.connection().execute(*statement.for_keys(ids))
+            rows = (LOCK_FOR_UPDATE if self.lock_rows else LOCK).rows(conn, ids)
         if self.lock_rows:
             self.locked.update(ids)
-        return dict(rows.all())
+        return dict(rows)
 
     def balance(self, account_id: int) -> int:
         return self.session.connection().execute(BALANCE, {"id": account_id}).scalar() or 0
@@ -186,24 +212,55 @@ class SqlLedgerRepository:
                   "reference": reference, "actor": actor, "memo": memo, "created_at": at}
         conn = self.session.connection()
         together = bool(postings) and conn.dialect.name == "postgresql"
+        changes = self._locked_changes(postings) if together else None
         try:  # no savepoint: a duplicate key ends this unit of work, the caller rolls back
-            if together:
-                txn_id = conn.execute(INSERT_TXN_WITH_POSTINGS, {
+            if changes:
+                txn_id, changed = self._post_and_apply(conn, values, postings, changes)
+            elif together:
+                txn_id = RUN_INSERT_TXN_WITH_POSTINGS.scalar(conn, {
                     **values, "account_ids": [p.account_id for p in postings],
-                    "amounts": [p.amount for p in postings]}).scalar_one()
+                    "amounts": [p.amount for p in postings]})
             else:
-                txn_id = conn.execute(INSERT_TXN, values).scalar_one()
-        except IntegrityError as exc:
-            if "idempotency_key" in str(exc.orig):
+                txn_id = RUN_INSERT_TXN.scalar(conn, values)
+        except (IntegrityError, integrity_error(conn)) as exc:
+            if "idempotency_key" in str(getattr(exc, "orig", exc)):
                 raise DuplicateKey(idempotency_key) from None
             raise
         if postings and not together:
-            conn.execute(INSERT_POSTING, [
+            RUN_INSERT_POSTINGS.run_many(conn, [
                 {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
                 for p in postings
             ])
-        self._apply_to_balances(conn, postings)
+        if changes:
+            _check_changed(changes, changed)
+        else:
+            self._apply_to_balances(conn, postings)
         return LedgerTransaction(id=txn_id, postings=list(postings), **values)
+
+    def _locked_changes(self, postings: Sequence[Posting]) -> dict[int, int] | None:
+        """The balance changes of a few employee accounts this transaction holds locked, in id
+        order; None when `_apply_to_balances` must do it (a batch, or accounts not locked)."""
+        if not self.lock_rows or len(postings) > FIXED_LENGTHS + 1:
+            return None
+        deltas: dict[int, int] = defaultdict(int)
+        system = self.directory.system_ids | self._system_here
+        for posting in postings:
+            if posting.account_id not in system:
+                deltas[posting.account_id] += posting.amount
+        changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
+        if not changes or not self.locked.issuperset(changes):
+            return None
+        return changes
+
+    def _post_and_apply(self, conn, values: dict, postings: Sequence[Posting],
+                        changes: dict[int, int]) -> tuple[int, set[int]]:
+        cursor = RUN_INSERT_TXN_POSTINGS_BALANCES.run(conn, {
+            **values, "account_ids": [p.account_id for p in postings],
+            "amounts": [p.amount for p in postings],
+            "change_ids": list(changes), "change_deltas": list(changes.values())})
+        txn_id, changed = cursor.fetchone()
+        cursor.close()
+        return txn_id, set(changed)
 
     def _apply_to_balances(self, conn, postings: Sequence[Posting]) -> None:
         deltas: dict[int, int] = defaultdict(int)
@@ -217,7 +274,7 @@ class SqlLedgerRepository:
             deltas = {a: d for a, d in deltas.items() if a not in credits}
         changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
         if changes.keys() and (not self.lock_rows or self.locked.issuperset(changes)):
-            statement = APPLY_DELTAS.get(len(changes))
+            statement = RUN_APPLY_DELTAS.get(len(changes))
             if statement is not None:  # rows already locked (or SQLite): no lock order to keep
                 self._apply_together(conn, statement, changes)
                 return
@@ -232,11 +289,10 @@ class SqlLedgerRepository:
         params = {}
         for i, (account_id, delta) in enumerate(changes.items()):
             params[f"a{i}"], params[f"d{i}"] = account_id, delta
-        changed = set(conn.execute(statement, params).scalars())
-        for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
-            if account_id not in changed:
-                raise errors.InsufficientPoints(
-                    "Not enough points for this.", account_id=account_id, needed=-delta)
+        cursor = statement.run(conn, params)
+        changed = {row[0] for row in cursor.fetchall()}
+        cursor.close()
+        _check_changed(changes, changed)
 
     def _credit_many(self, credits: dict[int, int]) -> None:
         ids = sorted(credits)
@@ -251,6 +307,13 @@ class SqlLedgerRepository:
             update(AccountRow.__table__).where(AccountRow.__table__.c.id == bindparam("account"))
             .values(balance=AccountRow.__table__.c.balance + bindparam("delta")),
             [{"account": i, "delta": credits[i]} for i in ids])
+
+
+def _check_changed(changes: dict[int, int], changed: set[int]) -> None:
+    for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
+        if account_id not in changed:
+            raise errors.InsufficientPoints(
+                "Not enough points for this.", account_id=account_id, needed=-delta)
 
 
 def _to_domain(row, postings: list[Posting]) -> LedgerTransaction:

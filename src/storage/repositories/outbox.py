@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from rewards.clock import Clock
+from storage.repositories.prepared import Prepared
 from storage.tables import OutboxRow, WebhookSubscriptionRow
 
 OUTBOX = OutboxRow.__table__
@@ -52,8 +53,8 @@ def _fan_out_statement(contains):
 
 
 # A case-sensitive substring test (SQLite's LIKE ignores case): instr / strpos.
-FAN_OUT = {"sqlite": _fan_out_statement(func.instr),
-           "postgresql": _fan_out_statement(func.strpos)}
+FAN_OUT = {"sqlite": Prepared(_fan_out_statement(func.instr)),
+           "postgresql": Prepared(_fan_out_statement(func.strpos))}
 ANY_TOPIC = json.dumps("*")
 
 
@@ -76,6 +77,6 @@ class SqlEventPublisher:
         body = json.dumps({"type": topic, "timestamp": now.isoformat(), "data": payload},
                           separators=(",", ":"), default=str)
         conn = self.session.connection()
-        conn.execute(FAN_OUT[conn.dialect.name], {
+        FAN_OUT[conn.dialect.name].run(conn, {
             "topic": topic, "event_id": event_id, "payload": body, "now": now,
-            "any_topic": ANY_TOPIC, "this_topic": json.dumps(topic)})
+            "any_topic": ANY_TOPIC, "this_topic": json.dumps(topic)}).close()

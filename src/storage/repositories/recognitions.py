@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from rewards.model import Recognition
 from storage.repositories.in_lists import InList
+from storage.repositories.prepared import Prepared
 from storage.tables import RecognitionRecipientRow, RecognitionRow
 
 R = RecognitionRow.__table__
@@ -25,6 +26,10 @@ INSERT_WITH_RECIPIENTS = text(
     " rr AS (INSERT INTO recognition_recipients (recognition_id, employee_id)"
     " SELECT r.id, u.employee_id FROM r, unnest(CAST(:recipient_ids AS varchar[])) AS u(employee_id))"
     " SELECT id FROM r").bindparams(bindparam("created_at", type_=R.c.created_at.type))
+COLUMNS = ["giver_id", "points_each", "value", "reason", "source", "private", "created_at"]
+RUN_INSERT = Prepared(INSERT, COLUMNS)
+RUN_INSERT_RECIPIENT = Prepared(INSERT_RECIPIENT, ["recognition_id", "employee_id"])
+RUN_INSERT_WITH_RECIPIENTS = Prepared(INSERT_WITH_RECIPIENTS)
 BY_ID = select(R).where(R.c.id == bindparam("id"))
 RECIPIENTS = select(RR.c.employee_id).where(RR.c.recognition_id == bindparam("id"))
 POINTS_BETWEEN = (
@@ -56,12 +61,12 @@ class SqlRecognitionRepository:
             "created_at": recognition.created_at,
         }
         if conn.dialect.name == "postgresql":
-            new_id = conn.execute(INSERT_WITH_RECIPIENTS, {
-                **values, "recipient_ids": list(recognition.recipient_ids)}).scalar_one()
+            new_id = RUN_INSERT_WITH_RECIPIENTS.scalar(conn, {
+                **values, "recipient_ids": list(recognition.recipient_ids)})
             return replace(recognition, id=new_id)
-        new_id = conn.execute(INSERT, values).scalar_one()
-        conn.execute(INSERT_RECIPIENT, [{"recognition_id": new_id, "employee_id": rid}
-                                        for rid in recognition.recipient_ids])
+        new_id = RUN_INSERT.scalar(conn, values)
+        RUN_INSERT_RECIPIENT.run_many(conn, [{"recognition_id": new_id, "employee_id": rid}
+                                             for rid in recognition.recipient_ids])
         return replace(recognition, id=new_id)
 
     def get(self, recognition_id: int) -> Recognition | None:
@@ -82,6 +87,6 @@ class SqlRecognitionRepository:
         return int(total or 0)
 
     def points_to_each(self, giver_id: str, recipient_ids, since: datetime) -> dict[str, int]:
-        statement, params = POINTS_TO_EACH.for_keys(sorted(set(recipient_ids)))
-        rows = self.session.connection().execute(statement, {**params, "giver": giver_id, "since": since})
+        rows = POINTS_TO_EACH.rows(self.session.connection(), sorted(set(recipient_ids)),
+                                   {"giver": giver_id, "since": since})
         return {recipient: int(total or 0) for recipient, total in rows}
