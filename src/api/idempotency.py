@@ -92,6 +92,52 @@ def idempotent_ledger(view):
     return wrapper
 
 
+def idempotent_by_ledger(view):
+    """For views whose success is one ledger transaction keyed by `domain_key()` and carrying
+    `request_fingerprint()`: the ledger is the only record of a success, and a repeat re-renders
+    it (the view calls `mark_replayed()` when the service replayed), so a success costs one
+    database transaction. Refusals (4xx) are stored, and a repeat that is refused again gets
+    the first refusal back.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.domain_key = f"api:{client_id()}:{request.headers.get(HEADER)}"
+        try:
+            response = make_response(view(*args, **kwargs))
+        except IdempotencyConflict:  # the key's transaction came from another request
+            return _refused_again() or _reused()
+        except DomainError as exc:
+            response = domain_problem(exc)
+        if response.status_code < 300:
+            if g.get("replayed"):
+                response.headers["Idempotent-Replayed"] = "true"
+            return response
+        if response.status_code >= 500:
+            return response
+        return _refused_again() or _record_refusal(response)
+
+    return wrapper
+
+
+def mark_replayed() -> None:
+    """Tell `idempotent_by_ledger` this response repeats the key's first result."""
+    g.replayed = True
+
+
+def _refused_again() -> Response | None:
+    """The stored first answer to this key (or 422 if it was another request), if there is one."""
+    seen = api_idempotency.find(ctx().store, client_id(), request.headers.get(HEADER))
+    return None if seen is None else _repeat(seen, request_fingerprint())
+
+
+def _record_refusal(response: Response) -> Response:
+    api_idempotency.record(ctx().store, client_id(), request.headers.get(HEADER),
+                           request_fingerprint(), response.status_code,
+                           response.get_data(as_text=True), _kept(response))
+    return response
+
+
 def _kept(response: Response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k in KEPT_HEADERS}
 

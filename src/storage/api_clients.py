@@ -5,14 +5,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from storage.engine import read_only
 from storage.store import Store
 from storage.tables_api import ApiClientRow, ApiTokenRow
+
+# A validated token is reused for this long without asking the database again, so a client
+# revoked by another process (the CLI, another worker) is refused within this many seconds;
+# a revoke in this process clears the cache at once. Expiry is still judged on every request.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_SIZE = 10_000
+FIND_TOKEN = (select(ApiTokenRow.client_id, ApiTokenRow.scopes, ApiTokenRow.issued_at,
+                     ApiTokenRow.expires_at, ApiClientRow.active)
+              .join(ApiClientRow, ApiClientRow.id == ApiTokenRow.client_id)
+              .where(ApiTokenRow.token_hash == bindparam("token_hash")))
 
 
 def digest(value: str) -> str:
@@ -75,6 +87,7 @@ def revoke_client(store: Store, client_id: str) -> bool:
             .values(active=False, revoked_at=store.clock.now())).rowcount
         uow.session.execute(delete(ApiTokenRow).where(ApiTokenRow.client_id == client_id))
         uow.commit()
+    _recent.forget_client(client_id)
     return bool(changed)
 
 
@@ -89,17 +102,50 @@ def save_token(store: Store, token: str, client_id: str, scopes: list[str], life
 
 
 def find_token(store: Store, token: str) -> AccessToken | None:
-    """The token with this value (looked up by digest) and whether its client is still active."""
-    query = (select(ApiTokenRow.client_id, ApiTokenRow.scopes, ApiTokenRow.issued_at,
-                    ApiTokenRow.expires_at, ApiClientRow.active)
-             .join(ApiClientRow, ApiClientRow.id == ApiTokenRow.client_id)
-             .where(ApiTokenRow.token_hash == digest(token)))
+    """The token with this value (looked up by digest) and whether its client is still active.
+
+    A token found and valid is remembered for `TOKEN_CACHE_SECONDS` (see there)."""
+    token_hash = digest(token)
+    cached = _recent.get(store, token_hash)
+    if cached is not None:
+        return cached
     with read_only(store.engine).connect() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(FIND_TOKEN, {"token_hash": token_hash}).first()
     if row is None:
         return None
     client_id, scopes, issued, expires, active = row
-    return AccessToken(client_id, tuple(scopes.split()), issued, expires, bool(active))
+    found = AccessToken(client_id, tuple(scopes.split()), issued, expires, bool(active))
+    if found.client_active:
+        _recent.put(store, token_hash, found)
+    return found
+
+
+class _RecentTokens:
+    """Tokens validated in the last few seconds, per store, keyed by the token's digest."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[int, str], tuple[float, AccessToken]] = {}
+
+    def get(self, store: Store, token_hash: str) -> AccessToken | None:
+        entry = self._tokens.get((id(store), token_hash))
+        if entry is None or time.monotonic() - entry[0] > TOKEN_CACHE_SECONDS:
+            return None
+        return entry[1]
+
+    def put(self, store: Store, token_hash: str, token: AccessToken) -> None:
+        with self._lock:
+            if len(self._tokens) >= TOKEN_CACHE_SIZE:
+                self._tokens.clear()
+            self._tokens[(id(store), token_hash)] = (time.monotonic(), token)
+
+    def forget_client(self, client_id: str) -> None:
+        with self._lock:
+            for key in [k for k, (_, t) in self._tokens.items() if t.client_id == client_id]:
+                del self._tokens[key]
+
+
+_recent = _RecentTokens()
 
 
 def _client(row: ApiClientRow) -> ApiClient:

@@ -160,6 +160,16 @@ def test_revoking_a_client_takes_effect_at_once(store, http):
     assert again.status_code == 401
 
 
+def test_a_revoke_by_another_process_is_seen_once_the_token_cache_lapses(store, http, monkeypatch):
+    caller = new_caller(store, http, ["employees:read"])
+    assert caller.get("/api/v1/employees").status_code == 200
+    with store.engine.begin() as conn:  # what `plaudit clients revoke` does from its own process
+        conn.execute(ApiClientRow.__table__.update().values(active=False))
+        conn.execute(ApiTokenRow.__table__.delete())
+    monkeypatch.setattr(api_clients, "TOKEN_CACHE_SECONDS", 0.0)
+    assert caller.get("/api/v1/employees").status_code == 401
+
+
 def test_rate_limit_answers_429_with_retry_after(store, app, http):
     from api.config import ApiConfig
     from api.context import EXTENSION

@@ -125,3 +125,36 @@ def test_a_batch_refuses_duplicates_and_more_than_10000_items(store, hr):
         {"employee_id": "E-0", "points": 1}] * 10_001})
     assert huge.status_code == 422
     assert huge.get_json()["errors"][0]["field"] == "body.items"
+
+
+def test_same_key_with_notify_changed_is_422(store, hr):
+    (ana,) = people(store, 1)
+    award = {"employee_ids": ["E-0"], "points": 5, "reason": "x"}
+    assert hr.post("/api/v1/awards", key="a-1", json=award).status_code == 201
+    quiet = hr.post("/api/v1/awards", key="a-1", json={**award, "notify": False})
+    assert quiet.status_code == 422
+    assert quiet.get_json()["code"] == "idempotency_key_reused"
+    assert balances(store, ana)["wallet"] == 5
+
+
+def test_a_refused_award_repeated_gets_the_first_refusal(store, hr):
+    (ana,) = people(store, 1)
+    award = {"employee_ids": ["E-0", "E-404"], "points": 5, "reason": "x"}
+    first = hr.post("/api/v1/awards", key="a-1", json=award)
+    again = hr.post("/api/v1/awards", key="a-1", json=award)
+    other = hr.post("/api/v1/awards", key="a-1", json={**award, "points": 6})
+    assert first.status_code == again.status_code == 422
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert other.get_json()["code"] == "idempotency_key_reused"
+    assert balances(store, ana)["wallet"] == 0
+
+
+def test_an_award_repeated_after_the_employee_left_still_replays(store, hr):
+    (ana,) = people(store, 1)
+    award = {"employee_ids": ["E-0"], "points": 5, "reason": "x"}
+    first = hr.post("/api/v1/awards", key="a-1", json=award)
+    assert hr.delete("/api/v1/employees/E-0").status_code in (200, 204)
+    again = hr.post("/api/v1/awards", key="a-1", json=award)
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"

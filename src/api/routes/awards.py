@@ -8,11 +8,17 @@ from pydantic import Field
 
 from api.blueprints import api_blueprint, security
 from api.context import actor, ctx
-from api.idempotency import domain_key, idempotent_ledger
+from api.idempotency import (
+    domain_key,
+    idempotent_by_ledger,
+    idempotent_ledger,
+    mark_replayed,
+    request_fingerprint,
+)
 from api.problems import problem
 from api.schemas import Body, Bool, ExternalId, IdempotencyHeader, Out, Points
 from rewards.services.award_batch import MAX_BATCH, AwardBatch, BatchRejected, issue_award_batch
-from rewards.services.awards import IssueAward, issue_award
+from rewards.services.awards import IssueAward, UnknownHrIds, issue_award
 from storage import api_queries
 
 bp = api_blueprint("awards", "Awards", "awards:write", "awards:write")
@@ -59,23 +65,26 @@ class BatchOut(Out):
 
 def _internal_ids(externals: list[str]) -> tuple[list[str | None], list[dict]]:
     found = api_queries.ids_for_external(ctx().store, externals)
-    unknown = [{"field": f"body.items.{i}.employee_id", "message": "no employee has this HR id",
-                "type": "unknown_employee"} for i, e in enumerate(externals) if e not in found]
+    unknown = [_unknown(f"body.items.{i}.employee_id") for i, e in enumerate(externals)
+               if e not in found]
     return [found.get(e) for e in externals], unknown
 
 
 @bp.post("/awards", security=WRITE, responses={201: AwardOut})
-@idempotent_ledger
+@idempotent_by_ledger
 def create_award(header: IdempotencyHeader, body: AwardIn):
     """Give each named employee `points` from the organisation (idempotent by key)."""
-    ids, unknown = _internal_ids(body.employee_ids)
-    if unknown:
-        return _unknown_problem(unknown, "employee_ids")
-    txn = issue_award(ctx().store.uow(), IssueAward(
-        employee_ids=ids, points=body.points, reason=body.reason, value=body.value,
-        notify=body.notify, idempotency_key=domain_key(), actor=actor()), ctx().store.clock)
+    store = ctx().store
+    try:  # HR ids are resolved inside the award's own transaction: one transaction in all
+        txn = issue_award(store.uow(), IssueAward(
+            employee_ids=body.employee_ids, points=body.points, reason=body.reason,
+            value=body.value, notify=body.notify, idempotency_key=domain_key(), actor=actor(),
+            by_hr_id=True, request_digest=request_fingerprint()), store.clock,
+            on_replay=mark_replayed)
+    except UnknownHrIds as exc:
+        return _unknown_problem([_unknown(f"body.employee_ids.{i}") for i in exc.indexes])
     out = AwardOut(transaction_id=txn.id, employee_ids=body.employee_ids, points=body.points,
-                   total_points=body.points * len(ids), created_at=txn.created_at)
+                   total_points=body.points * len(body.employee_ids), created_at=txn.created_at)
     return out.model_dump(mode="json"), 201
 
 
@@ -86,7 +95,7 @@ def create_batch(header: IdempotencyHeader, body: BatchIn):
     externals = [item.employee_id for item in body.items]
     ids, unknown = _internal_ids(externals)
     if unknown:
-        return _unknown_problem(unknown, "items")
+        return _unknown_problem(unknown)
     try:
         txn = issue_award_batch(ctx().store.uow(), AwardBatch(
             awards=[(eid, item.points) for eid, item in zip(ids, body.items, strict=True)],
@@ -99,10 +108,11 @@ def create_batch(header: IdempotencyHeader, body: BatchIn):
     return out.model_dump(mode="json"), 201
 
 
-def _unknown_problem(errors: list[dict], field: str):
-    if field == "employee_ids":
-        for error in errors:
-            error["field"] = error["field"].replace("items", "employee_ids").removesuffix(".employee_id")
+def _unknown(field: str) -> dict:
+    return {"field": field, "message": "no employee has this HR id", "type": "unknown_employee"}
+
+
+def _unknown_problem(errors: list[dict]):
     return problem(422, "unknown_employee", "Unknown employees.",
                    "Some HR ids are not known to Plaudit; nothing was awarded.", errors=errors)
 

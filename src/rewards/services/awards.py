@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rewards import errors
 from rewards.clock import Clock
-from rewards.model import AccountKind, LedgerTransaction, Posting
+from rewards.model import AccountKind, Employee, LedgerTransaction, Posting
 from rewards.ports import UnitOfWork
 from rewards.services import lookups
 from rewards.services.idempotency import fingerprint, run_once
 
 MAX_AWARD_POINTS = 1_000_000
+
+
+class UnknownHrIds(errors.DomainError):
+    """Some HR ids name no employee; `indexes` says which (positions in `employee_ids`)."""
+
+    code = "unknown_employee"
+    status = 422
+
+    def __init__(self, message: str, indexes: list[int]) -> None:
+        super().__init__(message)
+        self.indexes = indexes
 
 
 @dataclass(frozen=True)
@@ -25,25 +37,46 @@ class IssueAward:
     actor: str | None = None  # API client id, "scheduler", ...
     kind: str = "award"  # "award" or "milestone"
     extra: dict | None = None  # event details, e.g. the milestone rule
+    by_hr_id: bool = False  # employee_ids are HR ids, resolved inside the award's transaction
+    request_digest: str | None = None  # the caller's own digest of the request, kept instead
 
 
-def issue_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock) -> LedgerTransaction:
-    """Issue `points` to each employee from the issuance account, once per key."""
+def award_digest(cmd: IssueAward) -> str:
+    """The fingerprint kept with the award's key: a repeat of the key must match it."""
+    if cmd.request_digest:
+        return cmd.request_digest
+    fields = {"employees": sorted(cmd.employee_ids), "points": cmd.points, "reason": cmd.reason,
+              "value": cmd.value, "kind": cmd.kind}
+    if cmd.by_hr_id:
+        fields["hr_ids"] = True
+    if not cmd.notify:  # only when off, so digests kept before notify counted still match
+        fields["notify"] = False
+    return fingerprint(**fields)
+
+
+def issue_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, *,
+                on_replay: Callable[[], None] | None = None) -> LedgerTransaction:
+    """Issue `points` to each employee from the issuance account, once per key.
+
+    A repeat of the key returns the first transaction (after calling `on_replay`, if given).
+    """
     _validate(cmd)
-    digest = fingerprint(
-        employees=sorted(cmd.employee_ids), points=cmd.points, reason=cmd.reason,
-        value=cmd.value, kind=cmd.kind,
-    )
+    digest = award_digest(cmd)
 
     def perform() -> LedgerTransaction:
         return post_award(uow, cmd, clock, digest)
 
-    return run_once(uow, cmd.idempotency_key, digest, perform, lambda txn: txn, always_posts=True)
+    def replay(txn: LedgerTransaction) -> LedgerTransaction:
+        if on_replay is not None:
+            on_replay()
+        return txn
+
+    return run_once(uow, cmd.idempotency_key, digest, perform, replay, always_posts=True)
 
 
 def post_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, digest: str) -> LedgerTransaction:
     """The award's writes inside an open unit of work (batch callers share one transaction)."""
-    employees = [lookups.employee(uow, eid) for eid in cmd.employee_ids]
+    employees = _recipients(uow, cmd)
     for employee in employees:
         if not employee.is_active:
             raise errors.InactiveEmployee(
@@ -65,6 +98,16 @@ def post_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, digest: str) -> L
         "notify": cmd.notify, **(cmd.extra or {}),
     })
     return txn
+
+
+def _recipients(uow: UnitOfWork, cmd: IssueAward) -> list[Employee]:
+    if not cmd.by_hr_id:
+        return lookups.employees(uow, cmd.employee_ids)
+    found = [uow.employees.get_by_external_id(hr_id) for hr_id in cmd.employee_ids]
+    unknown = [i for i, employee in enumerate(found) if employee is None]
+    if unknown:
+        raise UnknownHrIds("Some HR ids are not known to Plaudit; nothing was awarded.", unknown)
+    return found
 
 
 def _validate(cmd: IssueAward) -> None:
