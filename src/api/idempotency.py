@@ -95,13 +95,16 @@ def idempotent_ledger(view):
 def idempotent_by_ledger(view):
     """For views whose success is one ledger transaction keyed by `domain_key()` and carrying
     `request_fingerprint()`: the ledger is the only record of a success, and a repeat re-renders
-    it (the view calls `mark_replayed()` when the service replayed), so a success costs one
-    database transaction. Refusals (4xx) are stored, and a repeat that is refused again gets
-    the first refusal back.
+    it (the view calls `mark_replayed()` when the service replayed), so a success writes one
+    database transaction. Refusals (4xx) are stored and looked up first: a refused key stays
+    refused (with the first answer), even once the cause of the refusal is gone.
     """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
+        refused = _refused_again()
+        if refused is not None:
+            return refused
         g.domain_key = f"api:{client_id()}:{request.headers.get(HEADER)}"
         try:
             response = make_response(view(*args, **kwargs))

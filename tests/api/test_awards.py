@@ -158,3 +158,18 @@ def test_an_award_repeated_after_the_employee_left_still_replays(store, hr):
     again = hr.post("/api/v1/awards", key="a-1", json=award)
     assert again.status_code == 201 and again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_refused_key_stays_refused_even_once_the_cause_is_fixed(store, hr):
+    (ana,) = people(store, 1)
+    award = {"employee_ids": ["E-0", "E-1"], "points": 5, "reason": "x"}
+    first = hr.post("/api/v1/awards", key="a-1", json=award)
+    assert first.status_code == 422
+    people(store, 2)  # now E-1 exists too
+    again = hr.post("/api/v1/awards", key="a-1", json=award)
+    assert again.status_code == 422 and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    valid_other = hr.post("/api/v1/awards", key="a-1", json={**award, "employee_ids": ["E-0"]})
+    assert valid_other.get_json()["code"] == "idempotency_key_reused"
+    assert balances(store, ana)["wallet"] == 0
+    assert hr.post("/api/v1/awards", key="a-2", json=award).status_code == 201  # a new key works
