@@ -1,7 +1,8 @@
 """Awards over HTTP: single-award requests/s and batch awards/s on SQLite and PostgreSQL.
 
 Printed beside two baselines measured in the same run: a Flask hello-world POST served the same
-way (gunicorn, 2 sync workers, loopback) and a raw executemany insert of the same posting rows.
+way (gunicorn, 2 sync workers unless --workers/--threads say otherwise, loopback) and a raw
+executemany insert of the same posting rows.
 Usage: .venv/bin/python bench/api_awards.py [--postgres URL] [--seconds 5] [--batch 10000]
 (PostgreSQL also comes from PLAUDIT_TEST_POSTGRES_URL; without either only SQLite runs.)
 """
@@ -40,9 +41,9 @@ def fresh_postgres(base: str) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def measure(label: str, url: str, args, hello_rate: float) -> None:
+def measure(label: str, url: str, args, served: tuple[int, int], hello_rate: float) -> None:
     env, token, externals = prepared_store(url, args.batch)
-    with Server(["plaudit.wsgi:app"], free_port(), env) as api:
+    with Server(["plaudit.wsgi:app"], free_port(), env, *served) as api:
         single = request_rate(api.base, "/api/v1/awards", token, args.seconds, args.clients,
                               lambda n: {"employee_ids": [externals[n % 100]], "points": 1,
                                          "reason": "bench"})
@@ -54,6 +55,26 @@ def measure(label: str, url: str, args, hello_rate: float) -> None:
           f" {raw:8.0f} rows/s)")
 
 
+def concurrency(args, *, sqlite: bool) -> tuple[int, int]:
+    """Workers and threads: as given, else 2 sync workers (one request at a time each).
+
+    `plaudit serve`'s threaded default (`--threads 8`) measured slower for API awards here
+    (PostgreSQL 275 against 408 awards/s, 2026-11-26): threads of one process share the GIL.
+    """
+    return args.workers or 2, args.threads or 1
+
+
+def hello_world_rate(args, served: tuple[int, int]) -> float:
+    bench_dir = str(Path(__file__).resolve().parent)
+    with Server(["hello_wsgi:app", "--pythonpath", bench_dir], free_port(), dict(os.environ),
+                *served) as hello:
+        rate = request_rate(hello.base, "/hello", "", args.seconds, args.clients, lambda n: {})
+    workers, threads = served
+    print(f"{'baseline':10} Flask hello-world POST: {rate:8.0f} req/s (gunicorn {workers} workers"
+          f" x {threads} threads, {args.clients} clients, loopback)", flush=True)
+    return rate
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=os.environ.get("PLAUDIT_TEST_POSTGRES_URL"))
@@ -61,18 +82,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--batch", type=int, default=10_000, help="awards per batch")
     parser.add_argument("--batches", type=int, default=3)
+    parser.add_argument("--workers", type=int, help="gunicorn workers for both apps (default 2)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default 1: sync)")
     args = parser.parse_args(argv)
-    bench_dir = str(Path(__file__).resolve().parent)
-    with Server(["hello_wsgi:app", "--pythonpath", bench_dir], free_port(), dict(os.environ)) as hello:
-        hello_rate = request_rate(hello.base, "/hello", "", args.seconds, args.clients, lambda n: {})
-    print(f"{'baseline':10} Flask hello-world POST: {hello_rate:8.0f} req/s "
-          f"(gunicorn, 2 sync workers, {args.clients} clients, loopback)")
+    hello_rates: dict[tuple[int, int], float] = {}  # gunicorn settings -> hello-world req/s
+
+    def hello_rate(served: tuple[int, int]) -> float:
+        if served not in hello_rates:
+            hello_rates[served] = hello_world_rate(args, served)
+        return hello_rates[served]
+
     with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{tmp}/bench.db", args, hello_rate)
+        served = concurrency(args, sqlite=True)
+        measure("sqlite", f"sqlite:///{tmp}/bench.db", args, served, hello_rate(served))
     if args.postgres:
         url, drop = fresh_postgres(args.postgres)
         try:
-            measure("postgresql", url, args, hello_rate)
+            served = concurrency(args, sqlite=False)
+            measure("postgresql", url, args, served, hello_rate(served))
         finally:
             drop()
     else:

@@ -22,11 +22,15 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with 2 sync workers serving `app_args` until the `with` block ends."""
+    """gunicorn serving `app_args` until the `with` block ends: `workers` processes, each
+    with `threads` threads (gthread) or, with one thread, the sync worker."""
 
-    def __init__(self, app_args: list[str], port: int, env: dict[str, str]) -> None:
+    def __init__(self, app_args: list[str], port: int, env: dict[str, str], workers: int = 2,
+                 threads: int = 1) -> None:
         self.port, self.base = port, f"127.0.0.1:{port}"
-        self.command = [GUNICORN, "-w", "2", "-b", self.base, "--log-level", "warning", *app_args]
+        kind = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
+        self.command = [GUNICORN, "-w", str(workers), *kind, "-b", self.base,
+                        "--log-level", "warning", *app_args]
         self.env = env
 
     def __enter__(self) -> Server:
