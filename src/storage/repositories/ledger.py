@@ -40,27 +40,22 @@ TXN_POSTINGS = (select(POSTING.c.account_id, POSTING.c.amount)
                 .where(POSTING.c.transaction_id == bindparam("txn")).order_by(POSTING.c.id))
 INSERT_TXN = insert(TXN).returning(TXN.c.id)
 INSERT_POSTING = insert(POSTING)
-# PostgreSQL: the transaction and its postings in one round trip (a data-modifying CTE).
-INSERT_TXN_WITH_POSTINGS = text(
+# PostgreSQL: the transaction and its postings in one round trip (data-modifying CTEs).
+_TXN_AND_POSTINGS = (
     "WITH t AS (INSERT INTO transactions"
     " (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
     " VALUES (:kind, :idempotency_key, :fingerprint, :reference, :actor, :memo, :created_at)"
     " RETURNING id),"
     " p AS (INSERT INTO postings (transaction_id, account_id, amount)"
     " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
-    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)"
-    " SELECT id FROM t").bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
+    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)")
+INSERT_TXN_WITH_POSTINGS = text(_TXN_AND_POSTINGS + " SELECT id FROM t").bindparams(
+    bindparam("created_at", type_=TXN.c.created_at.type))
 # PostgreSQL, a small transaction whose accounts this transaction has locked: the transaction,
 # its postings and the guarded balance changes in one round trip. The UPDATE changes only rows
 # that stay non-negative and returns them; a missing one means the caller must roll back.
 INSERT_TXN_POSTINGS_BALANCES = text(
-    "WITH t AS (INSERT INTO transactions"
-    " (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
-    " VALUES (:kind, :idempotency_key, :fingerprint, :reference, :actor, :memo, :created_at)"
-    " RETURNING id),"
-    " p AS (INSERT INTO postings (transaction_id, account_id, amount)"
-    " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
-    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n),"
+    _TXN_AND_POSTINGS + ","
     " u AS (UPDATE accounts SET balance = accounts.balance + c.delta"
     " FROM unnest(CAST(:change_ids AS bigint[]), CAST(:change_deltas AS bigint[])) AS c(id, delta)"
     " WHERE accounts.id = c.id AND accounts.balance + c.delta >= 0 RETURNING accounts.id)"
