@@ -117,3 +117,35 @@ def test_a_repeated_key_whose_first_use_emptied_the_wallet_replays_instead_of_re
     first = request_redemption(store.uow(), ana.id, item.id, "k", POLICY, store.clock)
     again = request_redemption(store.uow(), ana.id, item.id, "k", POLICY, store.clock)
     assert again.id == first.id
+
+
+def test_thirty_threads_give_from_an_allowance_that_covers_exactly_ten(store):
+    """Gives read people before SQLite's write lock (`lock_late`): the allowance and the daily
+    cap, checked under it, still hold exactly when thirty gives race for ten gives' worth."""
+    from rewards.policy import RecognitionPolicy
+    from rewards.services.recognition import GiveRecognition, give_recognition
+    from tests.factories import give_allowance
+
+    giver, *others = [employee(store) for _ in range(4)]
+    give_allowance(store, giver, 50)  # ten gives of 5
+    policy = RecognitionPolicy(max_points=50, daily_cap_per_recipient=25)  # 5 gives per person
+    start = threading.Barrier(30)
+
+    def attempt(n: int) -> str:
+        start.wait()
+        cmd = GiveRecognition(giver_id=giver.id, recipient_ids=[others[n % 3].id], points=5,
+                              reason="thanks for the help", idempotency_key=f"give-{n % 15}")
+        try:
+            give_recognition(store.uow().lock_late(), cmd, policy, store.clock)
+            return "ok"
+        except (errors.InsufficientPoints, errors.DailyCapExceeded):
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(attempt, range(30)))
+
+    wallets = [balances(store, person)["wallet"] for person in others]
+    assert sum(wallets) == 50 and balances(store, giver)["allowance"] == 0
+    assert max(wallets) <= 25  # the daily cap held per recipient
+    assert outcomes.count("ok") >= 10  # repeats of a key that gave replay it as "ok"
+    assert verify_ledger(store.engine) == []

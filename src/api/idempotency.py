@@ -129,9 +129,13 @@ def mark_replayed() -> None:
 
 
 def _refused_again() -> Response | None:
-    """The stored first answer to this key (or 422 if it was another request), if there is one."""
-    seen = api_idempotency.find(ctx().store, client_id(), request.headers.get(HEADER))
-    return None if seen is None else _repeat(seen, request_fingerprint())
+    """The stored first refusal of this key (or 422 if it was another request), if there is
+    one and no success holds the key: a success wins a race with a twin that was refused."""
+    key = request.headers.get(HEADER)
+    seen = api_idempotency.find(ctx().store, client_id(), key)
+    if seen is None or api_idempotency.ledger_holds(ctx().store, f"api:{client_id()}:{key}"):
+        return None
+    return _repeat(seen, request_fingerprint())
 
 
 def _record_refusal(response: Response) -> Response:

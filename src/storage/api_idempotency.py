@@ -10,15 +10,17 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.engine import read_only
 from storage.store import Store
+from storage.tables import TransactionRow
 from storage.tables_api import ApiIdempotencyRow as Row
 
 TABLE, BODY = "api_idempotency", "response_body"
 STALE_AFTER = timedelta(minutes=2)  # a claim whose request died may be taken over after this
+HELD_KEY = select(TransactionRow.id).where(TransactionRow.idempotency_key == bindparam("key"))
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ def find(store: Store, client_id: str, key: str) -> Record | None:
     if row is None:
         return None
     return _record(store, row)
+
+
+def ledger_holds(store: Store, domain_key: str) -> bool:
+    """Whether a ledger transaction carries this idempotency key (a success was committed)."""
+    with read_only(store.engine).connect() as conn:
+        return conn.execute(HELD_KEY, {"key": domain_key}).first() is not None
 
 
 def _record(store: Store, row) -> Record:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, and_, func, or_, select, update
 
 from storage.crypto import FieldCipher
-from storage.tables import ENCRYPTED_COLUMNS, Base
+from storage.schema import metadata
+from storage.tables import ENCRYPTED_COLUMNS
 
 
 @dataclass
@@ -29,7 +30,7 @@ def rotate_keys(
     report = RotationReport()
     prefix = f"v1:{cipher.keyring.primary_id}:"
     for table_name, columns in ENCRYPTED_COLUMNS.items():
-        table = Base.metadata.tables[table_name]
+        table = metadata.tables[table_name]  # every area's tables, not only those imported
         stale = or_(*[and_(table.c[c].is_not(None), ~table.c[c].startswith(prefix))
                       for c in columns])
         with engine.connect() as conn:

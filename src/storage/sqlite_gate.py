@@ -67,6 +67,7 @@ class WriteGate:
         self._owner: int | None = None
         if self._fd is not None:
             os.close(self._fd)
+            self._fd = None  # never flock a number the next open may hand to another file
         self._fd = None if self.lock_path is None else os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         self._commits = itertools.count(1)
 

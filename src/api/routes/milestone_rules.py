@@ -13,13 +13,8 @@ from api.context import ctx
 from api.idempotency import idempotent
 from api.schemas import Body, Bool, OptionalIdempotencyHeader, Out, Points, strict_int
 from rewards.milestones import MilestoneKind, MilestoneRule
-from rewards.services.milestone_rules import (
-    MilestoneRuleNotFound,
-    add_rule,
-    list_rules,
-    update_rule,
-)
-from storage.scheduler_uow import scheduler_uow
+from rewards.services.milestone_rules import add_rule, get_rule, list_rules, update_rule
+from storage.scheduler_uow import scheduler_reader, scheduler_uow
 
 bp = api_blueprint("milestone_rules", "Milestone rules", "milestones:read", "milestones:write")
 READ, WRITE = security("milestones:read"), security("milestones:write")
@@ -93,7 +88,7 @@ class RulePath(Body):
 def list_milestone_rules():
     """Every milestone rule, the seeded defaults included."""
     store = ctx().store
-    rules = list_rules(scheduler_uow(store), store.clock)
+    rules = list_rules(scheduler_uow(store), store.clock, scheduler_reader(store))
     return {"items": [RuleOut.of(rule).model_dump(mode="json") for rule in rules]}
 
 
@@ -114,10 +109,8 @@ def create_milestone_rule(header: OptionalIdempotencyHeader, body: RuleIn):
 def get_milestone_rule(path: RulePath):
     """One milestone rule."""
     store = ctx().store
-    for rule in list_rules(scheduler_uow(store), store.clock):
-        if rule.id == path.rule_id:
-            return RuleOut.of(rule).model_dump(mode="json")
-    raise MilestoneRuleNotFound("No such milestone rule.", rule_id=path.rule_id)
+    rule = get_rule(scheduler_uow(store), store.clock, path.rule_id, scheduler_reader(store))
+    return RuleOut.of(rule).model_dump(mode="json")
 
 
 @bp.patch("/milestone-rules/<int:rule_id>", security=WRITE, responses={200: RuleOut})

@@ -45,13 +45,8 @@ def award_digest(cmd: IssueAward) -> str:
     """The fingerprint kept with the award's key: a repeat of the key must match it."""
     if cmd.request_digest:
         return cmd.request_digest
-    fields = {"employees": sorted(cmd.employee_ids), "points": cmd.points, "reason": cmd.reason,
-              "value": cmd.value, "kind": cmd.kind}
-    if cmd.by_hr_id:
-        fields["hr_ids"] = True
-    if not cmd.notify:  # only when off, so digests kept before notify counted still match
-        fields["notify"] = False
-    return fingerprint(**fields)
+    return fingerprint(employees=sorted(cmd.employee_ids), points=cmd.points, reason=cmd.reason,
+                       value=cmd.value, kind=cmd.kind)
 
 
 def issue_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, *,
@@ -60,10 +55,12 @@ def issue_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, *,
 
     A repeat of the key returns the first transaction (after calling `on_replay`, if given).
     """
-    _validate(cmd)
     digest = award_digest(cmd)
 
     def perform() -> LedgerTransaction:
+        # Checked inside `run_once`: a request refused here whose key already has an award
+        # gets that award (or the key's conflict), not a refusal of its own.
+        _validate(cmd)
         return post_award(uow, cmd, clock, digest)
 
     def replay(txn: LedgerTransaction) -> LedgerTransaction:

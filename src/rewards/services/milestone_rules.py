@@ -31,8 +31,16 @@ class InvalidMilestoneRule(errors.DomainError):
     status = 422
 
 
-def ensure_default_rules(uow: SchedulerUnitOfWork, clock: Clock) -> int:
-    """Add each default rule whose code is not there yet; returns how many were added."""
+def ensure_default_rules(uow: SchedulerUnitOfWork, clock: Clock,
+                         reader: SchedulerUnitOfWork | None = None) -> int:
+    """Add each default rule whose code is not there yet; returns how many were added.
+
+    With a `reader`, the common case (all there) is answered without a write transaction."""
+    if reader is not None:
+        with reader:
+            have = {rule.code for rule in reader.milestone_rules.list()}
+        if have >= {rule.code for rule in DEFAULT_RULES}:
+            return 0
     with uow:
         have = {rule.code for rule in uow.milestone_rules.list()}
         missing = [rule for rule in DEFAULT_RULES if rule.code not in have]
@@ -43,11 +51,23 @@ def ensure_default_rules(uow: SchedulerUnitOfWork, clock: Clock) -> int:
         return len(missing)
 
 
-def list_rules(uow: SchedulerUnitOfWork, clock: Clock) -> list[MilestoneRule]:
-    """Every milestone rule (the defaults seeded on first use)."""
-    ensure_default_rules(uow, clock)
-    with uow:
-        return uow.milestone_rules.list()
+def list_rules(uow: SchedulerUnitOfWork, clock: Clock,
+               reader: SchedulerUnitOfWork | None = None) -> list[MilestoneRule]:
+    """Every milestone rule (the defaults seeded on first use); read through `reader` if given."""
+    ensure_default_rules(uow, clock, reader)
+    with reader or uow as source:
+        return source.milestone_rules.list()
+
+
+def get_rule(uow: SchedulerUnitOfWork, clock: Clock, rule_id: int,
+             reader: SchedulerUnitOfWork | None = None) -> MilestoneRule:
+    """One milestone rule by id (the defaults seeded on first use)."""
+    ensure_default_rules(uow, clock, reader)
+    with reader or uow as source:
+        rule = source.milestone_rules.get(rule_id)
+    if rule is None:
+        raise MilestoneRuleNotFound("No such milestone rule.", rule_id=rule_id)
+    return rule
 
 
 def add_rule(uow: SchedulerUnitOfWork, rule: MilestoneRule, clock: Clock) -> MilestoneRule:
