@@ -173,3 +173,15 @@ def test_a_refused_key_stays_refused_even_once_the_cause_is_fixed(store, hr):
     assert valid_other.get_json()["code"] == "idempotency_key_reused"
     assert balances(store, ana)["wallet"] == 0
     assert hr.post("/api/v1/awards", key="a-2", json=award).status_code == 201  # a new key works
+
+
+def test_a_malformed_twin_of_a_used_key_does_not_take_the_key_from_its_award(store, hr):
+    (ana,) = people(store, 1)
+    award = {"employee_ids": ["E-0"], "points": 5, "reason": "x"}
+    first = hr.post("/api/v1/awards", key="a-1", json=award)
+    twin = hr.post("/api/v1/awards", key="a-1", json={**award, "employee_ids": ["E-0", "E-0"]})
+    assert twin.status_code == 422 and twin.get_json()["code"] == "idempotency_key_reused"
+    again = hr.post("/api/v1/awards", key="a-1", json=award)
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert balances(store, ana)["wallet"] == 5
