@@ -265,7 +265,7 @@ class SqlLedgerRepository:
                 deltas[posting.account_id] += posting.amount
         credits = {a: d for a, d in deltas.items() if d > 0}
         if len(credits) > BULK_CREDIT_THRESHOLD:
-            self._credit_many(credits)  # a batch: credits cannot overdraw, so update them together
+            self.credit_many(credits)  # a batch: credits cannot overdraw, so update them together
             deltas = {a: d for a, d in deltas.items() if a not in credits}
         changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
         if changes.keys() and (not self.lock_rows or self.locked.issuperset(changes)):
@@ -289,7 +289,8 @@ class SqlLedgerRepository:
         cursor.close()
         _check_changed(changes, changed)
 
-    def _credit_many(self, credits: dict[int, int]) -> None:
+    def credit_many(self, credits: dict[int, int]) -> None:
+        """Add each positive delta to its account in one go (batches): locked in id order."""
         ids = sorted(credits)
         if self.lock_rows:
             # In id order, like every other writer, so batches never deadlock; the rows' balances

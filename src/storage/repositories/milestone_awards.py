@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,10 +64,7 @@ class SqlMilestoneAwards:
         deltas: dict[int, int] = defaultdict(int)
         for line in lines:
             deltas[wallets[line.employee_id]] += line.points
-        self.session.connection().execute(  # credits only, in id order: none goes negative
-            update(AccountRow).where(AccountRow.id == bindparam("aid"))
-            .values(balance=AccountRow.balance + bindparam("delta")),
-            [{"aid": aid, "delta": deltas[aid]} for aid in sorted(deltas)])
+        self.ledger.credit_many(deltas)  # credits only (none goes negative), locked in id order
         return {line.key: txn_id for txn_id, line in zip(ids, lines, strict=True)}
 
     def _active_wallets(self, employee_ids: list[str]) -> dict[str, int]:
