@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -30,8 +31,18 @@ def upgrade(engine: Engine) -> None:
 
 
 def pending_revisions(engine: Engine) -> set[str]:
-    """Head revisions the database has not reached yet (empty when current)."""
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    """Head revisions the database has not reached yet (empty when current).
+
+    Asked by every readiness probe: the heads are read from the scripts once, and the
+    database's own revisions straight from its version table (no migration context, which
+    would log two lines per probe)."""
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return heads - current
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return set(_heads())
+        current = set(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+    return set(_heads()) - current
+
+
+@functools.cache
+def _heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
