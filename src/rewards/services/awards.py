@@ -99,8 +99,9 @@ def post_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, digest: str) -> L
 
 def _recipients(uow: UnitOfWork, cmd: IssueAward) -> list[Employee]:
     if not cmd.by_hr_id:
-        return lookups.employees(uow, cmd.employee_ids)
-    found = [uow.employees.get_by_external_id(hr_id) for hr_id in cmd.employee_ids]
+        return lookups.employees(uow, cmd.employee_ids, personal=False)
+    by_hr_id = uow.employees.get_many_by_external_id(cmd.employee_ids, personal=False)
+    found = [by_hr_id.get(hr_id) for hr_id in cmd.employee_ids]
     unknown = [i for i, employee in enumerate(found) if employee is None]
     if unknown:
         raise UnknownHrIds("Some HR ids are not known to Plaudit; nothing was awarded.", unknown)

@@ -52,7 +52,8 @@ def give_recognition(
         # Read before the accounts are locked: a unit of work may run this before SQLite's write
         # lock (`lock_late`), so only what is checked after `ledger.lock` is current. A person's
         # status read a moment early is as if the give came a moment earlier.
-        giver, *recipients = _participants(uow, [cmd.giver_id, *cmd.recipient_ids])
+        giver, *recipients = lookups.employees(
+            uow, [cmd.giver_id, *cmd.recipient_ids], personal=False)
         check_participants(giver, recipients, policy)
         allowance = uow.ledger.account_id(giver.id, AccountKind.ALLOWANCE)
         wallets = [uow.ledger.account_id(r.id, AccountKind.WALLET) for r in recipients]
@@ -90,15 +91,6 @@ def give_recognition(
         return found
 
     return run_once(uow, cmd.idempotency_key, digest, perform, replay, always_posts=True)
-
-
-def _participants(uow: UnitOfWork, employee_ids: list[str]) -> list[Employee]:
-    """The giver and recipients in the order asked, without their personal fields."""
-    found = uow.employees.get_many(employee_ids, personal=False)
-    for employee_id in employee_ids:
-        if employee_id not in found:
-            raise errors.EmployeeNotFound("No such employee.", employee_id=employee_id)
-    return [found[employee_id] for employee_id in employee_ids]
 
 
 def local_day_start(now: datetime, tz_name: str | None, default_tz: str) -> datetime:

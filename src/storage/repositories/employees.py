@@ -28,6 +28,8 @@ T = EmployeeRow.__table__
 SELECT_ALL = select(T)
 BY_ID = SELECT_ALL.where(T.c.id == bindparam("key"))
 BY_IDS = InList("key", lambda keys: SELECT_ALL.where(T.c.id.in_(keys)), T.c.id.type)
+BY_EXTERNAL_IDS = InList("key", lambda keys: SELECT_ALL.where(T.c.external_id.in_(keys)),
+                         T.c.external_id.type)
 BY_EXTERNAL_ID = SELECT_ALL.where(T.c.external_id == bindparam("key")).limit(1)
 BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
 BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
@@ -103,6 +105,12 @@ class SqlEmployeeRepository:
         """By id; `personal=False` leaves the encrypted personal fields unread (None)."""
         rows = self.session.connection().execute(*BY_IDS.for_keys(sorted(set(employee_ids))))
         return {row.id: self.codec.to_domain(row, personal=personal) for row in rows}
+
+    def get_many_by_external_id(self, external_ids, *, personal: bool = True) -> dict[str, Employee]:
+        """By HR id, in one query; `personal=False` leaves the personal fields unread."""
+        rows = self.session.connection().execute(
+            *BY_EXTERNAL_IDS.for_keys(sorted(set(external_ids))))
+        return {row.external_id: self.codec.to_domain(row, personal=personal) for row in rows}
 
     def get_by_external_id(self, external_id: str) -> Employee | None:
         return self._one(BY_EXTERNAL_ID, external_id)
