@@ -46,9 +46,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def gunicorn(target: str, port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen:
+def gunicorn(target: str, port: int, env: dict[str, str], workers: int, threads: int,
+             senders: int = 32) -> subprocess.Popen:
+    # Each worker holds at most its share of the senders' kept-alive connections: otherwise
+    # one worker may take most of them and the other core idles (the run's figure then
+    # depends on how the connections happened to land, not on the app).
     command = [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+               "--worker-connections", str(-(-senders // workers)),
                "--log-level", "warning", "--chdir", str(ROOT / "bench")]
     return subprocess.Popen(command, env={**os.environ, **env})
 
@@ -179,7 +184,7 @@ def measure(target: str, command: str, env: dict[str, str], served: tuple[int, i
         subprocess.run([sys.executable, "-m", "plaudit.cli", "db", "upgrade"], env={**os.environ, **env},
                        check=True, capture_output=True)
     port = free_port()
-    server = gunicorn(target, port, env, *served)
+    server = gunicorn(target, port, env, *served, senders=args.senders)
     try:
         wait_ready(port)
         if command == "/kudos":

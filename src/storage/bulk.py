@@ -6,13 +6,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import BigInteger, Connection, String, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
 
 
-def among(bind: Session | Connection, column, values: Sequence, *, integers: bool = False):
+def among(bind, column, values: Sequence, *, integers: bool = False):
     """`column IN values`: one array parameter on PostgreSQL (fast to build for thousands of
-    values), an ordinary IN list elsewhere."""
-    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    values), an ordinary IN list elsewhere. `bind`: a connection, or a unit of work's session."""
+    dialect = bind.dialect if isinstance(bind, Connection) else bind.connection().dialect
     if dialect.name == "postgresql":
         kind = ARRAY(BigInteger if integers else String)
         return column == any_(bindparam(None, list(values), type_=kind))

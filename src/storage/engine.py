@@ -108,7 +108,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
 def late_lock(engine: Engine) -> Engine:
     """The same pool, for a unit of work whose reads before its first write (or `write_lock`)
     need not be serialised with other writers: on SQLite they run before the write lock."""
-    return engine.execution_options(**{LATE_LOCK: True})
+    return _with_option(engine, LATE_LOCK)
 
 
 def write_lock(connection) -> None:
@@ -119,7 +119,19 @@ def write_lock(connection) -> None:
 
 def read_only(engine: Engine) -> Engine:
     """The same pool, for queries that never write (no write lock on SQLite)."""
-    return engine.execution_options(**{READ_ONLY: True})
+    return _with_option(engine, READ_ONLY)
+
+
+def _with_option(engine: Engine, option: str) -> Engine:
+    # Made once per engine and kept on it: a new option engine per unit of work costs more
+    # than the statements of a small read.
+    if engine.get_execution_options().get(option):
+        return engine
+    variants = engine.__dict__.setdefault("_plaudit_variants", {})
+    found = variants.get(option)
+    if found is None:
+        found = variants[option] = engine.execution_options(**{option: True})
+    return found
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -1,8 +1,10 @@
-"""The SQLAlchemy unit of work: one session and one database transaction per `with` block."""
+"""The SQLAlchemy unit of work: one connection and one database transaction per `with` block."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from typing import Any
+
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,8 +20,51 @@ from storage.repositories.recognitions import SqlRecognitionRepository
 from storage.repositories.redemptions import SqlRedemptionRepository
 
 
+class UnitSession:
+    """The unit of work's connection, and an ORM session over it made only when first used.
+
+    The hot paths (a give, an award) run Core statements on `connection()` and never pay for
+    an ORM session; anything else (`execute`, `scalars`, `get`, …) goes to one bound to the
+    same connection and transaction, which never commits on its own: `commit()` does.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.orm: Session | None = None
+
+    def connection(self) -> Connection:
+        """The connection, in a transaction: begun on first use (statements run on its raw
+        cursor would not begin one that SQLAlchemy then commits)."""
+        if not self._connection.in_transaction():
+            self._connection.begin()
+        return self._connection
+
+    def commit(self) -> None:
+        if self.orm is not None:
+            self.orm.commit()  # flushes into the connection's transaction
+        self._connection.commit()
+
+    def rollback(self) -> None:
+        if self.orm is not None:
+            self.orm.rollback()
+        self._connection.rollback()
+
+    def close(self) -> None:
+        try:
+            if self.orm is not None:
+                self.orm.close()
+        finally:
+            self._connection.close()  # rolls back anything uncommitted
+
+    def __getattr__(self, name: str) -> Any:
+        if self.orm is None:
+            self.orm = Session(bind=self.connection(), expire_on_commit=False, autoflush=True,
+                               join_transaction_mode="rollback_only")
+        return getattr(self.orm, name)
+
+
 class SqlUnitOfWork:
-    """Repositories over one session; nothing is written until `commit()`."""
+    """Repositories over one connection; nothing is written until `commit()`."""
 
     def __init__(self, engine: Engine, cipher: FieldCipher, blind_index: BlindIndex,
                  clock: Clock, directory: AccountDirectory) -> None:
@@ -28,7 +73,7 @@ class SqlUnitOfWork:
         self.codec = EmployeeCodec(cipher, blind_index)
         self.clock = clock
         self.directory = directory
-        self.session: Session | None = None
+        self.session: UnitSession | None = None
 
     def lock_late(self) -> SqlUnitOfWork:
         """Let reads before the first write (or `ledger.lock`) run before SQLite's write lock.
@@ -43,8 +88,7 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         if self.session is not None:
             raise RuntimeError("this unit of work is already open")
-        session = Session(bind=self.engine, expire_on_commit=False, autoflush=True)
-        self.session = session
+        session = self.session = UnitSession(self.engine.connect())
         self.employees = SqlEmployeeRepository(session, self.codec)
         self.ledger = SqlLedgerRepository(session, self.directory, lock_rows=not is_sqlite(self.engine))
         self.recognitions = SqlRecognitionRepository(session)
@@ -55,11 +99,8 @@ class SqlUnitOfWork:
 
     def __exit__(self, *exc: object) -> None:
         assert self.session is not None
-        try:
-            self.session.rollback()  # a no-op after commit; undoes anything uncommitted
-        finally:
-            self.session.close()
-            self.session = None
+        session, self.session = self.session, None
+        session.close()
 
     def commit(self) -> None:
         assert self.session is not None
@@ -67,7 +108,7 @@ class SqlUnitOfWork:
         try:
             self.session.commit()
         except IntegrityError as exc:
-            self.session.rollback()
+            self.rollback()
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey(str(exc.orig)) from None
             raise

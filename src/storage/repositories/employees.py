@@ -103,7 +103,7 @@ class SqlEmployeeRepository:
 
     def get_many(self, employee_ids, *, personal: bool = True) -> dict[str, Employee]:
         """By id; `personal=False` leaves the encrypted personal fields unread (None)."""
-        rows = self.session.connection().execute(*BY_IDS.for_keys(sorted(set(employee_ids))))
+        rows = BY_IDS.records(self.session.connection(), sorted(set(employee_ids)))
         return {row.id: self.codec.to_domain(row, personal=personal) for row in rows}
 
     def get_many_by_external_id(self, external_ids, *, personal: bool = True) -> dict[str, Employee]:

@@ -38,14 +38,24 @@ class InList:
         return statement, {f"{self.name}_{i}": key for i, key in enumerate(keys)}
 
     def rows(self, connection: Connection, keys: Sequence[Any], params: dict[str, Any] | None = None) -> list:
-        """Run the statement for these keys (and other parameters); its rows as tuples."""
+        """Run the statement for these keys (and other parameters); its rows as raw tuples."""
         statement, key_params = self.for_keys(keys)
         if not keys or len(keys) > FIXED_LENGTHS:  # the expanding form: SQLAlchemy runs it
             return [tuple(row) for row in connection.execute(statement, {**(params or {}), **key_params})]
-        prepared = self._prepared.get(len(keys))
-        if prepared is None:
-            prepared = self._prepared[len(keys)] = Prepared(statement)
-        cursor = prepared.run(connection, {**(params or {}), **key_params})
+        cursor = self._prepared_for(len(keys), statement).run(connection, {**(params or {}), **key_params})
         found = cursor.fetchall()
         cursor.close()
         return found
+
+    def records(self, connection: Connection, keys: Sequence[Any]) -> list:
+        """Run the statement for these keys; its rows with named, type-converted values."""
+        statement, key_params = self.for_keys(keys)
+        if not keys or len(keys) > FIXED_LENGTHS:
+            return list(connection.execute(statement, key_params))
+        return self._prepared_for(len(keys), statement).records(connection, key_params)
+
+    def _prepared_for(self, length: int, statement: Any) -> Prepared:
+        prepared = self._prepared.get(length)
+        if prepared is None:
+            prepared = self._prepared[length] = Prepared(statement)
+        return prepared

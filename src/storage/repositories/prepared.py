@@ -9,7 +9,8 @@ the connection's DB-API cursor, inside the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -25,6 +26,7 @@ class Prepared:
         self.keys = list(keys) if keys is not None else None  # an INSERT's columns
         self.writes = not getattr(statement, "is_select", False)
         self._compiled: dict[str, tuple[str, list[str] | None, list, dict[str, Any]]] = {}
+        self._readers: dict[str, tuple[Callable, list]] = {}
 
     def _for(self, dialect) -> tuple[str, list[str] | None, list, dict[str, Any]]:
         found = self._compiled.get(dialect.name)
@@ -67,6 +69,24 @@ class Prepared:
         cursor = connection.connection.dbapi_connection.cursor()
         cursor.executemany(compiled[0], [self._args(compiled, row) for row in rows])
         cursor.close()
+
+    def records(self, connection: Connection, params: Mapping[str, Any]) -> list:
+        """A SELECT's rows as named tuples, each value converted by its column's type."""
+        make, processors = self._reader(connection.dialect)
+        cursor = self.run(connection, params)
+        found = cursor.fetchall()
+        cursor.close()
+        return [make(*(v if p is None or v is None else p(v)
+                       for p, v in zip(processors, row, strict=True))) for row in found]
+
+    def _reader(self, dialect) -> tuple[Callable, list]:
+        found = self._readers.get(dialect.name)
+        if found is None:
+            columns = list(self.statement.selected_columns)
+            processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+            make = namedtuple("Record", [c.key for c in columns])
+            found = self._readers[dialect.name] = (make, processors)
+        return found
 
     def scalar(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row (None when there is none)."""
