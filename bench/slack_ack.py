@@ -5,6 +5,10 @@
 Prints requests/s and p50/p99 latency for each app. Targets: Plaudit at least half the bare
 app's throughput, and p99 under 250 ms, with 32 concurrent senders.
 
+After each Plaudit run, a floor (bench/floor_give.py: bare Bolt plus the statements of a give on
+the raw driver, no rules, no Plaudit code) is measured on the same database and settings: no
+implementation of a give can pass it, so it tells how much of the gap is the database's.
+
 Each Plaudit run is served with `plaudit serve`'s default workers x threads for its database
 (plaudit.serving.default_concurrency, unless --workers/--threads say otherwise), and the bare
 app is measured with the same gunicorn settings, so each comparison is like for like.
@@ -149,6 +153,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, help="default: plaudit serve's for the database")
     parser.add_argument("--threads", type=int, help="default: plaudit serve's for the database")
     parser.add_argument("--postgres-url", help="also measure Plaudit on this (empty) PostgreSQL database")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor: bare Bolt plus a give's SQL on the raw driver (floor_give.py)")
+    parser.add_argument("--one-row-floor", action="store_true",
+                        help="also measure bare Bolt plus a one-row write transaction per request")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
         for user in USERS:
@@ -157,18 +165,24 @@ def main() -> int:
                 "PLAUDIT_ENCRYPTION_KEYS": f"b1:{generate_key()}", "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
                 "PLAUDIT_ALLOWANCE_POINTS": "10000000", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "10000000",
                 "PYTHONPATH": str(ROOT / "src"), "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        plaudit = [("Plaudit give, SQLite", base, concurrency(args, sqlite=True))]
+        plaudit = [("SQLite", base, concurrency(args, sqlite=True))]
         if args.postgres_url:
-            plaudit.append(("Plaudit give, Postgres", {**base, "DATABASE_URL": args.postgres_url},
+            plaudit.append(("Postgres", {**base, "DATABASE_URL": args.postgres_url},
                             concurrency(args, sqlite=False)))
         bare = {}  # gunicorn settings -> the bare app's figures with them
         results = []
-        for name, env, served in plaudit:
+        for database, env, served in plaudit:
             if served not in bare:
                 bare[served] = measure("bare_bolt:app", "/noop", base, served, args)
-                results.append(("bare Bolt /noop", served, bare[served], None))
+                results.append(("bare Bolt /noop", served, bare[served], None, None))
             ours = measure("plaudit.wsgi:app", "/kudos", env, served, args)
-            results.append((name, served, ours, bare[served]))
+            results.append((f"Plaudit give, {database}", served, ours, bare[served], None))
+            if not args.no_floor:  # on the employees and accounts the Plaudit run created
+                floor = measure("floor_give:app", "/kudos", env, served, args)
+                results.append((f"floor, {database}", served, floor, bare[served], ours))
+            if args.one_row_floor:
+                one_row = measure("floor_give:app", "/kudos", {**env, "FLOOR_ONE_ROW": "1"}, served, args)
+                results.append((f"one-row floor, {database}", served, one_row, bare[served], ours))
         report(results, args)
     return 0
 
@@ -199,13 +213,20 @@ def report(results: list, args) -> None:
     print(f"\n{args.senders} concurrent senders, {args.seconds:.0f}s each, gunicorn gthread workers,"
           f" FakeSlack on loopback")
     print(f"{'app':<24}{'served':>8}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}")
-    for name, (workers, threads), r, _bare in results:
+    for name, (workers, threads), r, _bare, _ours in results:
         print(f"{name:<24}{f'{workers}x{threads}':>8}{r['rps']:>8.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
               f"{r['errors']:>8}{r['n']:>10}")
-    for name, _served, ours, bare in results:
-        if bare is not None:
-            print(f"{name}: {ours['rps'] / bare['rps']:.2f} of the bare app's throughput (target >= 0.50),"
-                  f" p99 {ours['p99']:.0f} ms (target < 250 ms)")
+    for name, _served, figures, bare, plaudit in results:
+        if bare is None:
+            continue
+        share = figures["rps"] / bare["rps"]
+        if plaudit is None:
+            print(f"{name}: {share:.2f} of the bare app's throughput (target >= 0.50),"
+                  f" p99 {figures['p99']:.0f} ms (target < 250 ms)")
+        else:
+            what = "a one-row write transaction" if name.startswith("one-row") else "the give's SQL"
+            print(f"{name} (Bolt + {what}, raw driver, no rules): {share:.2f} of the bare app;"
+                  f" Plaudit reaches {plaudit['rps'] / figures['rps']:.2f} of this floor")
 
 
 if __name__ == "__main__":

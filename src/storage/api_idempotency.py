@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.engine import read_only
+from storage.repositories.prepared import Prepared
 from storage.store import Store
 from storage.tables import TransactionRow
 from storage.tables_api import ApiIdempotencyRow as Row
@@ -21,6 +22,9 @@ from storage.tables_api import ApiIdempotencyRow as Row
 TABLE, BODY = "api_idempotency", "response_body"
 STALE_AFTER = timedelta(minutes=2)  # a claim whose request died may be taken over after this
 HELD_KEY = select(TransactionRow.id).where(TransactionRow.idempotency_key == bindparam("key"))
+# Looked up before every keyed award: compiled once, run on the driver.
+FIND = Prepared(select(Row.__table__).where(Row.client_id == bindparam("client"),
+                                            Row.key == bindparam("key")))
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,8 @@ def claim(store: Store, client_id: str, key: str, fingerprint: str) -> tuple[boo
 
 def find(store: Store, client_id: str, key: str) -> Record | None:
     with read_only(store.engine).connect() as conn:
-        row = conn.execute(select(Row).where(Row.client_id == client_id, Row.key == key)).first()
-    if row is None:
-        return None
-    return _record(store, row)
+        rows = FIND.records(conn, {"client": client_id, "key": key})
+    return _record(store, rows[0]) if rows else None
 
 
 def ledger_holds(store: Store, domain_key: str) -> bool:

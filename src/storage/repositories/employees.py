@@ -108,8 +108,7 @@ class SqlEmployeeRepository:
 
     def get_many_by_external_id(self, external_ids, *, personal: bool = True) -> dict[str, Employee]:
         """By HR id, in one query; `personal=False` leaves the personal fields unread."""
-        rows = self.session.connection().execute(
-            *BY_EXTERNAL_IDS.for_keys(sorted(set(external_ids))))
+        rows = BY_EXTERNAL_IDS.records(self.session.connection(), sorted(set(external_ids)))
         return {row.external_id: self.codec.to_domain(row, personal=personal) for row in rows}
 
     def get_by_external_id(self, external_id: str) -> Employee | None:
