@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.engine import read_only
+from storage.engine import single_reads
 from storage.repositories.prepared import Prepared
 from storage.store import Store
 from storage.tables import TransactionRow
@@ -60,14 +60,14 @@ def claim(store: Store, client_id: str, key: str, fingerprint: str) -> tuple[boo
 
 
 def find(store: Store, client_id: str, key: str) -> Record | None:
-    with read_only(store.engine).connect() as conn:
+    with single_reads(store.engine).connect() as conn:
         rows = FIND.records(conn, {"client": client_id, "key": key})
     return _record(store, rows[0]) if rows else None
 
 
 def ledger_holds(store: Store, domain_key: str) -> bool:
     """Whether a ledger transaction carries this idempotency key (a success was committed)."""
-    with read_only(store.engine).connect() as conn:
+    with single_reads(store.engine).connect() as conn:
         return conn.execute(HELD_KEY, {"key": domain_key}).first() is not None
 
 

@@ -122,15 +122,23 @@ def read_only(engine: Engine) -> Engine:
     return _with_option(engine, READ_ONLY)
 
 
-def _with_option(engine: Engine, option: str) -> Engine:
+def single_reads(engine: Engine) -> Engine:
+    """The same pool, for reads of one statement: on PostgreSQL without BEGIN and ROLLBACK
+    (autocommit: one round trip where there were three); on SQLite as `read_only`."""
+    if is_sqlite(engine):
+        return read_only(engine)
+    return _with_option(engine, "isolation_level", "AUTOCOMMIT")
+
+
+def _with_option(engine: Engine, option: str, value: object = True) -> Engine:
     # Made once per engine and kept on it: a new option engine per unit of work costs more
     # than the statements of a small read.
-    if engine.get_execution_options().get(option):
+    if engine.get_execution_options().get(option) == value:
         return engine
     variants = engine.__dict__.setdefault("_plaudit_variants", {})
-    found = variants.get(option)
+    found = variants.get((option, value))
     if found is None:
-        found = variants[option] = engine.execution_options(**{option: True})
+        found = variants[(option, value)] = engine.execution_options(**{option: value})
     return found
 
 

@@ -51,9 +51,10 @@ _TXN_AND_POSTINGS = (
     " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)")
 INSERT_TXN_WITH_POSTINGS = text(_TXN_AND_POSTINGS + " SELECT id FROM t").bindparams(
     bindparam("created_at", type_=TXN.c.created_at.type))
-# PostgreSQL, a small transaction whose accounts this transaction has locked: the transaction,
-# its postings and the guarded balance changes in one round trip. The UPDATE changes only rows
-# that stay non-negative and returns them; a missing one means the caller must roll back.
+# PostgreSQL, a small transaction whose accounts this transaction has locked (or that changes one
+# account's balance): the transaction, its postings and the guarded balance changes in one round
+# trip. The UPDATE changes only rows that stay non-negative and returns them; a missing one means
+# the caller must roll back.
 INSERT_TXN_POSTINGS_BALANCES = text(
     _TXN_AND_POSTINGS + ","
     " u AS (UPDATE accounts SET balance = accounts.balance + c.delta"
@@ -233,8 +234,9 @@ class SqlLedgerRepository:
         return LedgerTransaction(id=txn_id, postings=list(postings), **values)
 
     def _locked_changes(self, postings: Sequence[Posting]) -> dict[int, int] | None:
-        """The balance changes of a few employee accounts this transaction holds locked, in id
-        order; None when `_apply_to_balances` must do it (a batch, or accounts not locked)."""
+        """The balance changes to make in the same statement as the postings, in id order: a few
+        employee accounts this transaction holds locked, or a single one (its UPDATE takes the
+        one row lock, as `_apply_to_balances` would); None when `_apply_to_balances` must do it."""
         if not self.lock_rows or len(postings) > FIXED_LENGTHS + 1:
             return None
         deltas: dict[int, int] = defaultdict(int)
@@ -243,7 +245,7 @@ class SqlLedgerRepository:
             if posting.account_id not in system:
                 deltas[posting.account_id] += posting.amount
         changes = {a: deltas[a] for a in sorted(deltas) if deltas[a] != 0}
-        if not changes or not self.locked.issuperset(changes):
+        if not changes or (len(changes) > 1 and not self.locked.issuperset(changes)):
             return None
         return changes
 
