@@ -1,8 +1,9 @@
 """Awards over HTTP: single-award requests/s and batch awards/s on SQLite and PostgreSQL.
 
-Printed beside two baselines measured in the same run: a Flask hello-world POST served the same
-way (gunicorn, 2 sync workers unless --workers/--threads say otherwise, loopback) and a raw
-executemany insert of the same posting rows.
+Printed beside baselines measured in the same run: a Flask hello-world POST served the same
+way (gunicorn, 2 sync workers unless --workers/--threads say otherwise, loopback; measured
+before and after, shares taken of the mean), a raw executemany insert of the same posting rows,
+and a floor (bench/floor_award.py: Flask plus a single award's statements on the raw driver).
 Usage: .venv/bin/python bench/api_awards.py [--postgres URL] [--seconds 5] [--batch 10000]
 (PostgreSQL also comes from PLAUDIT_TEST_POSTGRES_URL; without either only SQLite runs.)
 """
@@ -41,15 +42,26 @@ def fresh_postgres(base: str) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def measure(label: str, url: str, args, served: tuple[int, int], hello_rate: float) -> None:
+def measure(label: str, url: str, args, served: tuple[int, int], hello_rate) -> None:
     env, token, externals = prepared_store(url, args.batch)
+
+    def one_award(n: int) -> dict:
+        return {"employee_ids": [externals[n % 100]], "points": 1, "reason": "bench"}
+
     with Server(["plaudit.wsgi:app"], free_port(), env, *served) as api:
-        single = request_rate(api.base, "/api/v1/awards", token, args.seconds, args.clients,
-                              lambda n: {"employee_ids": [externals[n % 100]], "points": 1,
-                                         "reason": "bench"})
-        print(f"{label:10} single award: {single:8.0f} req/s  ({single / hello_rate:5.0%} of hello-world)",
-              flush=True)
+        single = request_rate(api.base, "/api/v1/awards", token, args.seconds, args.clients, one_award)
         batch = batch_rate(api.base, token, externals, args.batches)
+    floor = None
+    if not args.no_floor:  # the same statements on the raw driver, on the same database
+        bench_dir = str(Path(__file__).resolve().parent)
+        with Server(["floor_award:app", "--pythonpath", bench_dir], free_port(), env, *served) as raw:
+            floor = request_rate(raw.base, "/floor/awards", "", args.seconds, args.clients, one_award)
+    hello = hello_rate(served)
+    print(f"{label:10} single award: {single:8.0f} req/s  ({single / hello:5.0%} of hello-world;"
+          f" target 40%)", flush=True)
+    if floor is not None:
+        print(f"{label:10} floor (Flask + an award's SQL on the raw driver, no rules): {floor:8.0f} req/s"
+              f"  ({floor / hello:5.0%} of hello-world; Plaudit reaches {single / floor:4.0%} of it)")
     raw = raw_executemany_rate(url, args.batch)
     print(f"{label:10} batch awards: {batch:8.0f} awards/s  (raw executemany of the same rows:"
           f" {raw:8.0f} rows/s)")
@@ -84,22 +96,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--workers", type=int, help="gunicorn workers for both apps (default 2)")
     parser.add_argument("--threads", type=int, help="threads per worker (default 1: sync)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor: Flask plus an award's SQL on the raw driver (floor_award.py)")
     args = parser.parse_args(argv)
-    hello_rates: dict[tuple[int, int], float] = {}  # gunicorn settings -> hello-world req/s
+    # The machine drifts: hello-world is measured before the awards and again after each
+    # database's runs; shares are of the mean of its runs so far with those settings.
+    hello_rates: dict[tuple[int, int], list[float]] = {}
 
     def hello_rate(served: tuple[int, int]) -> float:
-        if served not in hello_rates:
-            hello_rates[served] = hello_world_rate(args, served)
-        return hello_rates[served]
+        hello_rates.setdefault(served, []).append(hello_world_rate(args, served))
+        return sum(hello_rates[served]) / len(hello_rates[served])
 
     with tempfile.TemporaryDirectory() as tmp:
         served = concurrency(args, sqlite=True)
-        measure("sqlite", f"sqlite:///{tmp}/bench.db", args, served, hello_rate(served))
+        hello_rate(served)
+        measure("sqlite", f"sqlite:///{tmp}/bench.db", args, served, hello_rate)
     if args.postgres:
         url, drop = fresh_postgres(args.postgres)
         try:
             served = concurrency(args, sqlite=False)
-            measure("postgresql", url, args, served, hello_rate(served))
+            measure("postgresql", url, args, served, hello_rate)
         finally:
             drop()
     else:

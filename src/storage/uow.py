@@ -54,7 +54,12 @@ class UnitSession:
             if self.orm is not None:
                 self.orm.close()
         finally:
-            self._connection.close()  # rolls back anything uncommitted
+            try:
+                # Explicitly: after a failed COMMIT the connection would otherwise go back to
+                # the pool still in its transaction (on SQLite, holding the write lock).
+                self._connection.rollback()
+            finally:
+                self._connection.close()
 
     def __getattr__(self, name: str) -> Any:
         if self.orm is None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from rewards.model import EmployeeStatus
+from storage import sqlite_gate
 from storage.tables import OutboxRow
 from storage.tables_scheduler import SchedulerMarkRow
 from tests.factories import employee
@@ -85,3 +89,30 @@ def test_many_employees_by_id_whatever_the_list_length(store, count):
         found = uow.employees.get_many([p.id for p in people] + ["no-such-id"])
     assert sorted(found) == sorted(p.id for p in people)
     assert {e.email for e in found.values()} == {p.email for p in people}
+
+
+def test_a_failed_commit_rolls_back_and_leaves_no_write_lock_behind(sqlite_store, monkeypatch):
+    store = sqlite_store
+    real_commit = sqlite_gate.GatedConnection.commit
+
+    def disk_full(self):  # SQLite refuses the COMMIT, as on a full disk
+        monkeypatch.setattr(sqlite_gate.GatedConnection, "commit", real_commit)
+        self._release()
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(OperationalError), store.uow() as uow:
+        uow.events.publish("test.event", {"n": 1})
+        monkeypatch.setattr(sqlite_gate.GatedConnection, "commit", disk_full)
+        uow.commit()
+
+    done = threading.Event()
+
+    def write_elsewhere():  # another connection: would wait for the write lock if it were held
+        with store.uow() as other:
+            other.events.publish("test.event", {"n": 2})
+            other.commit()
+        done.set()
+
+    threading.Thread(target=write_elsewhere, daemon=True).start()
+    assert done.wait(10), "a writer is stuck behind the failed transaction's lock"
+    assert outbox_count(store) == 1
