@@ -95,6 +95,7 @@ RUN_INSERT_POSTINGS = Prepared(INSERT_POSTING, ["transaction_id", "account_id", 
 RUN_INSERT_TXN_WITH_POSTINGS = Prepared(INSERT_TXN_WITH_POSTINGS)
 RUN_INSERT_TXN_POSTINGS_BALANCES = Prepared(INSERT_TXN_POSTINGS_BALANCES)
 RUN_APPLY_DELTAS = {count: Prepared(statement) for count, statement in APPLY_DELTAS.items()}
+RUN_GUARDED_CHANGE = Prepared(GUARDED_CHANGE)
 
 
 def account_code(owner_id: str | None, kind: AccountKind) -> str:
@@ -276,7 +277,9 @@ class SqlLedgerRepository:
                 self._apply_together(conn, statement, changes)
                 return
         for account_id, delta in changes.items():  # one lock order everywhere: no deadlocks
-            changed = conn.execute(GUARDED_CHANGE, {"account": account_id, "delta": delta}).rowcount
+            cursor = RUN_GUARDED_CHANGE.run(conn, {"account": account_id, "delta": delta})
+            changed = cursor.rowcount
+            cursor.close()
             if changed != 1:
                 raise errors.InsufficientPoints(
                     "Not enough points for this.", account_id=account_id, needed=-delta,
