@@ -10,19 +10,15 @@ benchmark's set-up created (DATABASE_URL, as for the Plaudit server).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
-import threading
 import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
-from sqlalchemy.engine import make_url
 
-URL = make_url(os.environ["DATABASE_URL"])
-SQLITE = URL.get_backend_name() == "sqlite"
+from floor_db import SQLITE, PerThread, Writer, for_driver, rows
+
 REFUSAL = "SELECT id, fingerprint FROM api_idempotency WHERE client_id = %s AND key = %s"
 EMPLOYEE = "SELECT id, status, is_bot FROM employees WHERE external_id = %s"
 TRANSACTION = ("INSERT INTO transactions (kind, idempotency_key, fingerprint, reference, actor, memo,"
@@ -31,51 +27,25 @@ POSTINGS = "INSERT INTO postings (transaction_id, account_id, amount) VALUES (%s
 CREDIT = "UPDATE accounts SET balance = balance + 1 WHERE id = %s"
 OUTBOX = ("INSERT INTO outbox (channel, topic, event_id, payload, status, attempts, progress,"
           " available_at, created_at) VALUES ('slack', 'award.issued', %s, %s, 'pending', 0, 0, %s, %s)")
-if SQLITE:
-    REFUSAL, EMPLOYEE, TRANSACTION, POSTINGS, CREDIT, OUTBOX = (
-        sql.replace("%s", "?") for sql in (REFUSAL, EMPLOYEE, TRANSACTION, POSTINGS, CREDIT, OUTBOX))
+REFUSAL, EMPLOYEE, TRANSACTION, POSTINGS, CREDIT, OUTBOX = (
+    for_driver(sql) for sql in (REFUSAL, EMPLOYEE, TRANSACTION, POSTINGS, CREDIT, OUTBOX))
 
 
-def connect():
-    if SQLITE:
-        import sqlite3
-        conn = sqlite3.connect(URL.database, isolation_level=None, check_same_thread=False, timeout=30)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-            conn.execute(f"PRAGMA {pragma}")
-        return conn
-    import psycopg
-    return psycopg.connect(host=URL.host, port=URL.port, user=URL.username, password=URL.password,
-                           dbname=URL.database, autocommit=True)  # BEGIN and COMMIT are ours
-
-
-def accounts() -> dict[tuple[str | None, str], int]:
-    conn = connect()
-    cursor = conn.cursor()
-    cursor.execute("SELECT owner_id, kind, id FROM accounts")
-    found = {(owner, kind): account for owner, kind, account in cursor.fetchall()}
-    conn.close()
-    return found
-
-
-ACCOUNTS = accounts()
+ACCOUNTS = {(owner, kind): account for owner, kind, account in
+            rows("SELECT owner_id, kind, id FROM accounts")}
 ISSUANCE = ACCOUNTS.get((None, "issuance"))
-local = threading.local()
-thread_lock = threading.Lock()
-lock_fd = os.open(f"{URL.database}-floorlock", os.O_RDWR | os.O_CREAT) if SQLITE else None
+writer = Writer()
+connections = PerThread()
 app = Flask("floor")
 
 
 def award(hr_id: str, key: str) -> int:
-    conn = getattr(local, "conn", None) or connect()
-    local.conn = conn
+    conn = connections.get()
     now = datetime.now(UTC).replace(tzinfo=None)
     cursor = conn.cursor()
     cursor.execute(REFUSAL, ("bench", key))
     cursor.fetchall()
-    if SQLITE:  # one writer at a time, queued as Plaudit's gate queues them
-        thread_lock.acquire()
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
-    try:
+    with writer:
         cursor.execute("BEGIN IMMEDIATE" if SQLITE else "BEGIN")
         cursor.execute(EMPLOYEE, (hr_id,))
         employee = cursor.fetchone()[0]
@@ -86,10 +56,6 @@ def award(hr_id: str, key: str) -> int:
         cursor.execute(CREDIT, (wallet,))
         cursor.execute(OUTBOX, (f"evt_{uuid.uuid4().hex}", json.dumps({"transaction_id": txn}), now, now))
         cursor.execute("COMMIT")
-    finally:
-        if SQLITE:
-            fcntl.flock(lock_fd, fcntl.LOCK_UN)
-            thread_lock.release()
     return txn
 
 

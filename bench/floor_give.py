@@ -13,11 +13,9 @@ durable write per request on this database, whatever the schema.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -25,10 +23,9 @@ from flask import Flask, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
-from sqlalchemy.engine import make_url
 
-URL = make_url(os.environ["DATABASE_URL"])
-SQLITE = URL.get_backend_name() == "sqlite"
+from floor_db import SQLITE, PerThread, Writer, for_driver, rows
+
 LOCK = " FOR UPDATE" if not SQLITE else ""
 STATEMENTS = [
     ("SELECT id, status, is_bot, is_guest, timezone FROM employees WHERE id IN (%s, %s)", "all"),
@@ -47,60 +44,19 @@ STATEMENTS = [
     ("INSERT INTO outbox (channel, topic, event_id, payload, status, attempts, progress, available_at,"
      " created_at) VALUES ('slack', 'recognition.created', %s, %s, 'pending', 0, 0, %s, %s)", None),
 ]
-if SQLITE:
-    STATEMENTS = [(sql.replace("%s", "?").replace("false", "0"), fetch) for sql, fetch in STATEMENTS]
+STATEMENTS = [(for_driver(sql), fetch) for sql, fetch in STATEMENTS]
 
 
-def connect():
-    if SQLITE:
-        import sqlite3
-        conn = sqlite3.connect(URL.database, isolation_level=None, check_same_thread=False, timeout=30)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-            conn.execute(f"PRAGMA {pragma}")
-        return conn
-    import psycopg
-    return psycopg.connect(host=URL.host, port=URL.port, user=URL.username, password=URL.password,
-                           dbname=URL.database, autocommit=True)  # BEGIN and COMMIT are ours
-
-
-class Writer:
-    """SQLite: one writer at a time, queued on a thread lock and a file lock, as Plaudit's gate."""
-
-    def __init__(self) -> None:
-        self.thread_lock = threading.Lock()
-        self.fd = os.open(f"{URL.database}-floorlock", os.O_RDWR | os.O_CREAT) if SQLITE else None
-
-    def __enter__(self) -> None:
-        if SQLITE:
-            self.thread_lock.acquire()
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc) -> None:
-        if SQLITE:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            self.thread_lock.release()
-
-
-def people() -> tuple[dict[str, str], dict[tuple[str, str], int]]:
-    conn = connect()
-    cursor = conn.cursor()
-    cursor.execute("SELECT slack_user_id, id FROM employees WHERE slack_user_id IS NOT NULL")
-    employees = dict(cursor.fetchall())
-    cursor.execute("SELECT owner_id, kind, id FROM accounts WHERE owner_id IS NOT NULL")
-    accounts = {(owner, kind): account for owner, kind, account in cursor.fetchall()}
-    conn.close()
-    return employees, accounts
-
-
-EMPLOYEES, ACCOUNTS = people()
+EMPLOYEES = dict(rows("SELECT slack_user_id, id FROM employees WHERE slack_user_id IS NOT NULL"))
+ACCOUNTS = {(owner, kind): account for owner, kind, account in
+            rows("SELECT owner_id, kind, id FROM accounts WHERE owner_id IS NOT NULL")}
 ONE_ROW = os.environ.get("FLOOR_ONE_ROW") == "1"
 writer = Writer()
-local = threading.local()
+connections = PerThread()
 
 
 def give(giver: str, recipient: str, key: str) -> None:
-    conn = getattr(local, "conn", None) or connect()
-    local.conn = conn
+    conn = connections.get()
     now = datetime.now(UTC).replace(tzinfo=None)
     with writer:
         cursor = conn.cursor()
