@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from rewards.model import CatalogItem, ItemKind
 from storage.tables import CatalogItemRow
+from storage.unit_session import UnitSession
 
 C = CatalogItemRow.__table__
 INSERT = insert(C).returning(C.c.id)
@@ -25,7 +25,7 @@ def _values(item: CatalogItem) -> dict:
 
 
 class SqlCatalogRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: UnitSession) -> None:
         self.session = session
 
     def add(self, item: CatalogItem) -> CatalogItem:

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from rewards.model import Celebration, Employee, EmployeeStatus
 from rewards.ports import UniqueConflict
@@ -15,6 +14,7 @@ from storage.bulk import among
 from storage.crypto import BlindIndex, FieldCipher
 from storage.repositories.in_lists import InList
 from storage.tables import EmployeeRow
+from storage.unit_session import UnitSession
 
 TABLE = "employees"
 TEXT_FIELDS = ("email", "display_name", "phone", "postal_address")
@@ -81,7 +81,7 @@ class EmployeeCodec:
 
 
 class SqlEmployeeRepository:
-    def __init__(self, session: Session, codec: EmployeeCodec) -> None:
+    def __init__(self, session: UnitSession, codec: EmployeeCodec) -> None:
         self.session = session
         self.codec = codec
 

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from rewards import errors
 from rewards.ledger import check_balanced
@@ -24,6 +23,7 @@ from storage.engine import write_lock
 from storage.repositories.in_lists import FIXED_LENGTHS, InList
 from storage.repositories.prepared import Prepared, integrity_error
 from storage.tables import AccountRow, PostingRow, TransactionRow
+from storage.unit_session import UnitSession
 
 A = AccountRow.__table__
 TXN = TransactionRow.__table__
@@ -111,7 +111,7 @@ class AccountDirectory:
 
 
 class SqlLedgerRepository:
-    def __init__(self, session: Session, directory: AccountDirectory, lock_rows: bool) -> None:
+    def __init__(self, session: UnitSession, directory: AccountDirectory, lock_rows: bool) -> None:
         self.session = session
         self.directory = directory
         self.lock_rows = lock_rows  # SELECT … FOR UPDATE (PostgreSQL); SQLite serialises writers

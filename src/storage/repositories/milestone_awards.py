@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from rewards.ledger import check_balanced
 from rewards.model import AccountKind, Posting
@@ -28,10 +27,11 @@ from storage.tables import (
     TransactionRow,
     WebhookSubscriptionRow,
 )
+from storage.unit_session import UnitSession
 
 
 class SqlMilestoneAwards:
-    def __init__(self, session: Session, ledger: SqlLedgerRepository) -> None:
+    def __init__(self, session: UnitSession, ledger: SqlLedgerRepository) -> None:
         self.session = session
         self.ledger = ledger
 

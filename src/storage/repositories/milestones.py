@@ -8,20 +8,20 @@ from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
 
 from rewards.milestones import MilestoneKind, MilestoneRule
 from rewards.scheduler_ports import DatedEmployee
 from storage.crypto import FieldCipher
 from storage.tables import EmployeeRow, RecognitionRecipientRow, TransactionRow
 from storage.tables_scheduler import MilestoneRuleRow
+from storage.unit_session import UnitSession
 
 KEY_CHUNK = 500
 STREAM_ROWS = 2000
 
 
 class SqlMilestoneRuleRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: UnitSession) -> None:
         self.session = session
 
     def list(self, *, active_only: bool = False) -> list[MilestoneRule]:
@@ -82,7 +82,7 @@ def _active_people():
 class SqlMilestoneData:
     """Bulk reads for the sweep, decrypting only the two date columns."""
 
-    def __init__(self, session: Session, cipher: FieldCipher) -> None:
+    def __init__(self, session: UnitSession, cipher: FieldCipher) -> None:
         self.session = session
         self.cipher = cipher
 

@@ -22,11 +22,11 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import Session
 
 from rewards.clock import Clock
 from storage.repositories.prepared import Prepared
 from storage.tables import OutboxRow, WebhookSubscriptionRow
+from storage.unit_session import UnitSession
 
 OUTBOX = OutboxRow.__table__
 SUBS = WebhookSubscriptionRow.__table__
@@ -66,7 +66,7 @@ def subscribed(events_json: str, topic: str) -> bool:
 class SqlEventPublisher:
     """Fans each event out to one Slack row and one row per matching webhook subscription."""
 
-    def __init__(self, session: Session, clock: Clock) -> None:
+    def __init__(self, session: UnitSession, clock: Clock) -> None:
         self.session = session
         self.clock = clock
         self._subscriptions: list[tuple[int, str]] | None = None  # bulk publishing reads them once

@@ -6,17 +6,17 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
 
 from rewards.reactions import ReactionKudos
 from storage.tables_slack import ReactionKudosRow
+from storage.unit_session import UnitSession
 
 COLUMNS = ("giver_id", "recipient_id", "message_ref", "recognition_id", "points", "created_at",
            "reversed_at")
 
 
 class SqlReactionLog:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: UnitSession) -> None:
         self.session = session
 
     @classmethod

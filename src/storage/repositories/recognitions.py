@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, text
-from sqlalchemy.orm import Session
 
 from rewards.model import Recognition
 from storage.repositories.in_lists import InList
 from storage.repositories.prepared import Prepared
 from storage.tables import RecognitionRecipientRow, RecognitionRow
+from storage.unit_session import UnitSession
 
 R = RecognitionRow.__table__
 RR = RecognitionRecipientRow.__table__
@@ -49,7 +49,7 @@ POINTS_TO_EACH = InList("recipient", lambda recipients: (
 
 
 class SqlRecognitionRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: UnitSession) -> None:
         self.session = session
 
     def add(self, recognition: Recognition) -> Recognition:

@@ -6,11 +6,11 @@ from dataclasses import fields, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from rewards.model import Redemption, RedemptionState
 from storage.crypto import FieldCipher
 from storage.tables import RedemptionRow
+from storage.unit_session import UnitSession
 
 PLAIN = [f.name for f in fields(Redemption) if f.name not in ("id", "state", "fulfilment")]
 R = RedemptionRow.__table__
@@ -21,7 +21,7 @@ UPDATE = update(R).where(R.c.id == bindparam("row_id"))
 
 
 class SqlRedemptionRepository:
-    def __init__(self, session: Session, cipher: FieldCipher) -> None:
+    def __init__(self, session: UnitSession, cipher: FieldCipher) -> None:
         self.session = session
         self.cipher = cipher
 

@@ -6,15 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from rewards.scheduler_ports import WeekSummary
 from storage.tables import RecognitionRecipientRow, RecognitionRow, TransactionRow
 from storage.tables_scheduler import SchedulerMarkRow
+from storage.unit_session import UnitSession
 
 
 class SqlMarks:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: UnitSession) -> None:
         self.session = session
 
     def add_once(self, key: str, at: datetime) -> bool:
@@ -29,7 +29,7 @@ class SqlMarks:
 
 
 class SqlDigestQueries:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: UnitSession) -> None:
         self.session = session
 
     def summary(self, since: datetime, until: datetime) -> WeekSummary:
