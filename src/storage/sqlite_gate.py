@@ -21,6 +21,7 @@ import itertools
 import os
 import sqlite3
 import threading
+from urllib.parse import quote
 
 CHECKPOINT_EVERY = 100  # commits per process; a give writes ~15 pages, SQLite's default is 1000
 
@@ -96,7 +97,8 @@ class WriteGate:
         try:
             # Another connection checkpointing at the same time: the next due commit tries again.
             with contextlib.suppress(sqlite3.Error):
-                conn = sqlite3.connect(self.database, timeout=5)
+                # mode=rw: a database removed meanwhile is not created anew, empty
+                conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=5)
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
                 finally:
@@ -185,4 +187,3 @@ class GatedConnection(sqlite3.Connection):
         if self.holds_gate:
             self.holds_gate = False
             self.gate.leave()
-
