@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 from bot.fake_slack import FakeSlack  # noqa: E402
 from bot.testing import signed_headers  # noqa: E402
@@ -164,7 +164,7 @@ def main() -> int:
         base = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_API_URL": fake.url,
                 "PLAUDIT_ENCRYPTION_KEYS": f"b1:{generate_key()}", "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
                 "PLAUDIT_ALLOWANCE_POINTS": "10000000", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "10000000",
-                "PYTHONPATH": str(ROOT / "src"), "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+                "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
         plaudit = [("SQLite", base, concurrency(args, sqlite=True))]
         if args.postgres_url:
             plaudit.append(("Postgres", {**base, "DATABASE_URL": args.postgres_url},
