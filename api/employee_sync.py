@@ -10,7 +10,7 @@ from typing import Any
 from rewards.errors import DomainError
 from rewards.model import Employee
 from rewards.services.employees import upsert_employee
-from storage import api_queries
+from storage.reads import listings
 from storage.store import Store
 
 
@@ -29,7 +29,7 @@ def sync_employee(store: Store, external_id: str, fields: dict[str, Any]) -> tup
 
 
 def _manager_id(store: Store, external_id: str) -> str:
-    found = api_queries.ids_for_external(store, [external_id]).get(external_id)
+    found = listings.ids_for_external(store, [external_id]).get(external_id)
     if found is None:
         raise UnknownManager("No employee has the manager's HR id; sync the manager first.",
                              manager_external_id=external_id)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from api.context import client_id, ctx
 from api.problems import domain_problem, problem
 from rewards.errors import DomainError, IdempotencyConflict
-from storage import api_idempotency
+from storage.access import idempotency
 
 HEADER = "Idempotency-Key"
 KEPT_HEADERS = ("Location", "Content-Type")
@@ -48,19 +48,19 @@ def idempotent(view):
             return view(*args, **kwargs)
         store = ctx().store
         fingerprint = request_fingerprint()
-        claimed, record = api_idempotency.claim(store, client_id(), key, fingerprint)
+        claimed, record = idempotency.claim(store, client_id(), key, fingerprint)
         if not claimed:
             return _repeat(record, fingerprint)
         g.domain_key = f"api:{client_id()}:{key}"
         try:
             response = _run(view, args, kwargs)
         except BaseException:
-            api_idempotency.release(store, record.id)
+            idempotency.release(store, record.id)
             raise
         if response.status_code >= 500:
-            api_idempotency.release(store, record.id)
+            idempotency.release(store, record.id)
             return response
-        api_idempotency.complete(store, record.id, response.status_code,
+        idempotency.complete(store, record.id, response.status_code,
                                  response.get_data(as_text=True), _kept(response))
         return response
 
@@ -79,13 +79,13 @@ def idempotent_ledger(view):
         key = request.headers.get(HEADER)
         store = ctx().store
         fingerprint = request_fingerprint()
-        seen = api_idempotency.find(store, client_id(), key)
+        seen = idempotency.find(store, client_id(), key)
         if seen is not None:
             return _repeat(seen, fingerprint)
         g.domain_key = f"api:{client_id()}:{key}"
         response = _run(view, args, kwargs)
         if response.status_code < 500:
-            api_idempotency.record(store, client_id(), key, fingerprint, response.status_code,
+            idempotency.record(store, client_id(), key, fingerprint, response.status_code,
                                    response.get_data(as_text=True), _kept(response))
         return response
 
@@ -132,14 +132,14 @@ def _refused_again() -> Response | None:
     """The stored first refusal of this key (or 422 if it was another request), if there is
     one and no success holds the key: a success wins a race with a twin that was refused."""
     key = request.headers.get(HEADER)
-    seen = api_idempotency.find(ctx().store, client_id(), key)
-    if seen is None or api_idempotency.ledger_holds(ctx().store, f"api:{client_id()}:{key}"):
+    seen = idempotency.find(ctx().store, client_id(), key)
+    if seen is None or idempotency.ledger_holds(ctx().store, f"api:{client_id()}:{key}"):
         return None
     return _repeat(seen, request_fingerprint())
 
 
 def _record_refusal(response: Response) -> Response:
-    api_idempotency.record(ctx().store, client_id(), request.headers.get(HEADER),
+    idempotency.record(ctx().store, client_id(), request.headers.get(HEADER),
                            request_fingerprint(), response.status_code,
                            response.get_data(as_text=True), _kept(response))
     return response
@@ -162,7 +162,7 @@ def _run(view, args, kwargs) -> Response:
         raise
 
 
-def _repeat(record: api_idempotency.Record, fingerprint: str) -> Response:
+def _repeat(record: idempotency.Record, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         return _reused()
     if record.pending:

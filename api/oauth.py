@@ -15,8 +15,8 @@ from flask import Flask, Response, g, request
 
 from api.config import SCOPES
 from api.problems import problem
-from storage import api_clients
-from storage.api_clients import AccessToken, ApiClient
+from storage.access import clients
+from storage.access.clients import AccessToken, ApiClient
 from storage.store import Store
 
 REALM = "plaudit"
@@ -94,7 +94,7 @@ class Validator(BearerTokenValidator):
         self.store = store
 
     def authenticate_token(self, token_string: str) -> Token | None:
-        found = api_clients.find_token(self.store, token_string)
+        found = clients.find_token(self.store, token_string)
         return None if found is None else Token(found, self.store)
 
 
@@ -106,11 +106,11 @@ def install(app: Flask, store: Store, lifetime: Callable[[], int]) -> ResourcePr
     app.config["OAUTH2_SCOPES_SUPPORTED"] = list(SCOPES)
 
     def query_client(client_id: str) -> Client | None:
-        found = api_clients.get_client(store, client_id)
+        found = clients.get_client(store, client_id)
         return Client(found) if found is not None and found.active else None
 
     def save_token(token: dict, oauth_request) -> None:
-        api_clients.save_token(store, token["access_token"], oauth_request.client.get_client_id(),
+        clients.save_token(store, token["access_token"], oauth_request.client.get_client_id(),
                                token.get("scope", "").split(), int(token["expires_in"]))
 
     server = Server(app, query_client=query_client, save_token=save_token)

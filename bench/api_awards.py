@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_http import Server, batch_rate, free_port, request_rate  # noqa: E402
 from bench_setup import prepared_store, raw_executemany_rate  # noqa: E402
-from storage.engine import normalise_url  # noqa: E402
+from storage.database.engine import normalise_url  # noqa: E402
 
 
 def fresh_postgres(base: str) -> tuple[str, callable]:

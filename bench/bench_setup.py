@@ -12,12 +12,13 @@ from sqlalchemy import insert
 from api.app import create_app
 from api.config import ApiConfig
 from rewards.model import EMPLOYEE_ACCOUNT_KINDS
-from storage import api_clients, migrate
-from storage.crypto import BlindIndex, Keyring, generate_key
-from storage.engine import make_engine
-from storage.repositories.ledger import account_code
+from storage.access import clients
+from storage.database.engine import make_engine
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.ledger.repository import account_code
+from storage.schema import migrate
+from storage.schema.core import AccountRow, EmployeeRow, TransactionRow
 from storage.store import Store
-from storage.tables import AccountRow, EmployeeRow, TransactionRow
 
 
 def prepared_store(url: str, employees: int) -> tuple[dict[str, str], str, list[str]]:
@@ -27,7 +28,7 @@ def prepared_store(url: str, employees: int) -> tuple[dict[str, str], str, list[
     store = Store.open(url, Keyring.parse(f"k1:{key}"), BlindIndex.from_text(bidx))
     migrate.upgrade(store.engine)
     externals = _add_employees(store, employees)
-    client, secret = api_clients.create_client(store, "bench", ["awards:write"])
+    client, secret = clients.create_client(store, "bench", ["awards:write"])
     app = create_app(store, config=ApiConfig(rate_limit_per_second=0))
     response = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
                                       auth=(client.id, secret))

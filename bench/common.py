@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from storage import migrate
-from storage.crypto import BlindIndex, Keyring, generate_key
-from storage.engine import normalise_url
+from storage.database.engine import normalise_url
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.schema import migrate
 from storage.store import Store
 
 

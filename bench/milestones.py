@@ -30,13 +30,13 @@ from sqlalchemy.engine import make_url
 
 from rewards.clock import FakeClock
 from rewards.services.milestones import SweepOptions, sweep_milestones
-from storage import migrate
-from storage.crypto import BlindIndex, Keyring, generate_key
-from storage.engine import normalise_url
-from storage.repositories.ledger import account_code
-from storage.scheduler_uow import scheduler_reader, scheduler_uow
+from storage.database.engine import normalise_url
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.ledger.repository import account_code
+from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
+from storage.schema import migrate
+from storage.schema.core import EmployeeRow
 from storage.store import Store
-from storage.tables import EmployeeRow
 
 ZONES = ["Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "UTC", "Europe/Berlin",
          "America/New_York", None]
@@ -80,7 +80,7 @@ def _executemany(conn, table: str, rows: list[dict]) -> None:
 
 
 def _sqlite_value(value):
-    # Stored the way storage.types.UTCDateTime stores it on SQLite: naive UTC text.
+    # Stored the way storage.schema.types.UTCDateTime stores it on SQLite: naive UTC text.
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(
         value, datetime) else value
 

@@ -33,11 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.scale.cluster import Cluster, api  # noqa: E402
-from tests.scale.load import Load, Outcome, catalog_item, seed_people  # noqa: E402
-
 from bench.common import fresh_database  # noqa: E402
 from bot.fake_slack import FakeSlack  # noqa: E402
+from tests.scale.cluster import Cluster, api  # noqa: E402
+from tests.scale.load import Load, Outcome, catalog_item, seed_people  # noqa: E402
 
 PEOPLE = 50
 SETTINGS = {"PLAUDIT_ALLOWANCE_POINTS": "1000000", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "100000000",

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bot.fake_slack import FakeSlack  # noqa: E402
 from bot.testing import signed_headers  # noqa: E402
 from plaudit.serving import default_concurrency  # noqa: E402
-from storage.crypto import generate_key  # noqa: E402
+from storage.encryption.ciphers import generate_key  # noqa: E402
 
 SECRET = "bench-signing-secret"
 USERS = [f"UB{n:04d}" for n in range(64)]

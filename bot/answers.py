@@ -12,7 +12,7 @@ from bot.replies import explain, points
 from rewards.model import RedemptionState
 from rewards.periods import local_date, period_start
 from rewards.services.redemptions import request_redemption
-from storage import queries, slack_queries
+from storage.reads import activity, catalog_and_approvals
 
 PERIOD_OF = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
 
@@ -24,7 +24,7 @@ def answer(bot: Bot, slack_user_id: str, sub: Subcommand, trigger_id: str) -> di
     if sub.name == "leaderboard":
         return leaderboard(bot, sub.args)
     if sub.name == "rewards":
-        items = slack_queries.active_catalog(bot.store)
+        items = catalog_and_approvals.active_catalog(bot.store)
         return {"response_type": "ephemeral", "text": "Rewards you can redeem",
                 "blocks": reward_blocks(items)}
     employee = bot.directory.employee_for(slack_user_id)
@@ -36,14 +36,14 @@ def answer(bot: Bot, slack_user_id: str, sub: Subcommand, trigger_id: str) -> di
 
 
 def balance_text(bot: Bot, employee_id: str) -> str:
-    found = queries.balances(bot.store, employee_id)
+    found = activity.balances(bot.store, employee_id)
     held = f" ({found.held} held for pending rewards)" if found.held else ""
     return (f"You have *{found.wallet} points* to spend{held}"
             f" and *{found.allowance} points* left to give.")
 
 
 def history_text(bot: Bot, employee_id: str) -> str:
-    entries = queries.history(bot.store, employee_id, limit=10)
+    entries = activity.history(bot.store, employee_id, limit=10)
     if not entries:
         return "No points have moved yet."
     lines = [f"• {e.created_at:%Y-%m-%d} {e.amount:+d} {e.account_kind} — {e.kind}" for e in entries]
@@ -55,7 +55,7 @@ def leaderboard(bot: Bot, args: list[str]) -> dict:
     value = next((a.lstrip("#").lower() for a in args if a.startswith("#")), None)
     if value is not None and value not in bot.settings.recognition.values:
         return explain(f"#{value} is not one of our values.", usage=False)
-    rows = queries.leaderboard(bot.store, since=_since(bot, period), value=value)
+    rows = activity.leaderboard(bot.store, since=_since(bot, period), value=value)
     title = f"*Leaderboard — {'all time' if period == 'all' else 'this ' + period}"
     title += f" #{value}*" if value else "*"
     lines = [f"{n}. <@{_slack(bot, r.employee_id)}> — {points(r.points)}" for n, r in enumerate(rows, 1)]
@@ -63,7 +63,7 @@ def leaderboard(bot: Bot, args: list[str]) -> dict:
 
 
 def redeem(bot: Bot, employee_id: str, wanted: str, trigger_id: str) -> dict:
-    item = slack_queries.find_item(bot.store, wanted)
+    item = catalog_and_approvals.find_item(bot.store, wanted)
     if item is None:
         return explain(f"I found no reward called `{wanted}`; see `/kudos rewards`.", usage=False)
     redemption = request_redemption(bot.store.uow(), employee_id, item.id,

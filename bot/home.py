@@ -23,7 +23,7 @@ from bot.replies import escape, points
 from rewards.model import Employee, Recognition
 from rewards.periods import local_date, next_period_start
 from rewards.services.redemptions import may_decide
-from storage import queries, slack_queries
+from storage.reads import activity, catalog_and_approvals
 
 log = logging.getLogger("plaudit.slack.home")
 
@@ -48,14 +48,14 @@ def build(bot: Bot, employee: Employee) -> dict:
               DividerBlock(),
               SectionBlock(text=MarkdownTextObject(text=_recent(bot, employee)))]
     dicts = [b.to_dict() for b in blocks]
-    dicts += [DividerBlock().to_dict(), *reward_blocks(slack_queries.active_catalog(bot.store, limit=10))]
+    dicts += [DividerBlock().to_dict(), *reward_blocks(catalog_and_approvals.active_catalog(bot.store, limit=10))]
     dicts += _approvals(bot, employee)
     dicts += [DividerBlock().to_dict(), _celebration(employee).to_dict()]
     return View(type="home", blocks=dicts).to_dict()
 
 
 def _balance(bot: Bot, employee: Employee) -> str:
-    found = queries.balances(bot.store, employee.id)
+    found = activity.balances(bot.store, employee.id)
     renews = next_period_start(local_date(bot.clock.now(), bot.settings.timezone),
                                bot.settings.allowance.period)
     held = f" ({found.held} held)" if found.held else ""
@@ -64,15 +64,15 @@ def _balance(bot: Bot, employee: Employee) -> str:
 
 
 def _recent(bot: Bot, employee: Employee) -> str:
-    received = _standing(bot, queries.recent_recognitions(bot.store, employee.id, limit=5))
-    given = _standing(bot, queries.recent_recognitions(bot.store, employee.id, given=True, limit=5))
+    received = _standing(bot, activity.recent_recognitions(bot.store, employee.id, limit=5))
+    given = _standing(bot, activity.recent_recognitions(bot.store, employee.id, given=True, limit=5))
     got = [_line(bot, r, r.giver_id, "from") for r in received] or ["_None yet._"]
     gave = [_line(bot, r, r.recipient_ids[0], "to") for r in given] or ["_None yet._"]
     return "\n".join(["*Kudos you received*", *got, "*Kudos you gave*", *gave])
 
 
 def _standing(bot: Bot, recognitions: list[Recognition]) -> list[Recognition]:
-    taken_back = slack_queries.reversed_among(bot.store, [r.id for r in recognitions])
+    taken_back = catalog_and_approvals.reversed_among(bot.store, [r.id for r in recognitions])
     return [r for r in recognitions if r.id not in taken_back]
 
 
@@ -88,11 +88,11 @@ def _line(bot: Bot, recognition: Recognition, other_id: str, word: str) -> str:
 def _approvals(bot: Bot, employee: Employee) -> list[dict]:
     policy = bot.redemption_policy()
     hr = employee.id in policy.hr_approver_ids
-    scope = None if hr else slack_queries.reports_of(bot.store, employee.id)
+    scope = None if hr else catalog_and_approvals.reports_of(bot.store, employee.id)
     if scope == []:
         return []
     pending = []
-    for redemption in slack_queries.pending_redemptions(bot.store, scope):
+    for redemption in catalog_and_approvals.pending_redemptions(bot.store, scope):
         with bot.store.reader() as uow:
             owner = uow.employees.get(redemption.employee_id)
         if owner and may_decide(owner, employee.id, policy):

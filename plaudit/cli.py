@@ -24,7 +24,7 @@ from plaudit.commands import (
 from plaudit.observability import logs
 from plaudit.settings import SettingsError
 from scheduler.config import SchedulerConfigError
-from storage.crypto import KeyringError
+from storage.encryption.ciphers import KeyringError
 
 COMMANDS = [serve, db, keys, ledger, clients, employees, scheduler, milestones, outbox, try_slack]
 SERVERS = {"serve", "scheduler"}

@@ -7,7 +7,7 @@ import logging
 import os
 
 from plaudit.settings import Settings, SettingsError
-from storage.crypto import BlindIndex, Keyring, KeyringError, generate_key
+from storage.encryption.ciphers import BlindIndex, Keyring, KeyringError, generate_key
 
 log = logging.getLogger("plaudit.keys")
 

@@ -10,8 +10,8 @@ from plaudit import roles
 from plaudit.keys import load_keys
 from plaudit.observability.web import instrument
 from plaudit.settings import Settings, SettingsError
-from storage import migrate
-from storage.engine import is_sqlite
+from storage.database.engine import is_sqlite
+from storage.schema import migrate
 from storage.store import Store
 
 log = logging.getLogger("plaudit")

@@ -11,7 +11,7 @@ from gunicorn.app.base import BaseApplication
 from plaudit.observability import multiproc
 from plaudit.runtime import build_store, build_web_app, prepare_database
 from plaudit.settings import Settings
-from storage.engine import is_sqlite
+from storage.database.engine import is_sqlite
 
 log = logging.getLogger("plaudit.serve")
 

@@ -15,8 +15,9 @@ from rewards.services.digest import DigestOptions, post_weekly_digest
 from rewards.services.milestones import SweepOptions, sweep_milestones
 from scheduler.config import SchedulerConfig
 from scheduler.outbox import RetryPolicy, deliver_due
-from storage import api_idempotency, job_runs
-from storage.scheduler_uow import scheduler_reader, scheduler_uow
+from storage.access import idempotency
+from storage.scheduling import job_runs
+from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
 from storage.store import Store
 
 log = logging.getLogger("plaudit.scheduler.jobs")
@@ -72,7 +73,7 @@ def digest(ctx: JobContext) -> object:
 def housekeeping(ctx: JobContext) -> object:
     """Forget stored API responses once their replay window has passed."""
     retention = timedelta(hours=max(ctx.config.idempotency_retention_hours, 24.0))
-    removed = api_idempotency.purge(ctx.store, retention)
+    removed = idempotency.purge(ctx.store, retention)
     if removed:
         log.info("housekeeping: forgot %d stored API responses", removed)
     return removed

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from storage.engine import is_sqlite
+from storage.database.engine import is_sqlite
 from storage.store import Store
 
 log = logging.getLogger("plaudit.scheduler.leader")

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 
 from rewards.delivery import Deliverer, DeliveryFailed, OutboxMessage
-from storage.engine import is_sqlite
+from storage.database.engine import is_sqlite
+from storage.schema.core import OutboxAttemptRow, OutboxRow
 from storage.store import Store
-from storage.tables import OutboxAttemptRow, OutboxRow
 
 log = logging.getLogger("plaudit.outbox")
 

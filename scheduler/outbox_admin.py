@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from storage.schema.core import OutboxRow
 from storage.store import Store
-from storage.tables import OutboxRow
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import urllib.request
 from datetime import UTC, datetime
 
 from rewards.delivery import DeliveryFailed, OutboxMessage
-from storage import webhook_subscriptions
+from storage.delivery import webhooks
 from storage.store import Store
 
 USER_AGENT = "Plaudit-Webhooks/1"
@@ -41,7 +41,7 @@ class WebhookDeliverer:
     def deliver(self, message: OutboxMessage) -> int | None:
         target = None
         if message.subscription_id is not None:
-            target = webhook_subscriptions.signing_target(self.store, message.subscription_id)
+            target = webhooks.signing_target(self.store, message.subscription_id)
         if target is None:
             raise DeliveryFailed("the webhook subscription was deleted", permanent=True)
         url, secret = target

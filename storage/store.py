@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from rewards.clock import Clock, SystemClock
-from storage.crypto import BlindIndex, FieldCipher, Keyring
-from storage.engine import make_engine, read_only
-from storage.repositories.ledger import AccountDirectory
-from storage.uow import SqlUnitOfWork
+from storage.database.engine import make_engine, read_only
+from storage.database.unit_of_work import SqlUnitOfWork
+from storage.encryption.ciphers import BlindIndex, FieldCipher, Keyring
+from storage.ledger.repository import AccountDirectory
 
 
 @dataclass

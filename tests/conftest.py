@@ -12,10 +12,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from rewards.clock import FakeClock
-from storage import migrate
-from storage.crypto import BlindIndex, Keyring, generate_key
-from storage.engine import normalise_url
-from storage.schema import metadata
+from storage.database.engine import normalise_url
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.schema import metadata, migrate
 from storage.store import Store
 
 POSTGRES_URL_VAR = "PLAUDIT_TEST_POSTGRES_URL"

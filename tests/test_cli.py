@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from storage.crypto import BlindIndex, Keyring, generate_key
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.schema.core import PostingRow
 from storage.store import Store
-from storage.tables import PostingRow
 from tests.factories import employee, fund_wallet
 
 

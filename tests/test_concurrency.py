@@ -15,8 +15,8 @@ from rewards.model import CatalogItem
 from rewards.policy import RedemptionPolicy
 from rewards.services.catalog import add_item
 from rewards.services.redemptions import request_redemption
+from storage.ledger.verify import verify_ledger
 from storage.store import Store
-from storage.verify import verify_ledger
 from tests.factories import balances, employee, fund_wallet
 
 POLICY = RedemptionPolicy(approval_threshold=None)
@@ -62,7 +62,7 @@ def test_fifty_threads_spend_a_wallet_that_covers_exactly_ten(store, wallet_for_
 
 
 def _process_spender(url, keyring_text, blind_key, employee_id, item_id, worker, results):
-    from storage.crypto import BlindIndex, Keyring
+    from storage.encryption.ciphers import BlindIndex, Keyring
 
     store = Store.open(url, Keyring.parse(keyring_text), BlindIndex(blind_key), SystemClock())
     outcomes = [_spend(store, employee_id, item_id, f"proc-{worker}-{n}") for n in range(8)]

@@ -15,7 +15,7 @@ from rewards.services.allowance import expire_allowance, grant_allowance
 from rewards.services.catalog import add_item
 from rewards.services.recognition import GiveRecognition, give_recognition
 from rewards.services.redemptions import decide_redemption, request_redemption
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.factories import balances, employee, fund_wallet
 
 RECOGNITION = RecognitionPolicy(max_points=40, daily_cap_per_recipient=1000)

@@ -9,8 +9,8 @@ from rewards.policy import RedemptionPolicy
 from rewards.services.allowance import expire_allowance
 from rewards.services.catalog import add_item
 from rewards.services.redemptions import request_redemption
-from storage.tables import AccountRow, PostingRow, RedemptionRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import AccountRow, PostingRow, RedemptionRow
 from tests.factories import balances, employee, fund_wallet, give_allowance
 
 

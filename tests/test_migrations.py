@@ -5,8 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from storage import migrate
-from storage.schema import metadata
+from storage.schema import metadata, migrate
 
 
 def test_migrated_schema_matches_the_models(store):

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from rewards.errors import DecryptionError
 from rewards.model import Employee
 from rewards.services.employees import erase_employee
-from storage.crypto import FieldCipher, Keyring, generate_key
-from storage.rotation import rotate_keys
+from storage.encryption.ciphers import FieldCipher, Keyring, generate_key
+from storage.encryption.rotation import rotate_keys
+from storage.schema.core import EmployeeRow
 from storage.store import Store
-from storage.tables import EmployeeRow
 from tests.factories import employee
 
 SEEDED = {
@@ -108,7 +108,7 @@ def test_a_value_under_a_key_missing_from_the_keyring_names_the_key(store, blind
 
 
 def test_erasure_removes_personal_fields_and_keeps_the_ledger(store):
-    from storage.verify import verify_ledger
+    from storage.ledger.verify import verify_ledger
     from tests.factories import balances, fund_wallet
 
     ana = employee(store, **SEEDED)

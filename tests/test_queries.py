@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from rewards.policy import RecognitionPolicy
 from rewards.services.recognition import GiveRecognition, give_recognition
-from storage import queries
-from storage.engine import is_sqlite
+from storage.database.engine import is_sqlite
+from storage.reads import activity
 from tests.factories import employee, fund_wallet, give_allowance
 
 POLICY = RecognitionPolicy()
@@ -27,15 +27,15 @@ def test_balances_history_and_recent_kudos(store):
     fund_wallet(store, ben, 5)
     kudos(store, ana, ben, 20, "k1")
 
-    assert queries.balances(store, ana.id) == queries.Balances(allowance=30, wallet=0, held=0)
-    assert queries.balances(store, ben.id).wallet == 25
-    newest = queries.history(store, ben.id, limit=5)
+    assert activity.balances(store, ana.id) == activity.Balances(allowance=30, wallet=0, held=0)
+    assert activity.balances(store, ben.id).wallet == 25
+    newest = activity.history(store, ben.id, limit=5)
     assert [(h.kind, h.account_kind, h.amount) for h in newest] == [
         ("recognition", "wallet", 20), ("award", "wallet", 5)]
-    assert [r.points_each for r in queries.recent_recognitions(store, ben.id)] == [20]
-    assert [r.recipient_ids for r in queries.recent_recognitions(store, ana.id, given=True)] == [
+    assert [r.points_each for r in activity.recent_recognitions(store, ben.id)] == [20]
+    assert [r.recipient_ids for r in activity.recent_recognitions(store, ana.id, given=True)] == [
         [ben.id]]
-    assert queries.received_count(store, ben.id) == 1
+    assert activity.received_count(store, ben.id) == 1
 
 
 def test_leaderboard_by_period_and_value(store, clock):
@@ -47,12 +47,12 @@ def test_leaderboard_by_period_and_value(store, clock):
     kudos(store, ana, cy, 30, "b", value="ownership")
     kudos(store, cy, ben, 5, "c", value="ownership")
 
-    everyone = queries.leaderboard(store)
+    everyone = activity.leaderboard(store)
     assert [(r.employee_id, r.points, r.recognitions) for r in everyone] == [
         (cy.id, 30, 1), (ben.id, 15, 2)]
-    recent = queries.leaderboard(store, since=clock.now() - timedelta(days=1))
+    recent = activity.leaderboard(store, since=clock.now() - timedelta(days=1))
     assert [(r.employee_id, r.points) for r in recent] == [(cy.id, 30), (ben.id, 5)]
-    teamwork = queries.leaderboard(store, value="teamwork")
+    teamwork = activity.leaderboard(store, value="teamwork")
     assert [(r.employee_id, r.points) for r in teamwork] == [(ben.id, 10)]
 
 

@@ -7,7 +7,7 @@ import pytest
 from rewards import errors
 from rewards.policy import RecognitionPolicy
 from rewards.services.recognition import GiveRecognition, give_recognition
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.factories import balances, employee, give_allowance
 
 POLICY = RecognitionPolicy(max_points=50, daily_cap_per_recipient=60)

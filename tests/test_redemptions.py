@@ -12,7 +12,7 @@ from rewards.model import CatalogItem, RedemptionState
 from rewards.policy import RedemptionPolicy
 from rewards.services.catalog import add_item, update_item
 from rewards.services.redemptions import decide_redemption, request_redemption
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.factories import balances, employee, fund_wallet
 
 

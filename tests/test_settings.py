@@ -6,7 +6,7 @@ import pytest
 
 from plaudit.keys import load_keys
 from plaudit.settings import Settings, SettingsError
-from storage.crypto import generate_key
+from storage.encryption.ciphers import generate_key
 
 
 def test_defaults_need_no_configuration(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ from api.problems import problem
 from api.schemas import Body, Bool, ExternalId, IdempotencyHeader, Out, Points
 from rewards.services.award_batch import MAX_BATCH, AwardBatch, BatchRejected, issue_award_batch
 from rewards.services.awards import IssueAward, UnknownHrIds, issue_award
-from storage import api_queries
+from storage.reads import listings
 
 bp = api_blueprint("awards", "Awards", "awards:write", "awards:write")
 WRITE = security("awards:write")
@@ -64,7 +64,7 @@ class BatchOut(Out):
 
 
 def _internal_ids(externals: list[str]) -> tuple[list[str | None], list[dict]]:
-    found = api_queries.ids_for_external(ctx().store, externals)
+    found = listings.ids_for_external(ctx().store, externals)
     unknown = [_unknown(f"body.items.{i}.employee_id") for i, e in enumerate(externals)
                if e not in found]
     return [found.get(e) for e in externals], unknown

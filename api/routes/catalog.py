@@ -15,7 +15,7 @@ from api.schemas import Body, Bool, OptionalIdempotencyHeader, Out, PageQuery, P
 from rewards.model import CatalogItem, ItemKind
 from rewards.services import lookups
 from rewards.services.catalog import add_item, update_item
-from storage import api_queries
+from storage.reads import listings
 
 bp = api_blueprint("catalog", "Catalog", "catalog:read", "catalog:write")
 READ, WRITE = security("catalog:read"), security("catalog:write")
@@ -83,7 +83,7 @@ class ItemQuery(PageQuery):
 @bp.get("/catalog/items", security=READ, responses={200: ItemPage})
 def list_items(query: ItemQuery):
     """Catalog items in id order."""
-    rows = api_queries.catalog_page(ctx().store, after_id=id_cursor(query.cursor), active=query.active,
+    rows = listings.catalog_page(ctx().store, after_id=id_cursor(query.cursor), active=query.active,
                                     limit=query.limit)
     items, cursor = page(rows, query.limit, lambda item: item.id)
     return {"items": [ItemOut.of(i).model_dump(mode="json") for i in items], "next_cursor": cursor}

@@ -21,7 +21,7 @@ from api.schemas_employees import (
 from rewards.errors import DomainError, EmployeeNotFound
 from rewards.model import Employee
 from rewards.services.employees import erase_employee
-from storage import api_queries
+from storage.reads import listings
 
 bp = api_blueprint("employees", "Employees", "employees:read", "employees:write")
 READ, WRITE = security("employees:read"), security("employees:write")
@@ -56,7 +56,7 @@ def list_employees(query: EmployeeListQuery):
     after = None
     if position is not None:
         after = (_parse_time(position[0]), str(position[1]))
-    rows = api_queries.employees_page(ctx().store, after, query.updated_since, query.limit)
+    rows = listings.employees_page(ctx().store, after, query.updated_since, query.limit)
     items, cursor = page(rows, query.limit, lambda e: [e.updated_at.isoformat(), e.id])
     return {"items": [EmployeeOut.of(e).model_dump(mode="json") for e in items],
             "next_cursor": cursor}

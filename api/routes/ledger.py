@@ -12,7 +12,7 @@ from api.pagination import id_cursor, page
 from api.routes.employees import find
 from api.schemas import DateTime, ExternalId, Out, PageQuery
 from api.schemas_employees import EmployeePath
-from storage import api_queries, queries
+from storage.reads import activity, listings
 
 bp = api_blueprint("ledger", "Ledger", "ledger:read", "ledger:read")
 READ = security("ledger:read")
@@ -56,7 +56,7 @@ class TransactionQuery(PageQuery):
 @bp.get("/employees/<hr_id:external_id>/balance", security=READ, responses={200: BalanceOut})
 def balance(path: EmployeePath):
     """The employee's allowance, wallet and held points."""
-    found = queries.balances(ctx().store, find(path.external_id).id)
+    found = activity.balances(ctx().store, find(path.external_id).id)
     return BalanceOut(employee_id=path.external_id, allowance=found.allowance, wallet=found.wallet,
                       held=found.held).model_dump(mode="json")
 
@@ -65,16 +65,16 @@ def balance(path: EmployeePath):
 def transactions(query: TransactionQuery):
     """Ledger transactions in id order with their postings; filter by employee, kind and time."""
     employee_id = find(query.employee_id).id if query.employee_id else None
-    rows = api_queries.transactions_page(
+    rows = listings.transactions_page(
         ctx().store, after_id=id_cursor(query.cursor), employee_id=employee_id, kind=query.kind,
         since=query.since, until=query.until, limit=query.limit)
     items, cursor = page(rows, query.limit, lambda t: t.id)
-    externals = api_queries.external_ids(
+    externals = listings.external_ids(
         ctx().store, {p.employee_id for t in items for p in t.postings if p.employee_id})
     return {"items": [_transaction(t, externals) for t in items], "next_cursor": cursor}
 
 
-def _transaction(txn: api_queries.TransactionView, externals: dict) -> dict:
+def _transaction(txn: listings.TransactionView, externals: dict) -> dict:
     postings = [PostingOut(account=p.account, amount=p.amount,
                            employee_id=externals.get(p.employee_id) if p.employee_id else None)
                 for p in txn.postings]

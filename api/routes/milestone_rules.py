@@ -14,7 +14,7 @@ from api.idempotency import idempotent
 from api.schemas import Body, Bool, OptionalIdempotencyHeader, Out, Points, strict_int
 from rewards.milestones import MilestoneKind, MilestoneRule
 from rewards.services.milestone_rules import add_rule, get_rule, list_rules, update_rule
-from storage.scheduler_uow import scheduler_reader, scheduler_uow
+from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
 
 bp = api_blueprint("milestone_rules", "Milestone rules", "milestones:read", "milestones:write")
 READ, WRITE = security("milestones:read"), security("milestones:write")

@@ -15,7 +15,7 @@ from api.schemas import Body, ExternalId, Id, IdempotencyHeader, Out, PageQuery
 from rewards.model import Redemption, RedemptionState
 from rewards.services import lookups
 from rewards.services.redemptions import decide_redemption, request_redemption
-from storage import api_queries
+from storage.reads import listings
 
 bp = api_blueprint("redemptions", "Redemptions", "redemptions:read", "redemptions:write")
 READ, WRITE = security("redemptions:read"), security("redemptions:write")
@@ -76,7 +76,7 @@ class RedemptionQuery(PageQuery):
 
 
 def render(redemption: Redemption) -> dict:
-    external = api_queries.external_ids(ctx().store, [redemption.employee_id])
+    external = listings.external_ids(ctx().store, [redemption.employee_id])
     return RedemptionOut.of(redemption, external.get(redemption.employee_id)).model_dump(mode="json")
 
 
@@ -94,11 +94,11 @@ def create_redemption(header: IdempotencyHeader, body: RedemptionIn):
 def list_redemptions(query: RedemptionQuery):
     """Redemptions in id order, by state or employee."""
     employee_id = find(query.employee_id).id if query.employee_id else None
-    rows = api_queries.redemptions_page(
+    rows = listings.redemptions_page(
         ctx().store, after_id=id_cursor(query.cursor), employee_id=employee_id,
         state=query.state.value if query.state else None, limit=query.limit)
     items, cursor = page(rows, query.limit, lambda r: r.id)
-    externals = api_queries.external_ids(ctx().store, [r.employee_id for r in items])
+    externals = listings.external_ids(ctx().store, [r.employee_id for r in items])
     return {"items": [RedemptionOut.of(r, externals.get(r.employee_id)).model_dump(mode="json")
                       for r in items], "next_cursor": cursor}
 

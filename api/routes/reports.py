@@ -14,7 +14,7 @@ from api.blueprints import api_blueprint, security
 from api.context import ctx
 from api.pagination import id_cursor, page
 from api.schemas import DateTime, Out, PageQuery, RequestPart
-from storage import api_queries, api_reports
+from storage.reads import listings, reports
 
 bp = api_blueprint("reports", "Recognitions and reports", "reports:read", "reports:read")
 READ = security("reports:read")
@@ -80,12 +80,12 @@ class ReportOut(Out):
 @bp.get("/recognitions", security=READ, responses={200: RecognitionPage})
 def list_recognitions(query: RecognitionQuery):
     """Recognitions in id order; filter by time, value and a recipient's department."""
-    rows = api_reports.recognitions_page(
+    rows = reports.recognitions_page(
         ctx().store, after_id=id_cursor(query.cursor), since=query.since, value=query.value,
         department=query.department, limit=query.limit)
     items, cursor = page(rows, query.limit, lambda r: r.id)
     people = {r.giver_id for r in items} | {e for r in items for e in r.recipient_ids}
-    ext = api_queries.external_ids(ctx().store, people)
+    ext = listings.external_ids(ctx().store, people)
     return {"items": [RecognitionOut(
         id=r.id, giver_id=ext.get(r.giver_id), recipient_ids=[ext.get(e) for e in r.recipient_ids],
         points_each=r.points_each, value=r.value, reason=None if r.private else r.reason,
@@ -99,10 +99,10 @@ def list_recognitions(query: RecognitionQuery):
             "text/csv": {"schema": {"type": "string"}}}}})
 def recognition_report(query: ReportQuery):
     """Recognition by department, value, giver or recipient, with participation."""
-    rows, part = api_reports.recognition_report(ctx().store, query.from_, query.to, query.group_by)
+    rows, part = reports.recognition_report(ctx().store, query.from_, query.to, query.group_by)
     if query.group_by in ("giver", "recipient"):
-        ext = api_queries.external_ids(ctx().store, [r.key for r in rows if r.key])
-        rows = [api_reports.ReportRow(ext.get(r.key), r.recognitions, r.points) for r in rows]
+        ext = listings.external_ids(ctx().store, [r.key for r in rows if r.key])
+        rows = [reports.ReportRow(ext.get(r.key), r.recognitions, r.points) for r in rows]
     active = part.active_employees or 1
     out = ReportOut(group_by=query.group_by, rows=[ReportRowOut(**vars(r)) for r in rows],
                     participation=ParticipationOut(

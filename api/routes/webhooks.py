@@ -13,7 +13,7 @@ from api.idempotency import idempotent
 from api.pagination import id_cursor, page
 from api.schemas import Body, OptionalIdempotencyHeader, Out, PageQuery
 from rewards.errors import NotFound
-from storage import webhook_subscriptions as subs
+from storage.delivery import webhooks as subs
 
 bp = api_blueprint("webhooks", "Webhooks", "webhooks:manage", "webhooks:manage")
 MANAGE = security("webhooks:manage")

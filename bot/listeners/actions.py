@@ -11,8 +11,8 @@ from bot.context import Bot
 from bot.modals import confirm_redeem_modal, give_modal, notice_modal, reject_modal
 from rewards.errors import DomainError
 from rewards.services.preferences import set_celebration
-from storage import queries
-from storage.slack_queries import active_catalog
+from storage.reads import activity
+from storage.reads.catalog_and_approvals import active_catalog
 
 log = logging.getLogger("plaudit.slack.actions")
 
@@ -26,7 +26,7 @@ def register(app: App, bot: Bot) -> None:
             view = notice_modal("Redeem", "That reward is not available any more.")
         else:
             employee = bot.directory.employee_for(body["user"]["id"])
-            view = confirm_redeem_modal(item, queries.balances(bot.store, employee.id).wallet)
+            view = confirm_redeem_modal(item, activity.balances(bot.store, employee.id).wallet)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action("redemption_approve")

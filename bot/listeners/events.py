@@ -10,7 +10,7 @@ from bot import home
 from bot.context import Bot
 from rewards.errors import DomainError
 from rewards.services.reactions import React, give_reaction_kudos, reverse_reaction_kudos
-from storage.repositories.reactions import SqlReactionLog
+from storage.recognition.reactions import SqlReactionLog
 
 log = logging.getLogger("plaudit.slack.events")
 

@@ -7,7 +7,7 @@ import sys
 from api.config import SCOPES
 from plaudit.runtime import build_store
 from plaudit.settings import Settings
-from storage import api_clients
+from storage.access import clients
 
 
 def register(sub) -> None:
@@ -40,7 +40,7 @@ def create_client(args) -> int:
     except ValueError as exc:
         print(f"plaudit: {exc}", file=sys.stderr)
         return 2
-    client, secret = api_clients.create_client(_store(), args.name, scopes)
+    client, secret = clients.create_client(_store(), args.name, scopes)
     print(f"client_id:     {client.id}")
     print(f"client_secret: {secret}")
     print(f"scopes:        {' '.join(scopes)}")
@@ -49,14 +49,14 @@ def create_client(args) -> int:
 
 
 def list_clients(args) -> int:
-    for client in api_clients.list_clients(_store()):
+    for client in clients.list_clients(_store()):
         state = "active" if client.active else f"revoked {client.revoked_at:%Y-%m-%d %H:%M}"
         print(f"{client.id}  {client.name!r}  {state}  scopes: {' '.join(client.scopes)}")
     return 0
 
 
 def revoke_client(args) -> int:
-    if not api_clients.revoke_client(_store(), args.client_id):
+    if not clients.revoke_client(_store(), args.client_id):
         print(f"plaudit: no active client {args.client_id}", file=sys.stderr)
         return 1
     print(f"revoked {args.client_id}: its tokens stop working now")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from plaudit.runtime import build_store
 from plaudit.settings import Settings
-from storage import migrate
+from storage.schema import migrate
 
 
 def register(sub) -> None:

@@ -11,7 +11,7 @@ from api.schemas_employees import BulkEmployee
 from plaudit.runtime import build_store
 from plaudit.settings import Settings
 from rewards.errors import DomainError
-from storage import api_queries
+from storage.reads import listings
 
 BOOLEAN = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -56,7 +56,7 @@ def _one(store, row: dict[str, str], dry_run: bool) -> tuple[str, str]:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
         return "error", f"invalid {fields}"
     if dry_run:
-        known = api_queries.ids_for_external(store, [item.external_id])
+        known = listings.ids_for_external(store, [item.external_id])
         return ("would update" if known else "would create"), item.external_id
     fields = item.model_dump(exclude_unset=True)
     fields.pop("external_id")

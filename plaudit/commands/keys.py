@@ -6,8 +6,8 @@ import sys
 
 from plaudit.runtime import build_store
 from plaudit.settings import Settings
-from storage.crypto import generate_key
-from storage.rotation import rotate_keys
+from storage.encryption.ciphers import generate_key
+from storage.encryption.rotation import rotate_keys
 
 
 def register(sub) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from plaudit.runtime import build_store
 from plaudit.settings import Settings
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 
 
 def register(sub) -> None:

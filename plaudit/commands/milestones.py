@@ -10,7 +10,7 @@ from plaudit.settings import Settings
 from rewards import errors
 from rewards.milestones import MilestoneKind, MilestoneRule
 from rewards.services.milestone_rules import add_rule, list_rules, update_rule
-from storage.scheduler_uow import scheduler_uow
+from storage.scheduling.unit_of_work import scheduler_uow
 
 
 def register(sub) -> None:

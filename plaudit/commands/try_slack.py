@@ -22,8 +22,8 @@ from plaudit import try_world
 from plaudit.runtime import build_web_app
 from plaudit.settings import Settings
 from scheduler.outbox import deliver_due
-from storage import migrate
-from storage.crypto import BlindIndex, Keyring, generate_key
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.schema import migrate
 from storage.store import Store
 
 SECRET = "plaudit-try-signing-secret"

@@ -17,15 +17,15 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from storage import job_runs
-from storage.store import Store
-from storage.tables import (
+from storage.scheduling import job_runs
+from storage.schema.core import (
     OutboxAttemptRow,
     OutboxRow,
     RecognitionRecipientRow,
     RecognitionRow,
     RedemptionRow,
 )
+from storage.store import Store
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 HTTP_REQUESTS = Counter("plaudit_http_requests_total", "HTTP requests", ["route", "method", "status"])

@@ -13,7 +13,7 @@ from flask import Flask, Response, g, jsonify, request
 
 from plaudit.observability import logs, metrics
 from scheduler.outbox import oldest_pending
-from storage import migrate
+from storage.schema import migrate
 from storage.store import Store
 
 log = logging.getLogger("plaudit.http")

@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 
 from api.app import create_app
 from api.config import SCOPES, ApiConfig
-from storage import api_clients
+from storage.access import clients
 
 NO_LIMIT = ApiConfig(rate_limit_per_second=0)
 
@@ -61,7 +61,7 @@ class Caller:
 
 
 def new_caller(store, http, scopes=SCOPES, name="hris") -> Caller:
-    client, secret = api_clients.create_client(store, name, list(scopes))
+    client, secret = clients.create_client(store, name, list(scopes))
     response = http.post("/oauth/token", data={"grant_type": "client_credentials"},
                          auth=(client.id, secret))
     assert response.status_code == 200, response.get_data(as_text=True)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from api.config import SCOPES
 from plaudit import cli
-from storage import api_clients
-from storage.tables_api import ApiClientRow, ApiTokenRow
+from storage.access import clients
+from storage.schema.api_access import ApiClientRow, ApiTokenRow
 from tests.api.conftest import new_caller
 
 # Every route, with the scope it needs (sample ids: auth is checked before anything else).
@@ -52,7 +52,7 @@ def token_request(http, data, auth=None):
 
 
 def test_token_with_client_secret_basic(store, http):
-    client, secret = api_clients.create_client(store, "hris", ["employees:read"])
+    client, secret = clients.create_client(store, "hris", ["employees:read"])
     response = token_request(http, {}, auth=(client.id, secret))
     body = response.get_json()
     assert response.status_code == 200
@@ -63,7 +63,7 @@ def test_token_with_client_secret_basic(store, http):
 
 
 def test_token_with_client_secret_post(store, http):
-    client, secret = api_clients.create_client(store, "hris", ["employees:read", "ledger:read"])
+    client, secret = clients.create_client(store, "hris", ["employees:read", "ledger:read"])
     response = token_request(http, {"client_id": client.id, "client_secret": secret,
                                     "scope": "ledger:read"})
     assert response.status_code == 200
@@ -71,7 +71,7 @@ def test_token_with_client_secret_post(store, http):
 
 
 def test_unknown_client_and_wrong_secret_look_the_same(store, http):
-    client, _ = api_clients.create_client(store, "hris", ["employees:read"])
+    client, _ = clients.create_client(store, "hris", ["employees:read"])
     wrong = token_request(http, {}, auth=(client.id, "not-it"))
     unknown = token_request(http, {}, auth=("pc_nobody", "not-it"))
     non_ascii = token_request(http, {"client_id": client.id, "client_secret": "sécret"})
@@ -81,7 +81,7 @@ def test_unknown_client_and_wrong_secret_look_the_same(store, http):
 
 
 def test_a_scope_not_granted_is_refused(store, http):
-    client, secret = api_clients.create_client(store, "hris", ["employees:read"])
+    client, secret = clients.create_client(store, "hris", ["employees:read"])
     response = token_request(http, {"scope": "awards:write"}, auth=(client.id, secret))
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_scope"
@@ -93,8 +93,8 @@ def test_secrets_and_tokens_are_stored_only_as_digests(store, http):
         client = conn.execute(select(ApiClientRow.__table__)).one()
         token = conn.execute(select(ApiTokenRow.__table__)).one()
     assert caller.secret not in repr(client) and caller.token not in repr(token)
-    assert client.secret_hash == api_clients.digest(caller.secret)
-    assert token.token_hash == api_clients.digest(caller.token)
+    assert client.secret_hash == clients.digest(caller.secret)
+    assert token.token_hash == clients.digest(caller.token)
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), ROUTES)
@@ -154,7 +154,7 @@ def test_a_garbage_token_is_refused(http):
 def test_revoking_a_client_takes_effect_at_once(store, http):
     caller = new_caller(store, http, ["employees:read"])
     assert caller.get("/api/v1/employees").status_code == 200
-    api_clients.revoke_client(store, caller.client_id)
+    clients.revoke_client(store, caller.client_id)
     assert caller.get("/api/v1/employees").status_code == 401
     again = token_request(http, {}, auth=(caller.client_id, caller.secret))
     assert again.status_code == 401
@@ -166,7 +166,7 @@ def test_a_revoke_by_another_process_is_seen_once_the_token_cache_lapses(store, 
     with store.engine.begin() as conn:  # what `plaudit clients revoke` does from its own process
         conn.execute(ApiClientRow.__table__.update().values(active=False))
         conn.execute(ApiTokenRow.__table__.delete())
-    monkeypatch.setattr(api_clients, "TOKEN_CACHE_SECONDS", 0.0)
+    monkeypatch.setattr(clients, "TOKEN_CACHE_SECONDS", 0.0)
     assert caller.get("/api/v1/employees").status_code == 401
 
 
@@ -207,7 +207,7 @@ def test_the_composition_root_applies_the_api_settings(store, tmp_path):
     settings = Settings.from_env({"DATABASE_URL": "sqlite://", "PLAUDIT_API_TOKEN_LIFETIME": "60",
                                   "PLAUDIT_API_RATE_LIMIT": "0"})
     app = build_web_app(settings, store)
-    client, secret = api_clients.create_client(store, "hris", ["employees:read"])
+    client, secret = clients.create_client(store, "hris", ["employees:read"])
     response = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
                                       auth=(client.id, secret))
     assert response.get_json()["expires_in"] == 60

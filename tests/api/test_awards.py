@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from storage.tables import TransactionRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import TransactionRow
 from tests.api.conftest import call
 from tests.factories import balances, employee
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.tables import RedemptionRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import RedemptionRow
 from tests.factories import balances, employee, fund_wallet
 
 GIFT = {"name": "Book voucher", "points_cost": 40, "kind": "gift_card", "denomination": "25 EUR",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.api.conftest import call
 from tests.factories import balances, employee, fund_wallet
 

@@ -8,8 +8,8 @@ import json
 from sqlalchemy import select
 
 from plaudit import cli
-from storage.tables import EmployeeRow, OutboxRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import EmployeeRow, OutboxRow
 from tests.factories import balances, fund_wallet
 
 ANA = {"email": "ana@example.com", "display_name": "Ana Lima", "department": "Sales",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rewards.model import AccountKind
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.factories import balances, employee, fund_wallet
 
 

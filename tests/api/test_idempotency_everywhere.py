@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from storage.tables import CatalogItemRow, RedemptionRow, TransactionRow, WebhookSubscriptionRow
-from storage.tables_scheduler import MilestoneRuleRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import CatalogItemRow, RedemptionRow, TransactionRow, WebhookSubscriptionRow
+from storage.schema.scheduling import MilestoneRuleRow
 from tests.api.conftest import call
 from tests.factories import employee, fund_wallet
 

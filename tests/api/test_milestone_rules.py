@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rewards.services.milestone_rules import list_rules
-from storage.scheduler_uow import scheduler_uow
+from storage.scheduling.unit_of_work import scheduler_uow
 
 TEN_YEARS = {"code": "ten-years", "kind": "work_anniversary", "name": "Ten years with us",
              "points": 150, "points_table": {"10": 2000, "20": 5000}, "weekend_to_friday": True}

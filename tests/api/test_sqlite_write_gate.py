@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import text
 
-from storage.engine import make_engine
+from storage.database.engine import make_engine
 
 
 def _write(url: str, rows: int, base: int) -> None:
@@ -47,4 +47,4 @@ def test_writers_in_processes_and_threads_are_serialised(tmp_path):
         seen = conn.execute(text("SELECT seen FROM t ORDER BY seen")).scalars().all()
     engine.dispose()
     assert seen == list(range(300))  # each writer saw every earlier commit: strictly one at a time
-    assert (tmp_path / "gate.db-writelock").exists()  # storage.sqlite_gate's lock file
+    assert (tmp_path / "gate.db-writelock").exists()  # storage.database.sqlite_gate's lock file

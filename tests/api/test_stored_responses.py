@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from storage.crypto import FieldCipher, Keyring, generate_key
-from storage.rotation import rotate_keys
+from storage.encryption.ciphers import FieldCipher, Keyring, generate_key
+from storage.encryption.rotation import rotate_keys
 from storage.store import Store
 from tests.factories import employee, fund_wallet
 from tests.test_personal_data import _database_bytes

@@ -100,7 +100,7 @@ def test_create_list_and_delete_a_subscription(hr):
 def test_the_secret_is_stored_encrypted(store, hr):
     from sqlalchemy import select
 
-    from storage.tables import WebhookSubscriptionRow
+    from storage.schema.core import WebhookSubscriptionRow
 
     created = subscribe(hr, "https://hr.example.com/hooks")
     with store.engine.connect() as conn:

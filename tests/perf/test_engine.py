@@ -9,8 +9,8 @@ from contextlib import closing
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage import engine as engine_module
-from storage.engine import make_engine
+from storage.database import engine as engine_module
+from storage.database.engine import make_engine
 
 
 def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(postgres_url, monkeypatch):
@@ -70,7 +70,7 @@ def test_a_reader_is_never_held_at_the_gate_while_a_writer_is_open(tmp_path):
 
 
 def test_sqlite_checkpoints_keep_the_write_ahead_log_bounded(tmp_path):
-    from storage import sqlite_gate
+    from storage.database import sqlite_gate
 
     url = f"sqlite:///{tmp_path / 'wal.db'}"
     engine = make_engine(url)

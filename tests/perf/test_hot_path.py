@@ -8,9 +8,9 @@ from sqlalchemy import select
 from rewards import errors
 from rewards.policy import RecognitionPolicy
 from rewards.services.recognition import GiveRecognition, give_recognition
-from storage import webhook_subscriptions
-from storage.tables import OutboxRow
-from storage.verify import verify_ledger
+from storage.delivery import webhooks
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import OutboxRow
 from tests.factories import balances, employee, give_allowance
 
 POLICY = RecognitionPolicy(max_points=50, daily_cap_per_recipient=30)
@@ -30,14 +30,14 @@ def outbox_targets(store) -> list[tuple[str, int | None]]:
 
 
 def test_a_recognition_reaches_slack_and_exactly_the_webhooks_subscribed_to_it(store):
-    everything, _ = webhook_subscriptions.create(store, "https://hr.example/a", ["*"], None)
-    this_one, _ = webhook_subscriptions.create(store, "https://hr.example/b",
+    everything, _ = webhooks.create(store, "https://hr.example/a", ["*"], None)
+    this_one, _ = webhooks.create(store, "https://hr.example/b",
                                                ["redemption.requested", "recognition.created"], None)
-    webhook_subscriptions.create(store, "https://hr.example/c", ["redemption.requested"], None)
-    webhook_subscriptions.create(store, "https://hr.example/d", ["Recognition.Created"], None)
-    webhook_subscriptions.create(store, "https://hr.example/e", ["recognition"], None)
-    gone, _ = webhook_subscriptions.create(store, "https://hr.example/f", ["*"], None)
-    webhook_subscriptions.deactivate(store, gone.id)
+    webhooks.create(store, "https://hr.example/c", ["redemption.requested"], None)
+    webhooks.create(store, "https://hr.example/d", ["Recognition.Created"], None)
+    webhooks.create(store, "https://hr.example/e", ["recognition"], None)
+    gone, _ = webhooks.create(store, "https://hr.example/f", ["*"], None)
+    webhooks.deactivate(store, gone.id)
     ana, ben = employee(store), employee(store)
     give_allowance(store, ana, 100)
 

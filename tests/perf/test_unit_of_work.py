@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from rewards.model import EmployeeStatus
-from storage import sqlite_gate
-from storage.tables import OutboxRow
-from storage.tables_scheduler import SchedulerMarkRow
+from storage.database import sqlite_gate
+from storage.schema.core import OutboxRow
+from storage.schema.scheduling import SchedulerMarkRow
 from tests.factories import employee
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import Engine, func, select
 
-from storage.tables import AccountRow, OutboxRow, PostingRow, TransactionRow
+from storage.schema.core import AccountRow, OutboxRow, PostingRow, TransactionRow
 from tests.scale.load import Outcome
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from storage.crypto import generate_key
+from storage.encryption.ciphers import generate_key
 
 SECRET = "scale-signing-secret"
 BOT_TOKEN = "xoxb-scale"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.fake_slack import FakeSlack
-from storage.engine import make_engine
+from storage.database.engine import make_engine
 from tests.conftest import database_url
 from tests.scale.cluster import Cluster
 

@@ -9,8 +9,8 @@ import socket
 import time
 
 from bot.fake_slack import FakeSlack
-from storage.engine import make_engine
-from storage.verify import verify_ledger
+from storage.database.engine import make_engine
+from storage.ledger.verify import verify_ledger
 from tests.scale.cluster import Cluster, call, wait_for
 from tests.scale.load import seed_people
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from storage.tables import TransactionRow
+from storage.schema.core import TransactionRow
 from tests.scale.checks import outbox_by_status
 from tests.scale.cluster import api, wait_for
 from tests.scale.load import catalog_item, kudos_sender

@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from storage.tables import TransactionRow
+from storage.schema.core import TransactionRow
 from tests.scale.cluster import api, call, wait_for
 from tests.scale.load import kudos_sender, seed_people
 from tests.scale.test_scale_out import SETTINGS

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.scale.checks import (
     allowance_grants_per_account,
     milestone_occurrences,

@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from rewards.services.milestones import SweepOptions, sweep_milestones
-from storage.scheduler_uow import scheduler_reader, scheduler_uow
+from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
+from storage.schema.core import TransactionRow
 from storage.store import Store
-from storage.tables import TransactionRow
 
 
 def sweep(store: Store, window_days: int = 7, channel: str | None = "C0CELEBRATE"):

@@ -15,8 +15,8 @@ import pytest
 
 from plaudit.cli import main
 from rewards.clock import FakeClock
-from storage import migrate
-from storage.crypto import BlindIndex, Keyring, generate_key
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.schema import migrate
 from storage.store import Store
 from tests.factories import balances, employee
 from tests.scheduler.helpers import milestone_transactions

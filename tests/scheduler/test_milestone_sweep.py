@@ -14,9 +14,9 @@ from rewards.services.awards import issue_award
 from rewards.services.employees import upsert_employee
 from rewards.services.milestone_rules import list_rules, update_rule
 from rewards.services.milestones import Planned, SweepOptions, SweepReport, _award_batch, award_command
-from storage.scheduler_uow import scheduler_uow
-from storage.tables import OutboxRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.scheduling.unit_of_work import scheduler_uow
+from storage.schema.core import OutboxRow
 from tests.factories import balances, employee
 from tests.scheduler.helpers import keys_by_employee, milestone_transactions, sweep
 

@@ -14,8 +14,8 @@ from bot.messages import all_renderers
 from bot.notifier import RenderContext, SlackNotifier
 from plaudit.cli import main
 from scheduler.outbox import RetryPolicy, deliver_due
-from storage.crypto import generate_key
-from storage.tables import OutboxAttemptRow, OutboxRow
+from storage.encryption.ciphers import generate_key
+from storage.schema.core import OutboxAttemptRow, OutboxRow
 from tests.factories import employee
 from tests.scheduler.helpers import sweep
 

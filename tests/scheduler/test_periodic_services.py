@@ -17,9 +17,9 @@ from rewards.services.catalog import add_item
 from rewards.services.digest import DigestOptions, post_weekly_digest
 from rewards.services.recognition import GiveRecognition, give_recognition
 from rewards.services.redemptions import request_redemption
-from storage.scheduler_uow import scheduler_reader, scheduler_uow
-from storage.tables import AccountRow, OutboxRow, PostingRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
+from storage.schema.core import AccountRow, OutboxRow, PostingRow
 from tests.factories import balances, employee, fund_wallet, give_allowance
 
 

@@ -14,7 +14,7 @@ from rewards.services.approval_timers import ApprovalTimers, chase_approvals
 from rewards.services.digest import DigestOptions, post_weekly_digest
 from rewards.services.recognition import GiveRecognition, give_recognition
 from scheduler.outbox import deliver_due
-from storage.scheduler_uow import scheduler_uow
+from storage.scheduling.unit_of_work import scheduler_uow
 from tests.factories import employee, give_allowance
 from tests.scheduler.test_periodic_services import approval_setup
 

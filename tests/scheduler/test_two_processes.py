@@ -22,10 +22,10 @@ import pytest
 from rewards.clock import FakeClock
 from rewards.milestones import anniversary, fire_time
 from rewards.services.milestone_rules import list_rules
-from storage.crypto import BlindIndex, Keyring, generate_key
-from storage.scheduler_uow import scheduler_uow
+from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
+from storage.ledger.verify import verify_ledger
+from storage.scheduling.unit_of_work import scheduler_uow
 from storage.store import Store
-from storage.verify import verify_ledger
 from tests.conftest import database_url
 from tests.factories import employee
 from tests.scheduler.helpers import milestone_transactions

@@ -13,7 +13,7 @@ from plaudit.runtime import build_web_app
 from plaudit.settings import Settings
 from rewards.policy import AllowancePolicy, RecognitionPolicy, RedemptionPolicy
 from scheduler.outbox import deliver_due
-from storage import queries
+from storage.reads import activity
 
 SECRET = "test-signing-secret"
 PEOPLE = {"UANA": "ana", "UBEN": "ben", "UCY": "cy", "UDEE": "dee"}
@@ -68,10 +68,10 @@ def deliver(store, settings, fake):
 def wallet_of(store, slack_id: str) -> int:
     with store.reader() as uow:
         employee = uow.employees.get_by_slack_id(slack_id)
-    return queries.balances(store, employee.id).wallet if employee else 0
+    return activity.balances(store, employee.id).wallet if employee else 0
 
 
 def allowance_of(store, slack_id: str) -> int:
     with store.reader() as uow:
         employee = uow.employees.get_by_slack_id(slack_id)
-    return queries.balances(store, employee.id).allowance if employee else 0
+    return activity.balances(store, employee.id).allowance if employee else 0

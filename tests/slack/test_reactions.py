@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.slack.conftest import allowance_of, wallet_of
 
 

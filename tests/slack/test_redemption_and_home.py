@@ -7,7 +7,7 @@ import threading
 
 from rewards.model import CatalogItem, Celebration, RedemptionState
 from rewards.services.catalog import add_item
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
 from tests.factories import employee, fund_wallet
 from tests.slack.conftest import wallet_of
 

@@ -8,8 +8,8 @@ import time
 from sqlalchemy import func, select
 
 from bot.testing import give_form_values
-from storage.tables import EmployeeRow, TransactionRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import EmployeeRow, TransactionRow
 from tests.slack.conftest import allowance_of, wallet_of
 
 

@@ -12,8 +12,8 @@ from rewards.policy import RecognitionPolicy
 from rewards.services.people import ChatProfile, meet_chat_user
 from rewards.services.preferences import set_celebration
 from rewards.services.reactions import React, give_reaction_kudos, reverse_reaction_kudos
-from storage.repositories.reactions import SqlReactionLog
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.recognition.reactions import SqlReactionLog
 from tests.factories import balances, employee, give_allowance
 
 POLICY = RecognitionPolicy(reaction_points=2, reaction_daily_cap=4)
@@ -100,7 +100,7 @@ def test_a_user_first_seen_by_concurrent_requests_becomes_one_employee(web, stor
     from sqlalchemy import func, select
 
     from bot.testing import SlackDriver, flask_transport
-    from storage.tables import EmployeeRow
+    from storage.schema.core import EmployeeRow
     from tests.slack.conftest import SECRET
 
     go = threading.Barrier(4)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storage.tables import EmployeeRow
-from storage.verify import verify_ledger
+from storage.ledger.verify import verify_ledger
+from storage.schema.core import EmployeeRow
 from tests.factories import employee, fund_wallet
 from tests.slack.conftest import wallet_of
 

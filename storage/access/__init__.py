@@ -1,0 +1,1 @@
+"""HTTP API access: OAuth clients and tokens, and idempotency records."""

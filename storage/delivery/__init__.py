@@ -1,0 +1,1 @@
+"""Delivery after commit: the outbox, webhook subscriptions and their delivery log."""

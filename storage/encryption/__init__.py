@@ -1,0 +1,1 @@
+"""Field encryption: AES-GCM ciphers, the blind index, and key rotation."""

@@ -1,0 +1,1 @@
+"""The ledger: accounts, balanced append-only transactions, and verification of every invariant."""

@@ -1,0 +1,1 @@
+"""Employees, their personal fields encrypted per row."""

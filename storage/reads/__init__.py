@@ -1,0 +1,1 @@
+"""Read-only queries the adapters wait on: balances, boards, listings and reports."""

@@ -1,0 +1,1 @@
+"""Recognitions and the reaction kudos log."""

@@ -1,1 +1,0 @@
-"""Repositories: the domain's ports implemented with SQLAlchemy; they never commit."""

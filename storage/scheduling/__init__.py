@@ -1,0 +1,1 @@
+"""What scheduled use cases read and write: milestone rules and awards, once-only marks, job runs."""
