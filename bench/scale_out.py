@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import fresh_database  # noqa: E402
-from bot.fake_slack import FakeSlack  # noqa: E402
+from bot.simulator.fake_slack import FakeSlack  # noqa: E402
 from tests.scale.cluster import Cluster, api  # noqa: E402
 from tests.scale.load import Load, Outcome, catalog_item, seed_people  # noqa: E402
 

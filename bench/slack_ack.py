@@ -10,7 +10,7 @@ the raw driver, no rules, no Plaudit code) is measured on the same database and 
 implementation of a give can pass it, so it tells how much of the gap is the database's.
 
 Each Plaudit run is served with `plaudit serve`'s default workers x threads for its database
-(plaudit.serving.default_concurrency, unless --workers/--threads say otherwise), and the bare
+(plaudit.gunicorn_server.default_concurrency, unless --workers/--threads say otherwise), and the bare
 app is measured with the same gunicorn settings, so each comparison is like for like.
 """
 
@@ -34,9 +34,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.fake_slack import FakeSlack  # noqa: E402
-from bot.testing import signed_headers  # noqa: E402
-from plaudit.serving import default_concurrency  # noqa: E402
+from bot.simulator.fake_slack import FakeSlack  # noqa: E402
+from bot.simulator.signed_requests import signed_headers  # noqa: E402
+from plaudit.gunicorn_server import default_concurrency  # noqa: E402
 from storage.encryption.ciphers import generate_key  # noqa: E402
 
 SECRET = "bench-signing-secret"

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 
 from bot.config import BotConfig
 from bot.context import Bot
-from bot.identity import Directory
-from bot.listeners import register_all
+from bot.inbound.identity import Directory
+from bot.inbound.listeners import register_all
 from storage.store import Store
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from slack_sdk import WebClient
 
 from bot.config import BotConfig
-from bot.identity import Directory
+from bot.inbound.identity import Directory
 from rewards.policy import RedemptionPolicy
 from storage.store import Store
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from bot.fake_slack import Call, FakeSlack
-from bot.testing import Reply, give_form_values
-from bot.text_view import Button, blocks_text, plain
+from bot.simulator.fake_slack import Call, FakeSlack
+from bot.simulator.signed_requests import Reply, give_form_values
+from bot.simulator.text_view import Button, blocks_text, plain
 from rewards.model import CatalogItem
 from rewards.periods import local_date, period_key
 from rewards.services.allowance import grant_allowance

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plaudit.runtime import build_store, build_web_app, prepare_database
+from plaudit.assembly import build_store, build_web_app, prepare_database
 from plaudit.settings import Settings
 
 settings = Settings.from_env()

@@ -9,8 +9,8 @@ import logging
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from plaudit.assembly import build_web_app
 from plaudit.observability import logs
-from plaudit.runtime import build_web_app
 from plaudit.settings import Settings
 from rewards.policy import RecognitionPolicy
 from rewards.services.recognition import GiveRecognition, give_recognition

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plaudit.keys import load_keys
+from plaudit.keyring_source import load_keys
 from plaudit.settings import Settings, SettingsError
 from storage.encryption.ciphers import generate_key
 

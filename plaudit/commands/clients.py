@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from api.config import SCOPES
-from plaudit.runtime import build_store
+from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from storage.access import clients
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from api.employee_sync import sync_employee
 from api.schemas_employees import BulkEmployee
-from plaudit.runtime import build_store
+from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from rewards.errors import DomainError
 from storage.reads import listings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from plaudit.runtime import build_store
+from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from storage.encryption.ciphers import generate_key
 from storage.encryption.rotation import rotate_keys

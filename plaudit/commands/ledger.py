@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plaudit.runtime import build_store
+from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from storage.ledger.verify import verify_ledger
 

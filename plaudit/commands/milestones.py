@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from plaudit.runtime import build_store
+from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from rewards import errors
 from rewards.milestones import MilestoneKind, MilestoneRule

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plaudit.runtime import build_store
+from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from scheduler.outbox_admin import outbox_status, retry_dead
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from plaudit.scheduling import build_scheduler, job_context, scheduler_store
+from plaudit.scheduler_assembly import build_scheduler, job_context, scheduler_store
 from plaudit.settings import Settings
 from scheduler.jobs import run_all_once
 

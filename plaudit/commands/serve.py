@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from plaudit.serving import run_server
+from plaudit.gunicorn_server import run_server
 
 
 def register(sub) -> None:
@@ -23,7 +23,7 @@ def register(sub) -> None:
 
 def serve(args) -> int:
     if args.socket_mode:
-        from plaudit.socket_mode import run_socket_mode
+        from plaudit.socket_mode_runner import run_socket_mode
 
         return run_socket_mode(scheduler=args.scheduler)
     run_server(args.host, args.port, workers=args.workers, threads=args.threads,

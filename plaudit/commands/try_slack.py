@@ -14,12 +14,12 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
-from bot.fake_slack import FakeSlack
-from bot.messages import all_renderers
-from bot.notifier import RenderContext, SlackNotifier
-from bot.testing import SlackDriver, flask_transport
+from bot.outbound.messages import all_renderers
+from bot.outbound.notifier import RenderContext, SlackNotifier
+from bot.simulator.fake_slack import FakeSlack
+from bot.simulator.signed_requests import SlackDriver, flask_transport
 from plaudit import try_world
-from plaudit.runtime import build_web_app
+from plaudit.assembly import build_web_app
 from plaudit.settings import Settings
 from scheduler.outbox import deliver_due
 from storage.encryption.ciphers import BlindIndex, Keyring, generate_key

@@ -201,7 +201,7 @@ def test_clients_command_creates_lists_and_revokes(db_url, keyring, blind_index,
 
 
 def test_the_composition_root_applies_the_api_settings(store, tmp_path):
-    from plaudit.runtime import build_web_app
+    from plaudit.assembly import build_web_app
     from plaudit.settings import Settings
 
     settings = Settings.from_env({"DATABASE_URL": "sqlite://", "PLAUDIT_API_TOKEN_LIFETIME": "60",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plaudit.serving import default_concurrency
+from plaudit.gunicorn_server import default_concurrency
 
 
 def test_sqlite_is_served_by_at_most_two_processes_as_writes_are_serialised():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from bot.fake_slack import FakeSlack
+from bot.simulator.fake_slack import FakeSlack
 from storage.database.engine import make_engine
 from tests.conftest import database_url
 from tests.scale.cluster import Cluster

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bot.testing import signed_headers
+from bot.simulator.signed_requests import signed_headers
 from tests.scale.cluster import SECRET, api, call
 
 Answer = tuple[int, dict | None]

@@ -8,7 +8,7 @@ import signal
 import socket
 import time
 
-from bot.fake_slack import FakeSlack
+from bot.simulator.fake_slack import FakeSlack
 from storage.database.engine import make_engine
 from storage.ledger.verify import verify_ledger
 from tests.scale.cluster import Cluster, call, wait_for

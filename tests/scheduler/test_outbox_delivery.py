@@ -9,9 +9,9 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.fake_slack import FakeSlack
-from bot.messages import all_renderers
-from bot.notifier import RenderContext, SlackNotifier
+from bot.outbound.messages import all_renderers
+from bot.outbound.notifier import RenderContext, SlackNotifier
+from bot.simulator.fake_slack import FakeSlack
 from plaudit.cli import main
 from scheduler.outbox import RetryPolicy, deliver_due
 from storage.encryption.ciphers import generate_key

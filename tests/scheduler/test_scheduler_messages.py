@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.fake_slack import FakeSlack
-from bot.messages import all_renderers
-from bot.notifier import RenderContext, SlackNotifier
+from bot.outbound.messages import all_renderers
+from bot.outbound.notifier import RenderContext, SlackNotifier
+from bot.simulator.fake_slack import FakeSlack
 from rewards.policy import RecognitionPolicy
 from rewards.services.approval_timers import ApprovalTimers, chase_approvals
 from rewards.services.digest import DigestOptions, post_weekly_digest

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
-from bot.fake_slack import FakeSlack
-from bot.messages import all_renderers
-from bot.notifier import RenderContext, SlackNotifier
-from bot.testing import SlackDriver, flask_transport
-from plaudit.runtime import build_web_app
+from bot.outbound.messages import all_renderers
+from bot.outbound.notifier import RenderContext, SlackNotifier
+from bot.simulator.fake_slack import FakeSlack
+from bot.simulator.signed_requests import SlackDriver, flask_transport
+from plaudit.assembly import build_web_app
 from plaudit.settings import Settings
 from rewards.policy import AllowancePolicy, RecognitionPolicy, RedemptionPolicy
 from scheduler.outbox import deliver_due

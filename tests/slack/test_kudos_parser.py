@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.kudos_parser import Give, OpenModal, ParseError, Subcommand, parse
+from bot.inbound.kudos_parser import Give, OpenModal, ParseError, Subcommand, parse
 
 
 def test_full_give_with_named_and_bare_mentions():

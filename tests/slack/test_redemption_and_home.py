@@ -167,8 +167,8 @@ def test_balance_history_leaderboard_and_help(slack, store):
 
 
 def test_slack_approvers_decide_for_people_without_a_manager(store, fake, deliver):
-    from bot.testing import SlackDriver, flask_transport
-    from plaudit.runtime import build_web_app
+    from bot.simulator.signed_requests import SlackDriver, flask_transport
+    from plaudit.assembly import build_web_app
     from tests.slack.conftest import SECRET, make_settings
 
     web = build_web_app(make_settings(store, fake, PLAUDIT_SLACK_APPROVERS="UDEE"), store)

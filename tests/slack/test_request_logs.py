@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from bot.testing import SlackDriver, flask_transport
+from bot.simulator.signed_requests import SlackDriver, flask_transport
 from plaudit.observability import logs
 from plaudit.observability.web import slack_ids
 from tests.slack.conftest import SECRET

@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.testing import give_form_values
+from bot.simulator.signed_requests import give_form_values
 from storage.ledger.verify import verify_ledger
 from storage.schema.core import EmployeeRow, TransactionRow
 from tests.slack.conftest import allowance_of, wallet_of
@@ -84,10 +84,10 @@ def test_home_button_and_global_shortcut_open_the_form_and_public_kudos_go_to_th
         store, fake):
     from slack_sdk import WebClient
 
-    from bot.messages import all_renderers
-    from bot.notifier import RenderContext, SlackNotifier
-    from bot.testing import SlackDriver, flask_transport
-    from plaudit.runtime import build_web_app
+    from bot.outbound.messages import all_renderers
+    from bot.outbound.notifier import RenderContext, SlackNotifier
+    from bot.simulator.signed_requests import SlackDriver, flask_transport
+    from plaudit.assembly import build_web_app
     from scheduler.outbox import deliver_due
     from tests.slack.conftest import SECRET, make_settings
 
@@ -114,7 +114,7 @@ def test_slack_url_verification_is_answered(slack):
 
 
 def test_without_slack_secrets_the_endpoint_is_not_mounted(store):
-    from plaudit.runtime import build_web_app
+    from plaudit.assembly import build_web_app
     from plaudit.settings import Settings
 
     web = build_web_app(Settings(database_url=str(store.engine.url)), store)

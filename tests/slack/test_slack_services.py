@@ -99,7 +99,7 @@ def test_a_user_first_seen_by_concurrent_requests_becomes_one_employee(web, stor
 
     from sqlalchemy import func, select
 
-    from bot.testing import SlackDriver, flask_transport
+    from bot.simulator.signed_requests import SlackDriver, flask_transport
     from storage.schema.core import EmployeeRow
     from tests.slack.conftest import SECRET
 

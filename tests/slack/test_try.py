@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.fake_slack import FakeSlack
+from bot.simulator.fake_slack import FakeSlack
 from plaudit.commands.try_slack import TrySession
 
 

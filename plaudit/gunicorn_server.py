@@ -8,8 +8,8 @@ import os
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from plaudit.assembly import build_store, build_web_app, prepare_database
 from plaudit.observability import multiproc
-from plaudit.runtime import build_store, build_web_app, prepare_database
 from plaudit.settings import Settings
 from storage.database.engine import is_sqlite
 
@@ -41,7 +41,7 @@ class RootLogger(glogging.Logger):
 
 def _start_scheduler(worker) -> None:
     # Every worker is a candidate; the leader lock lets exactly one of them run the jobs.
-    from plaudit.scheduling import start_background_scheduler
+    from plaudit.scheduler_assembly import start_background_scheduler
 
     worker.plaudit_scheduler = start_background_scheduler()
 

@@ -6,8 +6,8 @@ import logging
 
 from slack_bolt import App
 
-from bot import home
 from bot.context import Bot
+from bot.inbound import home
 from rewards.errors import DomainError
 from rewards.services.reactions import React, give_reaction_kudos, reverse_reaction_kudos
 from storage.recognition.reactions import SqlReactionLog

@@ -6,10 +6,10 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot import home
-from bot.blocks import decided_blocks
 from bot.context import Bot
-from bot.replies import escape
+from bot.inbound import home
+from bot.looks.blocks import decided_blocks
+from bot.looks.replies import escape
 from rewards.errors import DomainError, IllegalTransition
 from rewards.model import Redemption
 from rewards.services.redemptions import decide_redemption, may_decide

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from plaudit import roles
+from plaudit import scheduler_role
+from plaudit.assembly import build_store, prepare_database
 from plaudit.clocks import clock_from
-from plaudit.runtime import build_store, prepare_database
 from plaudit.settings import Settings, SettingsError
 from rewards.delivery import Deliverer
 from scheduler.config import SchedulerConfig, SchedulerConfigError
@@ -16,7 +16,7 @@ from scheduler.leader import lock_for
 from scheduler.runner import SchedulerService
 from storage.store import Store
 
-log = logging.getLogger("plaudit.scheduling")
+log = logging.getLogger("plaudit.scheduler_assembly")
 
 
 def scheduler_config(settings: Settings) -> SchedulerConfig:
@@ -39,8 +39,8 @@ def default_deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]
     if settings.slack_bot_token:
         from slack_sdk import WebClient
 
-        from bot.messages import all_renderers
-        from bot.notifier import RenderContext, SlackNotifier
+        from bot.outbound.messages import all_renderers
+        from bot.outbound.notifier import RenderContext, SlackNotifier
 
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra),
@@ -77,6 +77,6 @@ def build_scheduler(settings: Settings, store: Store | None = None,
 def start_background_scheduler() -> SchedulerService:
     """Start a scheduler candidate on a daemon thread of this process (`plaudit serve`)."""
     service = build_scheduler(Settings.from_env())
-    roles.register(service.leading)
+    scheduler_role.register(service.leading)
     service.start_in_thread()
     return service

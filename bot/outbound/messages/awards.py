@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.notifier import RenderContext, SlackPost
-from bot.replies import escape, points
+from bot.looks.replies import escape, points
+from bot.outbound.notifier import RenderContext, SlackPost
 
 
 def award_issued(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:

@@ -8,7 +8,7 @@ from bot.context import Bot
 
 
 def register_all(app: App, bot: Bot) -> None:
-    from bot.listeners import actions, commands, events, shortcuts, views
+    from bot.inbound.listeners import actions, commands, events, shortcuts, views
 
     for module in (commands, actions, views, events, shortcuts):
         module.register(app, bot)

@@ -9,7 +9,7 @@ import os
 from plaudit.settings import Settings, SettingsError
 from storage.encryption.ciphers import BlindIndex, Keyring, KeyringError, generate_key
 
-log = logging.getLogger("plaudit.keys")
+log = logging.getLogger("plaudit.keyring_source")
 
 
 def load_keys(settings: Settings, *, create_dev: bool = True) -> tuple[Keyring, BlindIndex]:

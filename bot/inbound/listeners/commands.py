@@ -6,12 +6,12 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot import answers, giving
-from bot.blocks import kudos_blocks, kudos_text
 from bot.context import Bot
-from bot.kudos_parser import Give, OpenModal, ParseError, parse
-from bot.modals import give_modal
-from bot.replies import explain
+from bot.inbound import answers, giving
+from bot.inbound.kudos_parser import Give, OpenModal, ParseError, parse
+from bot.looks.blocks import kudos_blocks, kudos_text
+from bot.looks.modals import give_modal
+from bot.looks.replies import explain
 from rewards.errors import DomainError
 
 log = logging.getLogger("plaudit.slack.commands")

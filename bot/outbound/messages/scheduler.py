@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from bot.notifier import RenderContext, SlackPost
+from bot.outbound.notifier import RenderContext, SlackPost
 from rewards.model import Celebration
 
 CHANNEL_SETTINGS = ("celebration_channel", "PLAUDIT_CELEBRATION_CHANNEL")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks import kudos_blocks, kudos_text
 from bot.config import BotConfig
-from bot.notifier import RenderContext, SlackPost
-from bot.replies import escape, points
+from bot.looks.blocks import kudos_blocks, kudos_text
+from bot.looks.replies import escape, points
+from bot.outbound.notifier import RenderContext, SlackPost
 
 
 def recognition_created(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:

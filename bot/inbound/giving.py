@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Bot
-from bot.replies import strip_names
+from bot.looks.replies import strip_names
 from rewards.model import Recognition
 from rewards.services.recognition import GiveRecognition, give_recognition
 

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import reward_line
+from bot.looks.blocks import reward_line
 from rewards.model import CatalogItem
 from rewards.policy import RecognitionPolicy
 

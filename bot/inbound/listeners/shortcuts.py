@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from bot.context import Bot
-from bot.modals import give_modal
+from bot.looks.modals import give_modal
 
 log = logging.getLogger("plaudit.slack.shortcuts")
 

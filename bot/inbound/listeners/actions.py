@@ -6,9 +6,9 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot import decisions, home
 from bot.context import Bot
-from bot.modals import confirm_redeem_modal, give_modal, notice_modal, reject_modal
+from bot.inbound import decisions, home
+from bot.looks.modals import confirm_redeem_modal, give_modal, notice_modal, reject_modal
 from rewards.errors import DomainError
 from rewards.services.preferences import set_celebration
 from storage.reads import activity

@@ -6,8 +6,8 @@ import logging
 
 from flask import Flask
 
-from plaudit import roles
-from plaudit.keys import load_keys
+from plaudit import scheduler_role
+from plaudit.keyring_source import load_keys
 from plaudit.observability.web import instrument
 from plaudit.settings import Settings, SettingsError
 from storage.database.engine import is_sqlite
@@ -39,7 +39,7 @@ def build_web_app(settings: Settings, store: Store) -> Flask:
 
     app = create_app(store)
     app.config["PLAUDIT_SETTINGS"] = settings
-    instrument(app, store, roles.scheduler_role)
+    instrument(app, store, scheduler_role.scheduler_role)
     for mount in _mounts():
         mount(app, settings, store)
     return app

@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import approval_blocks, reward_blocks
 from bot.context import Bot
-from bot.replies import escape, points
+from bot.looks.blocks import approval_blocks, reward_blocks
+from bot.looks.replies import escape, points
 from rewards.model import Employee, Recognition
 from rewards.periods import local_date, next_period_start
 from rewards.services.redemptions import may_decide

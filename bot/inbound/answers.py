@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.blocks import reward_blocks
 from bot.context import Bot
-from bot.kudos_parser import USAGE, Subcommand
-from bot.replies import explain, points
+from bot.inbound.kudos_parser import USAGE, Subcommand
+from bot.looks.blocks import reward_blocks
+from bot.looks.replies import explain, points
 from rewards.model import RedemptionState
 from rewards.periods import local_date, period_start
 from rewards.services.redemptions import request_redemption

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.notifier import Renderer
+from bot.outbound.notifier import Renderer
 
 
 def all_renderers() -> dict[str, Renderer]:
     """Every topic Plaudit tells Slack about; each topic has exactly one renderer."""
-    from bot.messages import awards, recognition, redemption, scheduler
+    from bot.outbound.messages import awards, recognition, redemption, scheduler
 
     renderers: dict[str, Renderer] = {}
     for module in (recognition, redemption, awards, scheduler):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from plaudit.runtime import build_store, prepare_database
+from plaudit.assembly import build_store, prepare_database
 from plaudit.settings import Settings, SettingsError
 
 log = logging.getLogger("plaudit.serve")
@@ -22,7 +22,7 @@ def run_socket_mode(*, scheduler: bool = True) -> int:
 
     service = None
     if scheduler:  # the outbox (DMs, approval requests) is delivered by the scheduler
-        from plaudit.scheduling import start_background_scheduler
+        from plaudit.scheduler_assembly import start_background_scheduler
 
         service = start_background_scheduler()
     log.info("Plaudit connecting to Slack over Socket Mode")

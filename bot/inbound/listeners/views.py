@@ -6,9 +6,9 @@ import json
 
 from slack_bolt import Ack, App
 
-from bot import decisions, giving
 from bot.context import Bot
-from bot.modals import notice_modal
+from bot.inbound import decisions, giving
+from bot.looks.modals import notice_modal
 from rewards import errors
 from rewards.model import RedemptionState
 from rewards.services.redemptions import request_redemption

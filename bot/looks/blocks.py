@@ -10,8 +10,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.replies import escape, mentions
-from bot.replies import points as points_word
+from bot.looks.replies import escape, mentions
+from bot.looks.replies import points as points_word
 from rewards.model import CatalogItem
 
 

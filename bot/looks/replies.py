@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.kudos_parser import USAGE
+from bot.inbound.kudos_parser import USAGE
 
 _NAMED_MENTION = re.compile(r"<@([UW][A-Z0-9]+)\|[^>]*>")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks import approval_blocks
-from bot.notifier import RenderContext, SlackPost
-from bot.replies import escape
+from bot.looks.blocks import approval_blocks
+from bot.looks.replies import escape
+from bot.outbound.notifier import RenderContext, SlackPost
 
 
 def requested(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:

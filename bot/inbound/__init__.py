@@ -1,0 +1,1 @@
+"""What comes in from Slack: Bolt listeners, and the handlers that turn a request into one service call."""

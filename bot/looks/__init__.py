@@ -1,0 +1,1 @@
+"""How Plaudit looks in Slack: Block Kit builders for messages and modals, and how refusals read."""

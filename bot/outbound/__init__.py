@@ -1,0 +1,1 @@
+"""What goes out to Slack: the notifier that delivers outbox messages, and one renderer per topic."""
