@@ -22,43 +22,61 @@ SECURITY_SCHEMES = {
     "oauth2": {
         "type": "oauth2",
         "description": "Client credentials: POST /oauth/token with your client id and secret.",
-        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token",
-                                        "scopes": {scope: scope for scope in SCOPES}}},
+        "flows": {
+            "clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {scope: scope for scope in SCOPES}}
+        },
     },
 }
 
 
-def create_app(store: Store, *, title: str = "Plaudit API", version: str = "1",
-               config: ApiConfig | None = None,
-               redemption_policy: RedemptionPolicy | None = None) -> OpenAPI:
+def create_app(
+    store: Store,
+    *,
+    title: str = "Plaudit API",
+    version: str = "1",
+    config: ApiConfig | None = None,
+    redemption_policy: RedemptionPolicy | None = None,
+) -> OpenAPI:
     """The Flask app every adapter mounts on; serves the HR API, its OpenAPI document and /healthz."""
     config = config or ApiConfig()
     app = OpenAPI(
-        "plaudit", info=Info(title=title, version=version,
-                             description="Plaudit's API for HR systems. Guide: docs/api.md."),
-        doc_prefix="/api/docs", doc_url="/openapi.json", security_schemes=SECURITY_SCHEMES,
+        "plaudit",
+        info=Info(
+            title=title, version=version, description="Plaudit's API for HR systems. Guide: docs/api.md."
+        ),
+        doc_prefix="/api/docs",
+        doc_url="/openapi.json",
+        security_schemes=SECURITY_SCHEMES,
         validation_error_callback=problems.validation_problem,
     )
-    app.config.update(MAX_CONTENT_LENGTH=config.max_body_bytes, JSON_SORT_KEYS=False,
-                      SWAGGER_CONFIG={"validatorUrl": None}, OPENAPI_HTML_STRING=INDEX_HTML)
+    app.config.update(
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        SWAGGER_CONFIG={"validatorUrl": None},
+        OPENAPI_HTML_STRING=INDEX_HTML,
+    )
     app.json.sort_keys = False
     app.url_map.converters["hr_id"] = HrIdConverter
     app.extensions["plaudit.store"] = store
-    context = ApiContext(store=store, config=config,
-                         redemption_policy=redemption_policy or RedemptionPolicy())
+    context = ApiContext(
+        store=store, config=config, redemption_policy=redemption_policy or RedemptionPolicy()
+    )
     app.extensions[EXTENSION] = context
     context.protector = oauth.install(app, store, lambda: context.config.token_lifetime_seconds)
     problems.register(app)
     _register_routes(app)
     if config.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies,
-                                x_proto=config.trusted_proxies, x_host=config.trusted_proxies)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=config.trusted_proxies,
+            x_proto=config.trusted_proxies,
+            x_host=config.trusted_proxies,
+        )
 
     @app.get("/healthz", doc_ui=False)
     def healthz():
         healthy = store.ping()
-        body = {"status": "ok" if healthy else "unavailable",
-                "database": "ok" if healthy else "unreachable"}
+        body = {"status": "ok" if healthy else "unavailable", "database": "ok" if healthy else "unreachable"}
         return jsonify(body), 200 if healthy else 503
 
     def openapi_document():
@@ -105,8 +123,5 @@ def _register_routes(app: OpenAPI) -> None:
         webhooks,
     )
 
-    for module in (employees, awards, catalog, redemptions, ledger, reports, webhooks,
-                   milestone_rules):
+    for module in (employees, awards, catalog, redemptions, ledger, reports, webhooks, milestone_rules):
         app.register_api(module.bp)
-
-

@@ -15,16 +15,26 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 SHARED_RESPONSES = {
-    400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 415: Problem, 422: Problem,
+    400: Problem,
+    401: Problem,
+    403: Problem,
+    404: Problem,
+    409: Problem,
+    415: Problem,
+    422: Problem,
     429: Problem,
 }
 
 
-def api_blueprint(name: str, tag: str, read_scope: str, write_scope: str,
-                  url_prefix: str = "/api/v1") -> APIBlueprint:
+def api_blueprint(
+    name: str, tag: str, read_scope: str, write_scope: str, url_prefix: str = "/api/v1"
+) -> APIBlueprint:
     """A blueprint whose routes need `read_scope` to read and `write_scope` to change things."""
     bp = APIBlueprint(
-        name, __name__, url_prefix=url_prefix, abp_tags=[Tag(name=tag)],
+        name,
+        __name__,
+        url_prefix=url_prefix,
+        abp_tags=[Tag(name=tag)],
         abp_responses=SHARED_RESPONSES,
     )
 
@@ -48,9 +58,13 @@ def _rate_limited():
     wait = ctx().limiter.check(g.client_id, config.rate_limit_per_second, config.rate_limit_burst)
     if wait is None:
         return None
-    return problem(429, "rate_limited", "Too many requests.",
-                   "This client sent too many requests; wait and retry.",
-                   {"Retry-After": retry_after_header(wait)})
+    return problem(
+        429,
+        "rate_limited",
+        "Too many requests.",
+        "This client sent too many requests; wait and retry.",
+        {"Retry-After": retry_after_header(wait)},
+    )
 
 
 def _bad_body():
@@ -59,11 +73,16 @@ def _bad_body():
     if request.content_length is None and not request.get_data(cache=True):
         return None  # no body: the route's validation says what is missing
     if request.mimetype != "application/json":
-        return problem(415, "unsupported_media_type", "Send JSON.",
-                       "The request body must be application/json.")
+        return problem(
+            415, "unsupported_media_type", "Send JSON.", "The request body must be application/json."
+        )
     try:
         request.get_json(force=False, silent=False)
     except BadRequest:
-        return problem(400, "malformed_json", "The body is not valid JSON.",
-                       "The request body could not be parsed as JSON.")
+        return problem(
+            400,
+            "malformed_json",
+            "The body is not valid JSON.",
+            "The request body could not be parsed as JSON.",
+        )
     return None

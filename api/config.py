@@ -6,9 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 SCOPES = (
-    "employees:read", "employees:write", "awards:write", "catalog:read", "catalog:write",
-    "redemptions:read", "redemptions:write", "ledger:read", "reports:read", "webhooks:manage",
-    "milestones:read", "milestones:write",
+    "employees:read",
+    "employees:write",
+    "awards:write",
+    "catalog:read",
+    "catalog:write",
+    "redemptions:read",
+    "redemptions:write",
+    "ledger:read",
+    "reports:read",
+    "webhooks:manage",
+    "milestones:read",
+    "milestones:write",
 )
 
 

@@ -31,6 +31,7 @@ def sync_employee(store: Store, external_id: str, fields: dict[str, Any]) -> tup
 def _manager_id(store: Store, external_id: str) -> str:
     found = listings.ids_for_external(store, [external_id]).get(external_id)
     if found is None:
-        raise UnknownManager("No employee has the manager's HR id; sync the manager first.",
-                             manager_external_id=external_id)
+        raise UnknownManager(
+            "No employee has the manager's HR id; sync the manager first.", manager_external_id=external_id
+        )
     return found

@@ -60,8 +60,9 @@ def idempotent(view):
         if response.status_code >= 500:
             idempotency.release(store, record.id)
             return response
-        idempotency.complete(store, record.id, response.status_code,
-                                 response.get_data(as_text=True), _kept(response))
+        idempotency.complete(
+            store, record.id, response.status_code, response.get_data(as_text=True), _kept(response)
+        )
         return response
 
     return wrapper
@@ -85,8 +86,15 @@ def idempotent_ledger(view):
         g.domain_key = f"api:{client_id()}:{key}"
         response = _run(view, args, kwargs)
         if response.status_code < 500:
-            idempotency.record(store, client_id(), key, fingerprint, response.status_code,
-                                   response.get_data(as_text=True), _kept(response))
+            idempotency.record(
+                store,
+                client_id(),
+                key,
+                fingerprint,
+                response.status_code,
+                response.get_data(as_text=True),
+                _kept(response),
+            )
         return response
 
     return wrapper
@@ -139,9 +147,15 @@ def _refused_again() -> Response | None:
 
 
 def _record_refusal(response: Response) -> Response:
-    idempotency.record(ctx().store, client_id(), request.headers.get(HEADER),
-                           request_fingerprint(), response.status_code,
-                           response.get_data(as_text=True), _kept(response))
+    idempotency.record(
+        ctx().store,
+        client_id(),
+        request.headers.get(HEADER),
+        request_fingerprint(),
+        response.status_code,
+        response.get_data(as_text=True),
+        _kept(response),
+    )
     return response
 
 
@@ -166,8 +180,13 @@ def _repeat(record: idempotency.Record, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         return _reused()
     if record.pending:
-        return problem(409, "idempotency_key_in_use", "A request with this key is in progress.",
-                       "Retry shortly to get its result.", {"Retry-After": "1"})
+        return problem(
+            409,
+            "idempotency_key_in_use",
+            "A request with this key is in progress.",
+            "Retry shortly to get its result.",
+            {"Retry-After": "1"},
+        )
     response = Response(record.body, status=record.status)
     for name, value in (record.headers or {}).items():
         response.headers[name] = value
@@ -176,6 +195,9 @@ def _repeat(record: idempotency.Record, fingerprint: str) -> Response:
 
 
 def _reused() -> Response:
-    return problem(422, "idempotency_key_reused", "Idempotency key reused.",
-                   "This Idempotency-Key was already used with a different request; "
-                   "use a new key for a new request.")
+    return problem(
+        422,
+        "idempotency_key_reused",
+        "Idempotency key reused.",
+        "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+    )

@@ -110,15 +110,23 @@ def install(app: Flask, store: Store, lifetime: Callable[[], int]) -> ResourcePr
         return Client(found) if found is not None and found.active else None
 
     def save_token(token: dict, oauth_request) -> None:
-        clients.save_token(store, token["access_token"], oauth_request.client.get_client_id(),
-                               token.get("scope", "").split(), int(token["expires_in"]))
+        clients.save_token(
+            store,
+            token["access_token"],
+            oauth_request.client.get_client_id(),
+            token.get("scope", "").split(),
+            int(token["expires_in"]),
+        )
 
     server = Server(app, query_client=query_client, save_token=save_token)
     server.register_grant(Grant)
-    server.register_token_generator("default", BearerTokenGenerator(
-        lambda *args, **kwargs: generate_token(42), None, lambda client, grant_type: lifetime()))
-    app.add_url_rule("/oauth/token", "oauth_token", server.create_token_response,
-                     methods=["POST"])
+    server.register_token_generator(
+        "default",
+        BearerTokenGenerator(
+            lambda *args, **kwargs: generate_token(42), None, lambda client, grant_type: lifetime()
+        ),
+    )
+    app.add_url_rule("/oauth/token", "oauth_token", server.create_token_response, methods=["POST"])
     protector = ResourceProtector()
     protector.register_token_validator(Validator(store))
     return protector
@@ -138,15 +146,30 @@ def authenticate(protector: ResourceProtector, scope: str) -> Response | None:
 def auth_problem(error: OAuth2Error, scope: str) -> Response:
     if isinstance(error, InsufficientScopeError):
         header = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
-        return problem(403, "insufficient_scope", "The token lacks a scope this needs.",
-                       f"This call needs the {scope} scope.", {"WWW-Authenticate": header},
-                       required_scope=scope)
+        return problem(
+            403,
+            "insufficient_scope",
+            "The token lacks a scope this needs.",
+            f"This call needs the {scope} scope.",
+            {"WWW-Authenticate": header},
+            required_scope=scope,
+        )
     if isinstance(error, MissingAuthorizationError) or not request.headers.get("Authorization"):
-        return problem(401, "unauthorized", "Authentication required.",
-                       "Send `Authorization: Bearer <token>` from POST /oauth/token.",
-                       {"WWW-Authenticate": f'Bearer realm="{REALM}"'})
-    header = (f'Bearer realm="{REALM}", error="invalid_token", '
-              'error_description="The access token is expired, revoked or unknown."')
-    return problem(401, "invalid_token", "The access token is not valid.",
-                   "The access token is expired, revoked or unknown; get a new one.",
-                   {"WWW-Authenticate": header})
+        return problem(
+            401,
+            "unauthorized",
+            "Authentication required.",
+            "Send `Authorization: Bearer <token>` from POST /oauth/token.",
+            {"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+        )
+    header = (
+        f'Bearer realm="{REALM}", error="invalid_token", '
+        'error_description="The access token is expired, revoked or unknown."'
+    )
+    return problem(
+        401,
+        "invalid_token",
+        "The access token is not valid.",
+        "The access token is expired, revoked or unknown; get a new one.",
+        {"WWW-Authenticate": header},
+    )

@@ -34,10 +34,15 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    body = {"type": f"urn:plaudit:problem:{code}", "title": title, "status": status,
-            "code": code}
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body = {"type": f"urn:plaudit:problem:{code}", "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -51,11 +56,14 @@ def validation_problem(exc: ValidationError) -> Response:
     """A 422 naming each bad field, e.g. `body.items.3.points` or `header.Idempotency-Key`
     (for the first failing part of the request)."""
     part = _part(exc.title)
-    errors = [{"field": ".".join([part, *(str(p) for p in err["loc"])]),
-               "message": err["msg"], "type": err["type"]} for err in exc.errors()]
+    errors = [
+        {"field": ".".join([part, *(str(p) for p in err["loc"])]), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
     fields = ", ".join(e["field"] for e in errors)
-    return problem(422, "validation_error", "The request is not valid.",
-                   f"Check these fields: {fields}.", errors=errors)
+    return problem(
+        422, "validation_error", "The request is not valid.", f"Check these fields: {fields}.", errors=errors
+    )
 
 
 def domain_problem(exc: DomainError) -> Response:
@@ -65,8 +73,11 @@ def domain_problem(exc: DomainError) -> Response:
 
 def http_problem(exc: HTTPException) -> Response:
     code = (exc.name or "error").lower().replace(" ", "_")
-    headers = {k: v for k, v in exc.get_response().headers.items()
-               if k.lower() not in ("content-type", "content-length")}
+    headers = {
+        k: v
+        for k, v in exc.get_response().headers.items()
+        if k.lower() not in ("content-type", "content-length")
+    }
     return problem(exc.code or 500, code, exc.name or "Error", exc.description, headers=headers)
 
 
@@ -86,8 +97,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        return problem(500, "internal_error", "Something went wrong on our side.",
-                       "The error was logged; retrying with the same Idempotency-Key is safe.")
+        return problem(
+            500,
+            "internal_error",
+            "Something went wrong on our side.",
+            "The error was logged; retrying with the same Idempotency-Key is safe.",
+        )
 
 
 def _part(model_name: str) -> str:

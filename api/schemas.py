@@ -41,8 +41,12 @@ Bool = StrictBool
 Points = strict_int(1, 1_000_000)
 Id = strict_int(1, 2**53)
 DateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
-ExternalId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$",
-                                  json_schema_extra={"example": "E-1001"})]
+ExternalId = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$", json_schema_extra={"example": "E-1001"}
+    ),
+]
 
 
 class Body(BaseModel):
@@ -74,19 +78,27 @@ _SCHEMAS: dict[type, dict[str, Any]] = {}
 
 class IdempotencyHeader(RequestPart):
     idempotency_key: str = Field(
-        alias=HEADER, min_length=1, max_length=200,
-        description="A unique value per operation (a UUID). Repeats return the first response.")
+        alias=HEADER,
+        min_length=1,
+        max_length=200,
+        description="A unique value per operation (a UUID). Repeats return the first response.",
+    )
 
 
 class OptionalIdempotencyHeader(RequestPart):
     idempotency_key: str | None = Field(
-        default=None, alias=HEADER, min_length=1, max_length=200,
-        description="Optional: a unique value per operation; repeats return the first response.")
+        default=None,
+        alias=HEADER,
+        min_length=1,
+        max_length=200,
+        description="Optional: a unique value per operation; repeats return the first response.",
+    )
 
 
 class PageQuery(RequestPart):
-    cursor: str | None = Field(default=None, max_length=200,
-                               description="`next_cursor` of the previous page.")
+    cursor: str | None = Field(
+        default=None, max_length=200, description="`next_cursor` of the previous page."
+    )
     limit: int = Field(default=100, ge=1, le=1000)
 
 

@@ -29,8 +29,9 @@ class EmployeeFields(Body):
     manager_external_id: ExternalId | None = None
     department: Text | None = None
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
-    timezone: Annotated[str, Field(max_length=64, json_schema_extra={"example": "Europe/Paris"})] \
-        | None = None
+    timezone: Annotated[str, Field(max_length=64, json_schema_extra={"example": "Europe/Paris"})] | None = (
+        None
+    )
     locale: Annotated[str, Field(max_length=35)] | None = None
     status: Literal["active", "inactive"] = None  # optional, but never null
     is_guest: Bool = None
@@ -72,7 +73,8 @@ class EmployeePath(Body):
 
 class EmployeeListQuery(PageQuery):
     updated_since: DateTime | None = Field(
-        default=None, description="Only employees changed at or after this time (ISO 8601).")
+        default=None, description="Only employees changed at or after this time (ISO 8601)."
+    )
 
 
 class EmployeeOut(Out):

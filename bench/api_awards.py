@@ -57,14 +57,20 @@ def measure(label: str, url: str, args, served: tuple[int, int], hello_rate) -> 
         with Server(["floor_award:app", "--pythonpath", bench_dir], free_port(), env, *served) as raw:
             floor = request_rate(raw.base, "/floor/awards", "", args.seconds, args.clients, one_award)
     hello = hello_rate(served)
-    print(f"{label:10} single award: {single:8.0f} req/s  ({single / hello:5.0%} of hello-world;"
-          f" target 40%)", flush=True)
+    print(
+        f"{label:10} single award: {single:8.0f} req/s  ({single / hello:5.0%} of hello-world; target 40%)",
+        flush=True,
+    )
     if floor is not None:
-        print(f"{label:10} floor (Flask + an award's SQL on the raw driver, no rules): {floor:8.0f} req/s"
-              f"  ({floor / hello:5.0%} of hello-world; Plaudit reaches {single / floor:4.0%} of it)")
+        print(
+            f"{label:10} floor (Flask + an award's SQL on the raw driver, no rules): {floor:8.0f} req/s"
+            f"  ({floor / hello:5.0%} of hello-world; Plaudit reaches {single / floor:4.0%} of it)"
+        )
     raw = raw_executemany_rate(url, args.batch)
-    print(f"{label:10} batch awards: {batch:8.0f} awards/s  (raw executemany of the same rows:"
-          f" {raw:8.0f} rows/s)")
+    print(
+        f"{label:10} batch awards: {batch:8.0f} awards/s  (raw executemany of the same rows:"
+        f" {raw:8.0f} rows/s)"
+    )
 
 
 def concurrency(args, *, sqlite: bool) -> tuple[int, int]:
@@ -78,12 +84,16 @@ def concurrency(args, *, sqlite: bool) -> tuple[int, int]:
 
 def hello_world_rate(args, served: tuple[int, int]) -> float:
     bench_dir = str(Path(__file__).resolve().parent)
-    with Server(["hello_wsgi:app", "--pythonpath", bench_dir], free_port(), dict(os.environ),
-                *served) as hello:
+    with Server(
+        ["hello_wsgi:app", "--pythonpath", bench_dir], free_port(), dict(os.environ), *served
+    ) as hello:
         rate = request_rate(hello.base, "/hello", "", args.seconds, args.clients, lambda n: {})
     workers, threads = served
-    print(f"{'baseline':10} Flask hello-world POST: {rate:8.0f} req/s (gunicorn {workers} workers"
-          f" x {threads} threads, {args.clients} clients, loopback)", flush=True)
+    print(
+        f"{'baseline':10} Flask hello-world POST: {rate:8.0f} req/s (gunicorn {workers} workers"
+        f" x {threads} threads, {args.clients} clients, loopback)",
+        flush=True,
+    )
     return rate
 
 
@@ -96,8 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=3)
     parser.add_argument("--workers", type=int, help="gunicorn workers for both apps (default 2)")
     parser.add_argument("--threads", type=int, help="threads per worker (default 1: sync)")
-    parser.add_argument("--no-floor", action="store_true",
-                        help="skip the floor: Flask plus an award's SQL on the raw driver (floor_award.py)")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the floor: Flask plus an award's SQL on the raw driver (floor_award.py)",
+    )
     args = parser.parse_args(argv)
     # The machine drifts: hello-world is measured before the awards and again after each
     # database's runs; shares are of the mean of its runs so far with those settings.

@@ -11,8 +11,12 @@ from slack_sdk import WebClient
 
 # Same client set-up as Plaudit's: Web API calls (Bolt's one auth.test) go to the fake Slack.
 client = WebClient(token="xoxb-bench", base_url=os.environ["SLACK_API_URL"])
-bolt = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client,
-           token_verification_enabled=False, process_before_response=True)
+bolt = App(
+    signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+    client=client,
+    token_verification_enabled=False,
+    process_before_response=True,
+)
 
 
 @bolt.command("/noop")

@@ -25,12 +25,22 @@ class Server:
     """gunicorn serving `app_args` until the `with` block ends: `workers` processes, each
     with `threads` threads (gthread) or, with one thread, the sync worker."""
 
-    def __init__(self, app_args: list[str], port: int, env: dict[str, str], workers: int = 2,
-                 threads: int = 1) -> None:
+    def __init__(
+        self, app_args: list[str], port: int, env: dict[str, str], workers: int = 2, threads: int = 1
+    ) -> None:
         self.port, self.base = port, f"127.0.0.1:{port}"
         kind = ["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]
-        self.command = [GUNICORN, "-w", str(workers), *kind, "-b", self.base,
-                        "--log-level", "warning", *app_args]
+        self.command = [
+            GUNICORN,
+            "-w",
+            str(workers),
+            *kind,
+            "-b",
+            self.base,
+            "--log-level",
+            "warning",
+            *app_args,
+        ]
         self.env = env
 
     def __enter__(self) -> Server:
@@ -108,8 +118,12 @@ def batch_rate(base: str, token: str, externals: list[str], batches: int) -> flo
     """Awards per second of `POST /api/v1/awards/batch`, the median of `batches` runs."""
     rates = []
     for run in range(batches):
-        body = {"reason": f"bench batch {run}", "items": [
-            {"employee_id": external, "points": 1 + (i % 5)} for i, external in enumerate(externals)]}
+        body = {
+            "reason": f"bench batch {run}",
+            "items": [
+                {"employee_id": external, "points": 1 + (i % 5)} for i, external in enumerate(externals)
+            ],
+        }
         started = time.monotonic()
         status, data = post(base, "/api/v1/awards/batch", token, body, key=uuid.uuid4().hex)
         elapsed = time.monotonic() - started

@@ -21,18 +21,24 @@ from floor_db import SQLITE, PerThread, Writer, for_driver, rows
 
 REFUSAL = "SELECT id, fingerprint FROM api_idempotency WHERE client_id = %s AND key = %s"
 EMPLOYEE = "SELECT id, status, is_bot FROM employees WHERE external_id = %s"
-TRANSACTION = ("INSERT INTO transactions (kind, idempotency_key, fingerprint, reference, actor, memo,"
-               " created_at) VALUES ('award', %s, %s, %s, NULL, 'bench', %s) RETURNING id")
+TRANSACTION = (
+    "INSERT INTO transactions (kind, idempotency_key, fingerprint, reference, actor, memo,"
+    " created_at) VALUES ('award', %s, %s, %s, NULL, 'bench', %s) RETURNING id"
+)
 POSTINGS = "INSERT INTO postings (transaction_id, account_id, amount) VALUES (%s, %s, -1), (%s, %s, 1)"
 CREDIT = "UPDATE accounts SET balance = balance + 1 WHERE id = %s"
-OUTBOX = ("INSERT INTO outbox (channel, topic, event_id, payload, status, attempts, progress,"
-          " available_at, created_at) VALUES ('slack', 'award.issued', %s, %s, 'pending', 0, 0, %s, %s)")
+OUTBOX = (
+    "INSERT INTO outbox (channel, topic, event_id, payload, status, attempts, progress,"
+    " available_at, created_at) VALUES ('slack', 'award.issued', %s, %s, 'pending', 0, 0, %s, %s)"
+)
 REFUSAL, EMPLOYEE, TRANSACTION, POSTINGS, CREDIT, OUTBOX = (
-    for_driver(sql) for sql in (REFUSAL, EMPLOYEE, TRANSACTION, POSTINGS, CREDIT, OUTBOX))
+    for_driver(sql) for sql in (REFUSAL, EMPLOYEE, TRANSACTION, POSTINGS, CREDIT, OUTBOX)
+)
 
 
-ACCOUNTS = {(owner, kind): account for owner, kind, account in
-            rows("SELECT owner_id, kind, id FROM accounts")}
+ACCOUNTS = {
+    (owner, kind): account for owner, kind, account in rows("SELECT owner_id, kind, id FROM accounts")
+}
 ISSUANCE = ACCOUNTS.get((None, "issuance"))
 writer = Writer()
 connections = PerThread()

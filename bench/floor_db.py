@@ -21,13 +21,21 @@ def connect():
     """A DB-API connection on which BEGIN and COMMIT are issued by the caller."""
     if SQLITE:
         import sqlite3
+
         conn = sqlite3.connect(URL.database, isolation_level=None, check_same_thread=False, timeout=30)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
             conn.execute(f"PRAGMA {pragma}")
         return conn
     import psycopg
-    return psycopg.connect(host=URL.host, port=URL.port, user=URL.username, password=URL.password,
-                           dbname=URL.database, autocommit=True)
+
+    return psycopg.connect(
+        host=URL.host,
+        port=URL.port,
+        user=URL.username,
+        password=URL.password,
+        dbname=URL.database,
+        autocommit=True,
+    )
 
 
 def rows(sql: str) -> list[tuple]:

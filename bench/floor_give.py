@@ -30,26 +30,43 @@ LOCK = " FOR UPDATE" if not SQLITE else ""
 STATEMENTS = [
     ("SELECT id, status, is_bot, is_guest, timezone FROM employees WHERE id IN (%s, %s)", "all"),
     ("SELECT id, balance FROM accounts WHERE id IN (%s, %s) ORDER BY id" + LOCK, "all"),
-    ("SELECT rr.employee_id, sum(r.points_each) FROM recognitions r JOIN recognition_recipients rr"
-     " ON rr.recognition_id = r.id WHERE r.giver_id = %s AND rr.employee_id IN (%s)"
-     " AND r.created_at >= %s GROUP BY rr.employee_id", "all"),
-    ("INSERT INTO recognitions (giver_id, points_each, value, reason, source, private, created_at)"
-     " VALUES (%s, 1, NULL, 'the benchmark', 'slack', false, %s) RETURNING id", "one"),
+    (
+        "SELECT rr.employee_id, sum(r.points_each) FROM recognitions r JOIN recognition_recipients rr"
+        " ON rr.recognition_id = r.id WHERE r.giver_id = %s AND rr.employee_id IN (%s)"
+        " AND r.created_at >= %s GROUP BY rr.employee_id",
+        "all",
+    ),
+    (
+        "INSERT INTO recognitions (giver_id, points_each, value, reason, source, private, created_at)"
+        " VALUES (%s, 1, NULL, 'the benchmark', 'slack', false, %s) RETURNING id",
+        "one",
+    ),
     ("INSERT INTO recognition_recipients (recognition_id, employee_id) VALUES (%s, %s)", None),
-    ("INSERT INTO transactions (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
-     " VALUES ('recognition', %s, %s, %s, %s, 'slack recognition', %s) RETURNING id", "one"),
+    (
+        "INSERT INTO transactions (kind, idempotency_key, fingerprint, reference, actor, memo, created_at)"
+        " VALUES ('recognition', %s, %s, %s, %s, 'slack recognition', %s) RETURNING id",
+        "one",
+    ),
     ("INSERT INTO postings (transaction_id, account_id, amount) VALUES (%s, %s, -1), (%s, %s, 1)", None),
-    ("UPDATE accounts SET balance = balance + CASE WHEN id = %s THEN -1 ELSE 1 END"
-     " WHERE id IN (%s, %s) AND balance + CASE WHEN id = %s THEN -1 ELSE 1 END >= 0 RETURNING id", "all"),
-    ("INSERT INTO outbox (channel, topic, event_id, payload, status, attempts, progress, available_at,"
-     " created_at) VALUES ('slack', 'recognition.created', %s, %s, 'pending', 0, 0, %s, %s)", None),
+    (
+        "UPDATE accounts SET balance = balance + CASE WHEN id = %s THEN -1 ELSE 1 END"
+        " WHERE id IN (%s, %s) AND balance + CASE WHEN id = %s THEN -1 ELSE 1 END >= 0 RETURNING id",
+        "all",
+    ),
+    (
+        "INSERT INTO outbox (channel, topic, event_id, payload, status, attempts, progress, available_at,"
+        " created_at) VALUES ('slack', 'recognition.created', %s, %s, 'pending', 0, 0, %s, %s)",
+        None,
+    ),
 ]
 STATEMENTS = [(for_driver(sql), fetch) for sql, fetch in STATEMENTS]
 
 
 EMPLOYEES = dict(rows("SELECT slack_user_id, id FROM employees WHERE slack_user_id IS NOT NULL"))
-ACCOUNTS = {(owner, kind): account for owner, kind, account in
-            rows("SELECT owner_id, kind, id FROM accounts WHERE owner_id IS NOT NULL")}
+ACCOUNTS = {
+    (owner, kind): account
+    for owner, kind, account in rows("SELECT owner_id, kind, id FROM accounts WHERE owner_id IS NOT NULL")
+}
 ONE_ROW = os.environ.get("FLOOR_ONE_ROW") == "1"
 writer = Writer()
 connections = PerThread()
@@ -79,8 +96,7 @@ def give(giver: str, recipient: str, key: str) -> None:
         run(2, giver, recipient, now.replace(hour=0, minute=0, second=0, microsecond=0))
         recognition = run(3, giver, now)
         run(4, recognition, recipient)
-        txn = run(5, key, hashlib.sha256(key.encode()).hexdigest(), f"recognition:{recognition}",
-                  giver, now)
+        txn = run(5, key, hashlib.sha256(key.encode()).hexdigest(), f"recognition:{recognition}", giver, now)
         run(6, txn, allowance, txn, wallet)
         run(7, allowance, allowance, wallet, allowance)
         run(8, f"evt_{uuid.uuid4().hex}", json.dumps({"recognition_id": recognition}), now, now)
@@ -88,8 +104,12 @@ def give(giver: str, recipient: str, key: str) -> None:
 
 
 client = WebClient(token="xoxb-bench", base_url=os.environ["SLACK_API_URL"])
-bolt = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client,
-           token_verification_enabled=False, process_before_response=True)
+bolt = App(
+    signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+    client=client,
+    token_verification_enabled=False,
+    process_before_response=True,
+)
 
 
 @bolt.command("/kudos")
@@ -98,11 +118,14 @@ def kudos(ack, command):
     if not text.startswith("<@"):  # the bench's warm-up asks for a balance
         ack(text="Your balance: plenty.")
         return
-    mention = text[2:text.index(">")].split("|")[0]
+    mention = text[2 : text.index(">")].split("|")[0]
     give(EMPLOYEES[command["user_id"]], EMPLOYEES[mention], f"floor:{command['trigger_id']}")
     message = f"<@{command['user_id']}> gave <@{mention}> 1 point for the benchmark"
-    ack(response_type="in_channel", text=message,
-        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": message}}])
+    ack(
+        response_type="in_channel",
+        text=message,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": message}}],
+    )
 
 
 handler = SlackRequestHandler(bolt)

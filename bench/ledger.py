@@ -25,8 +25,9 @@ POLICY = RecognitionPolicy(max_points=10, daily_cap_per_recipient=10**9)
 
 def raw_insert_rate(store, n: int, threads: int) -> float:
     """Baseline: one-row INSERT + COMMIT, the cheapest durable write the database can do."""
-    table = Table("bench_raw", MetaData(), Column("id", Integer, primary_key=True),
-                  Column("note", String(40)))
+    table = Table(
+        "bench_raw", MetaData(), Column("id", Integer, primary_key=True), Column("note", String(40))
+    )
     table.create(store.engine)
 
     def one(i: int) -> None:
@@ -37,31 +38,44 @@ def raw_insert_rate(store, n: int, threads: int) -> float:
 
 
 def recognition_rate(store, n: int, threads: int) -> float:
-    people = [upsert_employee(store.uow(), f"b{i}", {"email": f"b{i}@example.com"}, store.clock)[0]
-              for i in range(2 * threads)]
+    people = [
+        upsert_employee(store.uow(), f"b{i}", {"email": f"b{i}@example.com"}, store.clock)[0]
+        for i in range(2 * threads)
+    ]
     for person in people:
         grant_allowance(store.uow(), person.id, 10**7, "bench", store.clock)
 
     def one(i: int) -> None:
         giver = people[i % len(people)]
         recipient = people[(i + 1) % len(people)]
-        give_recognition(store.uow(), GiveRecognition(
-            giver_id=giver.id, recipient_ids=[recipient.id], points=1, reason="thanks a lot",
-            idempotency_key=f"bench-{i}"), POLICY, store.clock)
+        give_recognition(
+            store.uow(),
+            GiveRecognition(
+                giver_id=giver.id,
+                recipient_ids=[recipient.id],
+                points=1,
+                reason="thanks a lot",
+                idempotency_key=f"bench-{i}",
+            ),
+            POLICY,
+            store.clock,
+        )
 
     return rate(n, lambda: list(ThreadPoolExecutor(threads).map(one, range(n))))
 
 
 def redemption_rate(store, n: int, threads: int) -> float:
     people = [upsert_employee(store.uow(), f"r{i}", {}, store.clock)[0] for i in range(threads)]
-    issue_award(store.uow(), IssueAward(employee_ids=[p.id for p in people], points=10**6,
-                                        reason="bench", idempotency_key="fund"), store.clock)
+    issue_award(
+        store.uow(),
+        IssueAward(employee_ids=[p.id for p in people], points=10**6, reason="bench", idempotency_key="fund"),
+        store.clock,
+    )
     item = add_item(store.uow(), CatalogItem(id=0, name="Sticker", points_cost=1), store.clock)
     policy = RedemptionPolicy(approval_threshold=None)
 
     def one(i: int) -> None:
-        request_redemption(store.uow(), people[i % threads].id, item.id, f"red-{i}", policy,
-                           store.clock)
+        request_redemption(store.uow(), people[i % threads].id, item.id, f"red-{i}", policy, store.clock)
 
     return rate(n, lambda: list(ThreadPoolExecutor(threads).map(one, range(n))))
 
@@ -80,11 +94,14 @@ def main() -> None:
             gives = recognition_rate(store, args.n, args.threads)
             spends = redemption_rate(store, args.n, args.threads)
             store.close()
-        print_table(f"{backend}: {args.n} operations, {args.threads} threads", [
-            ("raw insert+commit/s", f"{raw:,.0f}", "baseline (same database, same threads)"),
-            ("recognitions/s", f"{gives:,.0f}", f"{gives / raw:.0%} of raw"),
-            ("redemptions/s", f"{spends:,.0f}", f"{spends / raw:.0%} of raw"),
-        ])
+        print_table(
+            f"{backend}: {args.n} operations, {args.threads} threads",
+            [
+                ("raw insert+commit/s", f"{raw:,.0f}", "baseline (same database, same threads)"),
+                ("recognitions/s", f"{gives:,.0f}", f"{gives / raw:.0%} of raw"),
+                ("redemptions/s", f"{spends:,.0f}", f"{spends / raw:.0%} of raw"),
+            ],
+        )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,15 @@ from storage.schema import migrate
 from storage.schema.core import EmployeeRow
 from storage.store import Store
 
-ZONES = ["Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "UTC", "Europe/Berlin",
-         "America/New_York", None]
+ZONES = [
+    "Pacific/Auckland",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    None,
+]
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 CHUNK = 5000
 
@@ -55,14 +62,24 @@ def seed(store: Store, count: int) -> float:
             emp_id = str(uuid.uuid4())
             hire = date(2000, 1, 1) + timedelta(days=rng.randrange(9660))
             birth = date(1960, 1, 1) + timedelta(days=rng.randrange(14600))
-            people.append({
-                "id": emp_id, "timezone": rng.choice(ZONES), "status": "active", "is_bot": False,
-                "is_guest": False, "celebration": "public", "created_at": NOW, "updated_at": NOW,
-                "hire_date_enc": encrypt(hire.isoformat(), "employees", "hire_date_enc", emp_id),
-                "birth_date_enc": encrypt(birth.isoformat(), "employees", "birth_date_enc", emp_id),
-            })
-            accounts += [{"code": account_code(emp_id, kind), "owner_id": emp_id,
-                          "kind": kind.value, "balance": 0} for kind in _kinds()]
+            people.append(
+                {
+                    "id": emp_id,
+                    "timezone": rng.choice(ZONES),
+                    "status": "active",
+                    "is_bot": False,
+                    "is_guest": False,
+                    "celebration": "public",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "hire_date_enc": encrypt(hire.isoformat(), "employees", "hire_date_enc", emp_id),
+                    "birth_date_enc": encrypt(birth.isoformat(), "employees", "birth_date_enc", emp_id),
+                }
+            )
+            accounts += [
+                {"code": account_code(emp_id, kind), "owner_id": emp_id, "kind": kind.value, "balance": 0}
+                for kind in _kinds()
+            ]
         with store.engine.begin() as conn:
             load = _copy if conn.dialect.name == "postgresql" else _executemany
             load(conn, "employees", people)
@@ -75,14 +92,13 @@ def _executemany(conn, table: str, rows: list[dict]) -> None:
     columns = list(rows[0])
     values = [[_sqlite_value(row[c]) for c in columns] for row in rows]
     conn.connection.driver_connection.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        values)
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values
+    )
 
 
 def _sqlite_value(value):
     # Stored the way storage.schema.types.UTCDateTime stores it on SQLite: naive UTC text.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(
-        value, datetime) else value
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(value, datetime) else value
 
 
 def _copy(conn, table: str, rows: list[dict]) -> None:
@@ -96,6 +112,7 @@ def _copy(conn, table: str, rows: list[dict]) -> None:
 
 def _kinds():
     from rewards.model import EMPLOYEE_ACCOUNT_KINDS
+
     return EMPLOYEE_ACCOUNT_KINDS
 
 
@@ -105,11 +122,15 @@ def raw_read(store: Store) -> tuple[float, int]:
     decrypt = store.cipher.decrypt
     rows = 0
     with store.reader() as uow:
-        query = (select(EmployeeRow.id, EmployeeRow.timezone, EmployeeRow.hire_date_enc,
-                        EmployeeRow.birth_date_enc)
-                 .where(EmployeeRow.status == "active", EmployeeRow.erased_at.is_(None),
-                        EmployeeRow.is_bot.is_(False))
-                 .execution_options(yield_per=2000))
+        query = (
+            select(
+                EmployeeRow.id, EmployeeRow.timezone, EmployeeRow.hire_date_enc, EmployeeRow.birth_date_enc
+            )
+            .where(
+                EmployeeRow.status == "active", EmployeeRow.erased_at.is_(None), EmployeeRow.is_bot.is_(False)
+            )
+            .execution_options(yield_per=2000)
+        )
         for emp_id, _tz, hire, birth in uow.session.execute(query):
             date.fromisoformat(decrypt(hire, "employees", "hire_date_enc", emp_id))
             date.fromisoformat(decrypt(birth, "employees", "birth_date_enc", emp_id))
@@ -119,8 +140,7 @@ def raw_read(store: Store) -> tuple[float, int]:
 
 def sweep(store: Store):
     began = time.perf_counter()
-    report = sweep_milestones(scheduler_uow(store), store.clock, SweepOptions(),
-                              scheduler_reader(store))
+    report = sweep_milestones(scheduler_uow(store), store.clock, SweepOptions(), scheduler_reader(store))
     return time.perf_counter() - began, report
 
 
@@ -144,8 +164,9 @@ def database(kind: str, server: str | None) -> Iterator[str]:
 
 
 def run(kind: str, url: str, count: int) -> None:
-    store = Store.open(url, Keyring.parse(f"k1:{generate_key()}"),
-                       BlindIndex.from_text(generate_key()), FakeClock(NOW))
+    store = Store.open(
+        url, Keyring.parse(f"k1:{generate_key()}"), BlindIndex.from_text(generate_key()), FakeClock(NOW)
+    )
     migrate.upgrade(store.engine)
     seeded = seed(store, count)
     if kind == "postgres":
@@ -165,12 +186,15 @@ def run(kind: str, url: str, count: int) -> None:
     next_day, daily = sweep(store)
     print(f"{kind:<9} {rows:>7} employees   seed {seeded:6.2f} s")
     print(f"{'':<9} raw read + decrypt          {raw:6.2f} s   (baseline, best of 6)")
-    print(f"{'':<9} sweep, first (awards {report.awarded:>5})  {first:6.2f} s   "
-          f"{first / raw:4.2f}x baseline")
-    print(f"{'':<9} sweep, again (awards {again.awarded:>5})  {second:6.2f} s   "
-          f"{second / raw:4.2f}x baseline (best of 3)")
-    print(f"{'':<9} sweep, next day (awards {daily.awarded:>4}) {next_day:6.2f} s   "
-          f"{next_day / raw:4.2f}x baseline")
+    print(f"{'':<9} sweep, first (awards {report.awarded:>5})  {first:6.2f} s   {first / raw:4.2f}x baseline")
+    print(
+        f"{'':<9} sweep, again (awards {again.awarded:>5})  {second:6.2f} s   "
+        f"{second / raw:4.2f}x baseline (best of 3)"
+    )
+    print(
+        f"{'':<9} sweep, next day (awards {daily.awarded:>4}) {next_day:6.2f} s   "
+        f"{next_day / raw:4.2f}x baseline"
+    )
     store.close()
 
 
@@ -185,8 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         with database(kind, args.postgres) as url:
             run(kind, url, args.employees)
     if not args.postgres:
-        print("PostgreSQL skipped: pass --postgres URL or set PLAUDIT_TEST_POSTGRES_URL",
-              file=sys.stderr)
+        print("PostgreSQL skipped: pass --postgres URL or set PLAUDIT_TEST_POSTGRES_URL", file=sys.stderr)
     return 0
 
 

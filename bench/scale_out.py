@@ -39,16 +39,24 @@ from tests.scale.cluster import Cluster, api  # noqa: E402
 from tests.scale.load import Load, Outcome, catalog_item, seed_people  # noqa: E402
 
 PEOPLE = 50
-SETTINGS = {"PLAUDIT_ALLOWANCE_POINTS": "1000000", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "100000000",
-            "PLAUDIT_LOG_LEVEL": "WARNING"}
+SETTINGS = {
+    "PLAUDIT_ALLOWANCE_POINTS": "1000000",
+    "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "100000000",
+    "PLAUDIT_LOG_LEVEL": "WARNING",
+}
 
 
 def prepare(cluster: Cluster, port: int, fake: FakeSlack) -> Load:
     client_id, token = cluster.api_client(port)
     people = seed_people(port, token, PEOPLE, fake)
-    status, body = api(port, "POST", "/api/v1/awards/batch", token, {
-        "reason": "bench funding", "items": [{"employee_id": e, "points": 100_000} for e, _ in people]},
-        "bench-funding")
+    status, body = api(
+        port,
+        "POST",
+        "/api/v1/awards/batch",
+        token,
+        {"reason": "bench funding", "items": [{"employee_id": e, "points": 100_000} for e, _ in people]},
+        "bench-funding",
+    )
     assert status == 201, body
     cluster.run_cli("scheduler", "--once")  # this period's allowances, before the clock starts
     return Load([port], token, client_id, people, catalog_item(port, token, cost=1))
@@ -108,8 +116,9 @@ def figures(outcomes: list[Outcome], elapsed: float, cores: list[float]) -> dict
         "errors (no answer, 5xx)": str(sum(1 for o in outcomes if o.accepted is None)),
         "refused (4xx)": str(sum(1 for o in outcomes if o.accepted is False)),
         "requests": str(len(outcomes)),
-        "  kudos/award/redeem/approve": "/".join(str(kinds[k]) for k in (
-            "kudos", "award", "redeem", "approve")),
+        "  kudos/award/redeem/approve": "/".join(
+            str(kinds[k]) for k in ("kudos", "award", "redeem", "approve")
+        ),
         "cores busy: load generator": f"{cores[0]:.2f}",
         "cores busy: app servers": f"{cores[1]:.2f}",
         "cores busy: whole machine": f"{cores[2]:.2f}",
@@ -118,8 +127,10 @@ def figures(outcomes: list[Outcome], elapsed: float, cores: list[float]) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres-url", default=os.environ.get("PLAUDIT_BENCH_POSTGRES_URL")
-                        or os.environ.get("PLAUDIT_TEST_POSTGRES_URL"))
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("PLAUDIT_BENCH_POSTGRES_URL") or os.environ.get("PLAUDIT_TEST_POSTGRES_URL"),
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="measured, per configuration")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=8, help="closed-loop client threads")
@@ -130,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     with FakeSlack() as fake:
         one = figures(*measure(1, args, fake))
         two = figures(*measure(2, args, fake))
-    print(f"\nMixed load, {args.clients} client threads, {args.seconds:.0f} s each, "
-          f"{os.cpu_count()} cores; app servers: plaudit serve --workers 1 --threads 4")
+    print(
+        f"\nMixed load, {args.clients} client threads, {args.seconds:.0f} s each, "
+        f"{os.cpu_count()} cores; app servers: plaudit serve --workers 1 --threads 4"
+    )
     width = max(len(name) for name in one) + 2
     print(f"{'measure'.ljust(width)}{'1 server':>20}{'2 servers':>20}")
     for name in one:

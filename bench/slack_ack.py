@@ -50,15 +50,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def gunicorn(target: str, port: int, env: dict[str, str], workers: int, threads: int,
-             senders: int = 32) -> subprocess.Popen:
+def gunicorn(
+    target: str, port: int, env: dict[str, str], workers: int, threads: int, senders: int = 32
+) -> subprocess.Popen:
     # Each worker holds at most its share of the senders' kept-alive connections: otherwise
     # one worker may take most of them and the other core idles (the run's figure then
     # depends on how the connections happened to land, not on the app).
-    command = [sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-               "--worker-connections", str(-(-senders // workers)),
-               "--log-level", "warning", "--chdir", str(ROOT / "bench")]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        target,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--worker-connections",
+        str(-(-senders // workers)),
+        "--log-level",
+        "warning",
+        "--chdir",
+        str(ROOT / "bench"),
+    ]
     return subprocess.Popen(command, env={**os.environ, **env})
 
 
@@ -76,13 +93,26 @@ def wait_ready(port: int) -> None:
 
 
 def command_body(user: str, text: str, command: str, trigger: str) -> bytes:
-    return urlencode({"team_id": "T0PLAUDIT", "channel_id": "C0BENCH", "user_id": user, "command": command,
-                      "text": text, "trigger_id": trigger, "response_url": "https://hooks.example/x"}).encode()
+    return urlencode(
+        {
+            "team_id": "T0PLAUDIT",
+            "channel_id": "C0BENCH",
+            "user_id": user,
+            "command": command,
+            "text": text,
+            "trigger_id": trigger,
+            "response_url": "https://hooks.example/x",
+        }
+    ).encode()
 
 
 def send(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
-    conn.request("POST", "/slack/events", body=body,
-                 headers=signed_headers(SECRET, body, "application/x-www-form-urlencoded"))
+    conn.request(
+        "POST",
+        "/slack/events",
+        body=body,
+        headers=signed_headers(SECRET, body, "application/x-www-form-urlencoded"),
+    )
     response = conn.getresponse()
     return response.status, response.read()
 
@@ -113,8 +143,9 @@ def sender(port: int, command: str, seconds: float, worker: int, out: list) -> N
 
 def process_main(port: int, command: str, seconds: float, first: int, threads: int, queue) -> None:
     out: list = []
-    pool = [threading.Thread(target=sender, args=(port, command, seconds, first + i, out))
-            for i in range(threads)]
+    pool = [
+        threading.Thread(target=sender, args=(port, command, seconds, first + i, out)) for i in range(threads)
+    ]
     for t in pool:
         t.start()
     for t in pool:
@@ -125,8 +156,10 @@ def process_main(port: int, command: str, seconds: float, first: int, threads: i
 def load(port: int, command: str, seconds: float, senders: int) -> dict:
     queue = multiprocessing.Queue()
     per = senders // PROCESSES
-    procs = [multiprocessing.Process(target=process_main, args=(port, command, seconds, i * per, per, queue))
-             for i in range(PROCESSES)]
+    procs = [
+        multiprocessing.Process(target=process_main, args=(port, command, seconds, i * per, per, queue))
+        for i in range(PROCESSES)
+    ]
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
@@ -134,8 +167,13 @@ def load(port: int, command: str, seconds: float, senders: int) -> dict:
         p.join()
     latencies = sorted(x for lat, _ in results for x in lat)
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / seconds, "p50": cuts[49] * 1000, "p99": cuts[98] * 1000,
-            "errors": sum(e for _, e in results), "n": len(latencies)}
+    return {
+        "rps": len(latencies) / seconds,
+        "p50": cuts[49] * 1000,
+        "p99": cuts[98] * 1000,
+        "errors": sum(e for _, e in results),
+        "n": len(latencies),
+    }
 
 
 def warm_up(port: int) -> None:
@@ -153,22 +191,36 @@ def main() -> int:
     parser.add_argument("--workers", type=int, help="default: plaudit serve's for the database")
     parser.add_argument("--threads", type=int, help="default: plaudit serve's for the database")
     parser.add_argument("--postgres-url", help="also measure Plaudit on this (empty) PostgreSQL database")
-    parser.add_argument("--no-floor", action="store_true",
-                        help="skip the floor: bare Bolt plus a give's SQL on the raw driver (floor_give.py)")
-    parser.add_argument("--one-row-floor", action="store_true",
-                        help="also measure bare Bolt plus a one-row write transaction per request")
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="skip the floor: bare Bolt plus a give's SQL on the raw driver (floor_give.py)",
+    )
+    parser.add_argument(
+        "--one-row-floor",
+        action="store_true",
+        help="also measure bare Bolt plus a one-row write transaction per request",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
         for user in USERS:
             fake.add_user(user, name=user.lower(), email=f"{user.lower()}@bench.example")
-        base = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_API_URL": fake.url,
-                "PLAUDIT_ENCRYPTION_KEYS": f"b1:{generate_key()}", "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
-                "PLAUDIT_ALLOWANCE_POINTS": "10000000", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "10000000",
-                "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        base = {
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_API_URL": fake.url,
+            "PLAUDIT_ENCRYPTION_KEYS": f"b1:{generate_key()}",
+            "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
+            "PLAUDIT_ALLOWANCE_POINTS": "10000000",
+            "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "10000000",
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        }
         plaudit = [("SQLite", base, concurrency(args, sqlite=True))]
         if args.postgres_url:
-            plaudit.append(("Postgres", {**base, "DATABASE_URL": args.postgres_url},
-                            concurrency(args, sqlite=False)))
+            plaudit.append(
+                ("Postgres", {**base, "DATABASE_URL": args.postgres_url}, concurrency(args, sqlite=False))
+            )
         bare = {}  # gunicorn settings -> the bare app's figures with them
         results = []
         for database, env, served in plaudit:
@@ -199,8 +251,12 @@ def concurrency(args, *, sqlite: bool) -> tuple[int, int]:
 
 def measure(target: str, command: str, env: dict[str, str], served: tuple[int, int], args) -> dict:
     if command == "/kudos":
-        subprocess.run([sys.executable, "-m", "plaudit.cli", "db", "upgrade"], env={**os.environ, **env},
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "plaudit.cli", "db", "upgrade"],
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
     port = free_port()
     server = gunicorn(target, port, env, *served, senders=args.senders)
     try:
@@ -214,24 +270,32 @@ def measure(target: str, command: str, env: dict[str, str], served: tuple[int, i
 
 
 def report(results: list, args) -> None:
-    print(f"\n{args.senders} concurrent senders, {args.seconds:.0f}s each, gunicorn gthread workers,"
-          f" FakeSlack on loopback")
+    print(
+        f"\n{args.senders} concurrent senders, {args.seconds:.0f}s each, gunicorn gthread workers,"
+        f" FakeSlack on loopback"
+    )
     print(f"{'app':<24}{'served':>8}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}")
     for name, (workers, threads), r, _bare, _ours in results:
-        print(f"{name:<24}{f'{workers}x{threads}':>8}{r['rps']:>8.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-              f"{r['errors']:>8}{r['n']:>10}")
+        print(
+            f"{name:<24}{f'{workers}x{threads}':>8}{r['rps']:>8.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+            f"{r['errors']:>8}{r['n']:>10}"
+        )
     print("Shares are of the mean of the bare app's runs before and after.")
     for name, _served, figures, bare, plaudit in results:
         if bare is None:
             continue
         share = figures["rps"] / bare["rps"]  # of the mean of the bare runs before and after
         if plaudit is None:
-            print(f"{name}: {share:.2f} of the bare app's throughput (target >= 0.50),"
-                  f" p99 {figures['p99']:.0f} ms (target < 250 ms)")
+            print(
+                f"{name}: {share:.2f} of the bare app's throughput (target >= 0.50),"
+                f" p99 {figures['p99']:.0f} ms (target < 250 ms)"
+            )
         else:
             what = "a one-row write transaction" if name.startswith("one-row") else "the give's SQL"
-            print(f"{name} (Bolt + {what}, raw driver, no rules): {share:.2f} of the bare app;"
-                  f" Plaudit reaches {plaudit['rps'] / figures['rps']:.2f} of this floor")
+            print(
+                f"{name} (Bolt + {what}, raw driver, no rules): {share:.2f} of the bare app;"
+                f" Plaudit reaches {plaudit['rps'] / figures['rps']:.2f} of this floor"
+            )
 
 
 if __name__ == "__main__":

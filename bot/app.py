@@ -19,20 +19,33 @@ def web_client(settings) -> WebClient:
     return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
-def create_bolt_app(store: Store, settings, client: WebClient | None = None, *,
-                    token_verification: bool = True, socket_mode: bool = False) -> App:
+def create_bolt_app(
+    store: Store,
+    settings,
+    client: WebClient | None = None,
+    *,
+    token_verification: bool = True,
+    socket_mode: bool = False,
+) -> App:
     """Plaudit's Bolt app; `token_verification=False` skips auth.test at start-up (tests).
 
     Over HTTP every request's signature is verified; Socket Mode has no signatures to check.
     """
     client = client or web_client(settings)
     app = App(
-        signing_secret=settings.slack_signing_secret, client=client,
-        process_before_response=True, request_verification_enabled=not socket_mode,
+        signing_secret=settings.slack_signing_secret,
+        client=client,
+        process_before_response=True,
+        request_verification_enabled=not socket_mode,
         token_verification_enabled=token_verification,
         logger=logging.getLogger("plaudit.slack.bolt"),
     )
-    bot = Bot(store=store, settings=settings, config=BotConfig.from_mapping(settings.extra),
-              client=client, directory=Directory(store, client, settings))
+    bot = Bot(
+        store=store,
+        settings=settings,
+        config=BotConfig.from_mapping(settings.extra),
+        client=client,
+        directory=Directory(store, client, settings),
+    )
     register_all(app, bot)
     return app

@@ -30,12 +30,14 @@ class BotConfig:
             undo = int(minutes)
         except ValueError:
             raise BotConfigError(
-                f"PLAUDIT_REACTION_UNDO_MINUTES must be a whole number, not {minutes!r}") from None
+                f"PLAUDIT_REACTION_UNDO_MINUTES must be a whole number, not {minutes!r}"
+            ) from None
         return cls(
             command=extra.get("PLAUDIT_SLACK_COMMAND", "/kudos"),
             reaction_emoji=extra.get("PLAUDIT_REACTION_EMOJI", "clap").strip(":") or "clap",
             reaction_undo_minutes=undo,
             celebration_channel=extra.get("PLAUDIT_CELEBRATION_CHANNEL") or None,
-            slack_approvers=tuple(u.strip() for u in extra.get("PLAUDIT_SLACK_APPROVERS", "").split(",")
-                                  if u.strip()),
+            slack_approvers=tuple(
+                u.strip() for u in extra.get("PLAUDIT_SLACK_APPROVERS", "").split(",") if u.strip()
+            ),
         )

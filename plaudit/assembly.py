@@ -30,7 +30,8 @@ def prepare_database(store: Store) -> None:
     pending = migrate.pending_revisions(store.engine)
     if pending:
         raise SettingsError(
-            f"the database schema is behind ({', '.join(sorted(pending))}): run `plaudit db upgrade`")
+            f"the database schema is behind ({', '.join(sorted(pending))}): run `plaudit db upgrade`"
+        )
 
 
 def build_web_app(settings: Settings, store: Store) -> Flask:

@@ -32,7 +32,8 @@ SERVERS = {"serve", "scheduler"}
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="plaudit", description="Plaudit: employee recognition and rewards for Slack.")
+        prog="plaudit", description="Plaudit: employee recognition and rewards for Slack."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(sub)

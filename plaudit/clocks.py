@@ -35,8 +35,7 @@ def clock_from(extra: Mapping[str, str], production: bool) -> Clock:
         start = datetime.fromisoformat(extra[START])
         epoch, speed = float(extra.get(EPOCH) or time.time()), float(extra.get(SPEED) or 1)
     except ValueError:
-        raise SettingsError(f"{START}, {EPOCH} and {SPEED} must be an ISO instant and numbers") \
-            from None
+        raise SettingsError(f"{START}, {EPOCH} and {SPEED} must be an ISO instant and numbers") from None
     if start.tzinfo is None:
         raise SettingsError(f"{START} needs a time zone offset, e.g. 2027-01-01T00:00:00+00:00")
     return SimulatedClock(start, epoch, speed)

@@ -65,8 +65,9 @@ def default_concurrency(sqlite: bool, cpus: int | None = None) -> tuple[int, int
     return max(2, cpus), 8
 
 
-def run_server(host: str, port: int, *, workers: int | None = None, threads: int | None = None,
-               scheduler: bool = True) -> None:
+def run_server(
+    host: str, port: int, *, workers: int | None = None, threads: int | None = None, scheduler: bool = True
+) -> None:
     settings = Settings.from_env()
     store = build_store(settings)  # creates the dev keyring once, before workers fork
     prepare_database(store)
@@ -74,12 +75,23 @@ def run_server(host: str, port: int, *, workers: int | None = None, threads: int
     default_workers, default_threads = default_concurrency(is_sqlite(store.engine))
     workers, threads = workers or default_workers, threads or default_threads
     multiproc.prepare()
-    log.info("Plaudit listening on http://%s:%d (database: %s; %d workers x %d threads)", host, port,
-             store.engine.url.render_as_string(hide_password=True), workers, threads)
+    log.info(
+        "Plaudit listening on http://%s:%d (database: %s; %d workers x %d threads)",
+        host,
+        port,
+        store.engine.url.render_as_string(hide_password=True),
+        workers,
+        threads,
+    )
     options = {
-        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread" if threads > 1 else "sync", "graceful_timeout": 30,
-        "timeout": 60, "accesslog": None, "logger_class": RootLogger,
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "graceful_timeout": 30,
+        "timeout": 60,
+        "accesslog": None,
+        "logger_class": RootLogger,
         "child_exit": multiproc.worker_exited,
         # One control socket per user would collide between several instances on one host.
         "control_socket_disable": True,

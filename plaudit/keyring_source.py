@@ -24,13 +24,19 @@ def load_keys(settings: Settings, *, create_dev: bool = True) -> tuple[Keyring, 
         except KeyringError as exc:
             raise SettingsError(f"PLAUDIT_BLIND_INDEX_KEY: {exc}") from None
         return keyring, blind
-    missing = [name for name, value in (("PLAUDIT_ENCRYPTION_KEYS", settings.encryption_keys),
-                                        ("PLAUDIT_BLIND_INDEX_KEY", settings.blind_index_key))
-               if not value]
+    missing = [
+        name
+        for name, value in (
+            ("PLAUDIT_ENCRYPTION_KEYS", settings.encryption_keys),
+            ("PLAUDIT_BLIND_INDEX_KEY", settings.blind_index_key),
+        )
+        if not value
+    ]
     if settings.is_production:
         raise SettingsError(
             f"PLAUDIT_ENV=production needs explicit keys: set {' and '.join(missing)}"
-            " (generate them with `plaudit keys generate`)")
+            " (generate them with `plaudit keys generate`)"
+        )
     if settings.encryption_keys or settings.blind_index_key:
         raise SettingsError(f"set {' and '.join(missing)} too, or neither for development keys")
     return _dev_keys(settings, create_dev)
@@ -48,6 +54,8 @@ def _dev_keys(settings: Settings, create: bool) -> tuple[Keyring, BlindIndex]:
             json.dump(data, handle)
         log.warning(
             "No PLAUDIT_ENCRYPTION_KEYS set: created a development keyring at %s (mode 0600)."
-            " Do not use it in production.", path)
+            " Do not use it in production.",
+            path,
+        )
     data = json.loads(path.read_text())
     return Keyring.parse(data["encryption_keys"]), BlindIndex.from_text(data["blind_index_key"])

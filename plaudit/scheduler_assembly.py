@@ -43,8 +43,7 @@ def default_deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]
         from bot.outbound.notifier import RenderContext, SlackNotifier
 
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra),
-                                            all_renderers())
+        deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra), all_renderers())
     else:
         log.warning("SLACK_BOT_TOKEN is not set: Slack messages wait in the outbox")
     webhook = _webhook_deliverer(settings, store)
@@ -61,14 +60,21 @@ def _webhook_deliverer(settings: Settings, store: Store) -> Deliverer | None:
     return WebhookDeliverer(store)
 
 
-def job_context(settings: Settings, store: Store,
-                deliverers: Mapping[str, Deliverer] | None = None) -> JobContext:
-    return JobContext(store, scheduler_config(settings), settings.allowance, settings.redemption,
-                      default_deliverers(settings, store) if deliverers is None else deliverers)
+def job_context(
+    settings: Settings, store: Store, deliverers: Mapping[str, Deliverer] | None = None
+) -> JobContext:
+    return JobContext(
+        store,
+        scheduler_config(settings),
+        settings.allowance,
+        settings.redemption,
+        default_deliverers(settings, store) if deliverers is None else deliverers,
+    )
 
 
-def build_scheduler(settings: Settings, store: Store | None = None,
-                    deliverers: Mapping[str, Deliverer] | None = None) -> SchedulerService:
+def build_scheduler(
+    settings: Settings, store: Store | None = None, deliverers: Mapping[str, Deliverer] | None = None
+) -> SchedulerService:
     store = store or scheduler_store(settings)
     ctx = job_context(settings, store, deliverers)
     return SchedulerService(ctx, lock_for(store, ctx.config.lock_file))

@@ -46,9 +46,11 @@ class Settings:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"PLAUDIT_TIMEZONE={tz!r} is not an IANA time zone name") from None
-        values = tuple(v.strip().lstrip("#").lower()
-                       for v in env.get("PLAUDIT_VALUES", ",".join(DEFAULT_VALUES)).split(",")
-                       if v.strip())
+        values = tuple(
+            v.strip().lstrip("#").lower()
+            for v in env.get("PLAUDIT_VALUES", ",".join(DEFAULT_VALUES)).split(",")
+            if v.strip()
+        )
         recognition = RecognitionPolicy(
             max_points=_int(env, "PLAUDIT_MAX_POINTS", 100),
             default_points=_int(env, "PLAUDIT_DEFAULT_POINTS", 10),
@@ -62,10 +64,12 @@ class Settings:
         )
         threshold = env.get("PLAUDIT_APPROVAL_THRESHOLD", "500")
         redemption = RedemptionPolicy(
-            approval_threshold=None if threshold.lower() in ("", "none") else _int(
-                env, "PLAUDIT_APPROVAL_THRESHOLD", 500),
-            hr_approver_ids=tuple(x.strip() for x in env.get("PLAUDIT_HR_APPROVERS", "").split(",")
-                                  if x.strip()),
+            approval_threshold=None
+            if threshold.lower() in ("", "none")
+            else _int(env, "PLAUDIT_APPROVAL_THRESHOLD", 500),
+            hr_approver_ids=tuple(
+                x.strip() for x in env.get("PLAUDIT_HR_APPROVERS", "").split(",") if x.strip()
+            ),
         )
         period = env.get("PLAUDIT_ALLOWANCE_PERIOD", "monthly")
         if period not in ("weekly", "monthly", "quarterly"):
@@ -80,9 +84,12 @@ class Settings:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
             slack_app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_api_url=env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
-            timezone=tz, recognition=recognition, redemption=redemption,
+            timezone=tz,
+            recognition=recognition,
+            redemption=redemption,
             allowance=AllowancePolicy(
-                points_per_period=_int(env, "PLAUDIT_ALLOWANCE_POINTS", 100), period=period),
+                points_per_period=_int(env, "PLAUDIT_ALLOWANCE_POINTS", 100), period=period
+            ),
             extra={k: v for k, v in env.items() if k.startswith("PLAUDIT_")},
         )
 

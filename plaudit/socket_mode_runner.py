@@ -12,8 +12,14 @@ log = logging.getLogger("plaudit.serve")
 
 def run_socket_mode(*, scheduler: bool = True) -> int:
     settings = Settings.from_env()
-    missing = [name for name, value in (("SLACK_APP_TOKEN", settings.slack_app_token),
-                                        ("SLACK_BOT_TOKEN", settings.slack_bot_token)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_APP_TOKEN", settings.slack_app_token),
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        )
+        if not value
+    ]
     if missing:
         raise SettingsError(f"--socket-mode needs {' and '.join(missing)}")
     store = build_store(settings)

@@ -18,8 +18,7 @@ from storage.store import Store
 
 PEOPLE = ("ana", "ben", "cy", "dee")
 NAMES = {f"U{name.upper()}": name for name in PEOPLE}
-CATALOG = [("Coffee with the CEO", 40, False), ("Plaudit mug", 80, False),
-           ("Extra day off", 400, True)]
+CATALOG = [("Coffee with the CEO", 40, False), ("Plaudit mug", 80, False), ("Extra day off", 400, True)]
 
 
 def slack_id(name: str) -> str:
@@ -35,32 +34,54 @@ def populate(store: Store, fake: FakeSlack, settings) -> None:
     for name in ("ben", "ana", "cy", "dee"):
         fake.add_user(slack_id(name), name=name.title(), email=f"{name}@example.com")
         manager = ids.get("ben") if name in ("ana", "cy") else None
-        employee, _ = upsert_employee(store.uow(), f"try-{name}", {
-            "slack_user_id": slack_id(name), "email": f"{name}@example.com",
-            "display_name": name.title(), "manager_id": manager}, store.clock)
+        employee, _ = upsert_employee(
+            store.uow(),
+            f"try-{name}",
+            {
+                "slack_user_id": slack_id(name),
+                "email": f"{name}@example.com",
+                "display_name": name.title(),
+                "manager_id": manager,
+            },
+            store.clock,
+        )
         ids[name] = employee.id
         period = period_key(local_date(store.clock.now(), settings.timezone), settings.allowance.period)
         grant_allowance(store.uow(), employee.id, settings.allowance.points_per_period, period, store.clock)
-        issue_award(store.uow(), IssueAward([employee.id], 500, "welcome points", f"try-welcome-{name}",
-                                            notify=False), store.clock)
+        issue_award(
+            store.uow(),
+            IssueAward([employee.id], 500, "welcome points", f"try-welcome-{name}", notify=False),
+            store.clock,
+        )
     for name, cost, approval in CATALOG:
-        add_item(store.uow(), CatalogItem(id=0, name=name, points_cost=cost, requires_approval=approval),
-                 store.clock)
+        add_item(
+            store.uow(),
+            CatalogItem(id=0, name=name, points_cost=cost, requires_approval=approval),
+            store.clock,
+        )
 
 
 def escape_mentions(text: str) -> str:
     """What Slack does to typed @names before sending the command: <@U…|name>."""
     text = re.sub(r"(?<!\S)@team\b", "<!subteam^STEAM|@team>", text)
-    return re.sub(r"(?<!\S)@(\w+)", lambda m: f"<@{slack_id(m.group(1))}|{m.group(1)}>"
-                  if m.group(1) in PEOPLE else m.group(0), text)
+    return re.sub(
+        r"(?<!\S)@(\w+)",
+        lambda m: f"<@{slack_id(m.group(1))}|{m.group(1)}>" if m.group(1) in PEOPLE else m.group(0),
+        text,
+    )
 
 
 def form_values(callback_id: str, fields: dict[str, str]) -> dict:
     """state.values for a form, from `submit k=v` fields."""
     if callback_id == "give_kudos":
         users = [slack_id(n.strip().lstrip("@")) for n in fields.get("to", "").split(",") if n.strip()]
-        return give_form_values(users, fields.get("points", ""), fields.get("reason", ""),
-                                fields.get("value") or None, fields.get("visibility", "public"))
+        return give_form_values(
+            users,
+            fields.get("points", ""),
+            fields.get("reason", ""),
+            fields.get("value") or None,
+            fields.get("visibility", "public"),
+        )
     if callback_id == "reject_reason":
         return {"reason": {"reason": {"value": fields.get("reason", "")}}}
     return {}
@@ -91,11 +112,15 @@ class Screen:
         args, method = call.args, call.method
         if method == "chat.postMessage":
             ts = (call.reply or {}).get("ts")
-            return [f"{self._where(args['channel'])}:",
-                    *self._message(args.get("text", ""), args.get("blocks"), args["channel"], ts)]
+            return [
+                f"{self._where(args['channel'])}:",
+                *self._message(args.get("text", ""), args.get("blocks"), args["channel"], ts),
+            ]
         if method == "chat.postEphemeral":
-            return [f"(only @{self.names.get(args['user'], args['user'])} sees this):",
-                    *self._message(args.get("text", ""), None)]
+            return [
+                f"(only @{self.names.get(args['user'], args['user'])} sees this):",
+                *self._message(args.get("text", ""), None),
+            ]
         if method == "chat.update":
             return ["(a message was updated):", *self._message(args.get("text", ""), None)]
         if method == "views.open":
@@ -118,8 +143,11 @@ class Screen:
     def _view(self, heading: str, view: dict) -> list[str]:
         title = (view.get("title") or {}).get("text", "")
         lines = blocks_text(view.get("blocks", []), self.names, self.buttons, view_id="VHOME")
-        hint = ["  → submit k=v … (fields: to, points, value, reason, visibility)"] \
-            if view.get("callback_id") == "give_kudos" else \
-            ["  → submit" + (" reason=\"…\"" if view.get("callback_id") == "reject_reason" else "")] \
-            if view.get("submit") else []
+        hint = (
+            ["  → submit k=v … (fields: to, points, value, reason, visibility)"]
+            if view.get("callback_id") == "give_kudos"
+            else ["  → submit" + (' reason="…"' if view.get("callback_id") == "reject_reason" else "")]
+            if view.get("submit")
+            else []
+        )
         return [f"{heading}: {title}".rstrip(": "), *["  " + line for line in lines], *hint]

@@ -23,9 +23,15 @@ class OutboxMessage:
 class DeliveryFailed(Exception):
     """A delivery did not succeed; the dispatcher retries later (sooner never than retry_after)."""
 
-    def __init__(self, message: str, *, status_code: int | None = None,
-                 retry_after: float | None = None, permanent: bool = False,
-                 progress: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        progress: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.retry_after = retry_after

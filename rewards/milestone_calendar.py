@@ -27,8 +27,14 @@ Entry = tuple[date, date, datetime]  # nominal date, celebration day, fire time
 class DueCalendar:
     """The occurrences of one dated rule due at `now` in one zone, keyed by anchor."""
 
-    def __init__(self, rule: MilestoneRule, zone: ZoneInfo, now: datetime, window: timedelta,
-                 hour: int = DEFAULT_FIRE_HOUR) -> None:
+    def __init__(
+        self,
+        rule: MilestoneRule,
+        zone: ZoneInfo,
+        now: datetime,
+        window: timedelta,
+        hour: int = DEFAULT_FIRE_HOUR,
+    ) -> None:
         self.rule = rule
         self.yearly = rule.kind in (MilestoneKind.WORK_ANNIVERSARY, MilestoneKind.BIRTHDAY)
         self._by_key: dict[object, list[Entry]] = {}

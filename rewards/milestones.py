@@ -116,8 +116,12 @@ def nominal_dates(rule: MilestoneRule, anchor: date, around: date) -> list[tuple
 
 
 def occurrences_due(
-    rule: MilestoneRule, anchor: date | None, zone: ZoneInfo, now: datetime,
-    window: timedelta = DEFAULT_WINDOW, hour: int = DEFAULT_FIRE_HOUR,
+    rule: MilestoneRule,
+    anchor: date | None,
+    zone: ZoneInfo,
+    now: datetime,
+    window: timedelta = DEFAULT_WINDOW,
+    hour: int = DEFAULT_FIRE_HOUR,
 ) -> list[Occurrence]:
     """Every occurrence of a dated rule due at `now` for an employee with this anchor date."""
     if anchor is None or not rule.active:

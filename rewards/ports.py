@@ -34,11 +34,13 @@ class EmployeeRepository(Protocol):
         """The employees found among these ids, by id, in one query (`personal=False`: without
         decrypting their personal fields, for rules that never read them)."""
         ...
+
     def get_many_by_external_id(
         self, external_ids: Collection[str], *, personal: bool = True
     ) -> dict[str, Employee]:
         """The employees found among these HR ids, by HR id, in one query."""
         ...
+
     def get_by_external_id(self, external_id: str) -> Employee | None: ...
     def get_by_slack_id(self, slack_user_id: str) -> Employee | None: ...
     def get_by_email(self, email: str) -> Employee | None: ...
@@ -52,16 +54,25 @@ class LedgerRepository(Protocol):
     def account_ids(self, owner_ids: Collection[str], kind: AccountKind) -> dict[str, int]:
         """The `kind` account of each owner, looked up together (for batches)."""
         ...
+
     def open_accounts(self, owner_id: str) -> None: ...
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         """Lock accounts in id order for the rest of the transaction; return their balances."""
         ...
+
     def balance(self, account_id: int) -> int: ...
     def find(self, idempotency_key: str) -> LedgerTransaction | None: ...
     def post(
-        self, kind: str, idempotency_key: str, postings: Sequence[Posting], *,
-        at: datetime, actor: str | None = None, memo: str | None = None,
-        reference: str | None = None, fingerprint: str | None = None,
+        self,
+        kind: str,
+        idempotency_key: str,
+        postings: Sequence[Posting],
+        *,
+        at: datetime,
+        actor: str | None = None,
+        memo: str | None = None,
+        reference: str | None = None,
+        fingerprint: str | None = None,
     ) -> LedgerTransaction:
         """Write a balanced transaction; raise InsufficientPoints if an employee account would go negative."""
         ...

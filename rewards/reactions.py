@@ -49,7 +49,8 @@ def check_reaction(giver: Employee, author: Employee, policy: RecognitionPolicy)
 def check_daily_cap(given_today: int, points: int, policy: RecognitionPolicy) -> None:
     if given_today + points > policy.reaction_daily_cap:
         raise errors.DailyCapExceeded(
-            f"Reactions give at most {policy.reaction_daily_cap} points a day; that is used up.")
+            f"Reactions give at most {policy.reaction_daily_cap} points a day; that is used up."
+        )
 
 
 def may_reverse(reaction: ReactionKudos, now: datetime, window: timedelta) -> bool:

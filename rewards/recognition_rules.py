@@ -38,9 +38,7 @@ def check_value(value: str | None, policy: RecognitionPolicy) -> str | None:
     return cleaned
 
 
-def check_participants(
-    giver: Employee, recipients: list[Employee], policy: RecognitionPolicy
-) -> None:
+def check_participants(giver: Employee, recipients: list[Employee], policy: RecognitionPolicy) -> None:
     if not recipients:
         raise errors.NoRecipients("Name at least one person to recognise.")
     if not giver.is_active:

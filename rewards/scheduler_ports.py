@@ -67,12 +67,15 @@ class MilestoneData(Protocol):
     def dated_employees(self) -> Iterator[DatedEmployee]:
         """Active, non-erased people with their decrypted dates, streamed."""
         ...
+
     def received_counts(self, at_least: int) -> list[tuple[str, int]]:
         """(active employee id, recognitions received) for those with at least `at_least`."""
         ...
+
     def missing_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of these idempotency keys have no ledger transaction yet."""
         ...
+
     def active_employee_ids(self) -> list[str]: ...
 
 

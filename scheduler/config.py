@@ -60,8 +60,9 @@ class SchedulerConfig:
             allowance_interval=_num(env, "PLAUDIT_SCHEDULER_ALLOWANCE_SECONDS", d.allowance_interval),
             approvals_interval=_num(env, "PLAUDIT_SCHEDULER_APPROVALS_SECONDS", d.approvals_interval),
             digest_interval=_num(env, "PLAUDIT_SCHEDULER_DIGEST_SECONDS", d.digest_interval),
-            idempotency_retention_hours=_num(env, "PLAUDIT_API_IDEMPOTENCY_RETENTION_HOURS",
-                                             d.idempotency_retention_hours),
+            idempotency_retention_hours=_num(
+                env, "PLAUDIT_API_IDEMPOTENCY_RETENTION_HOURS", d.idempotency_retention_hours
+            ),
             leader_poll_seconds=_num(env, "PLAUDIT_SCHEDULER_LEADER_POLL_SECONDS", 5),
             lock_file=env.get("PLAUDIT_SCHEDULER_LOCK_FILE") or None,
         )

@@ -36,20 +36,28 @@ class JobContext:
 
 def milestones(ctx: JobContext) -> object:
     config = ctx.config
-    options = SweepOptions(org_timezone=config.timezone, window=config.milestone_window,
-                           fire_hour=config.milestone_hour,
-                           celebration_channel=config.celebration_channel)
-    report = sweep_milestones(scheduler_uow(ctx.store), ctx.store.clock, options,
-                              scheduler_reader(ctx.store))
+    options = SweepOptions(
+        org_timezone=config.timezone,
+        window=config.milestone_window,
+        fire_hour=config.milestone_hour,
+        celebration_channel=config.celebration_channel,
+    )
+    report = sweep_milestones(scheduler_uow(ctx.store), ctx.store.clock, options, scheduler_reader(ctx.store))
     if report.awarded or report.failed:
-        log.info("milestones: %d awarded, %d failed of %d people", report.awarded, report.failed,
-                 report.examined)
+        log.info(
+            "milestones: %d awarded, %d failed of %d people", report.awarded, report.failed, report.examined
+        )
     return report
 
 
 def allowance(ctx: JobContext) -> object:
-    report = roll_allowance_periods(scheduler_uow(ctx.store), ctx.allowance, ctx.store.clock,
-                                    ctx.config.timezone, scheduler_reader(ctx.store))
+    report = roll_allowance_periods(
+        scheduler_uow(ctx.store),
+        ctx.allowance,
+        ctx.store.clock,
+        ctx.config.timezone,
+        scheduler_reader(ctx.store),
+    )
     if report.rolled:
         log.info("allowance: %d people rolled into %s", report.rolled, report.period)
     return report
@@ -65,8 +73,9 @@ def digest(ctx: JobContext) -> object:
     config = ctx.config
     if not config.digest_enabled or not config.recognition_channel:
         return False
-    options = DigestOptions(config.recognition_channel, config.timezone, config.digest_weekday,
-                            config.digest_hour)
+    options = DigestOptions(
+        config.recognition_channel, config.timezone, config.digest_weekday, config.digest_hour
+    )
     return post_weekly_digest(scheduler_uow(ctx.store), options, ctx.store.clock)
 
 

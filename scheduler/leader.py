@@ -20,8 +20,7 @@ from storage.store import Store
 log = logging.getLogger("plaudit.scheduler.leader")
 LOCK_NAME = "plaudit.scheduler"
 # libpq keepalives: a leader whose host vanishes is noticed by the server in about 25 s.
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
-              "keepalives_count": 3}
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 
 
 class LeaderLock(Protocol):

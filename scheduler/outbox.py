@@ -34,16 +34,21 @@ class RetryPolicy:
     lease: timedelta = LEASE  # a claimed message is someone else's again after this
 
 
-def backoff(attempts: int, retry_after: float | None = None,
-            policy: RetryPolicy | None = None) -> float:
+def backoff(attempts: int, retry_after: float | None = None, policy: RetryPolicy | None = None) -> float:
     """Seconds to wait after `attempts` failures: exponential, never sooner than Retry-After."""
     policy = policy or RetryPolicy()
     delay = min(policy.base_seconds * (2 ** max(attempts - 1, 0)), policy.max_seconds)
     return max(delay, retry_after or 0.0)
 
 
-def deliver_due(store: Store, deliverers: Mapping[str, Deliverer], *, limit: int = 100,
-                max_attempts: int | None = None, policy: RetryPolicy | None = None) -> int:
+def deliver_due(
+    store: Store,
+    deliverers: Mapping[str, Deliverer],
+    *,
+    limit: int = 100,
+    max_attempts: int | None = None,
+    policy: RetryPolicy | None = None,
+) -> int:
     """Deliver up to `limit` due messages; returns how many were delivered."""
     policy = policy or RetryPolicy()
     if max_attempts is not None:
@@ -59,9 +64,12 @@ def _claim_due(store: Store, limit: int, channels: list[str], lease: timedelta) 
     if not channels:
         return []
     now = store.clock.now()
-    query = (select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.available_at <= now,
-                                     OutboxRow.channel.in_(channels))
-             .order_by(OutboxRow.id).limit(limit))
+    query = (
+        select(OutboxRow)
+        .where(OutboxRow.status == "pending", OutboxRow.available_at <= now, OutboxRow.channel.in_(channels))
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
     if not is_sqlite(store.engine):
         query = query.with_for_update(skip_locked=True)
     with store.uow() as uow:
@@ -88,13 +96,31 @@ def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, policy:
     except Exception as exc:  # a bug or an unexpected network error: retry, but log its type
         error = f"{type(exc).__name__}: {exc}"
         log.exception("outbox message %s failed unexpectedly", message.id)
-    _record(store, message, status_code, error, retry_after, permanent, policy,
-            int((time.monotonic() - started) * 1000), progress)
+    _record(
+        store,
+        message,
+        status_code,
+        error,
+        retry_after,
+        permanent,
+        policy,
+        int((time.monotonic() - started) * 1000),
+        progress,
+    )
     return 1 if error is None else 0
 
 
-def _record(store: Store, message: OutboxMessage, status_code, error, retry_after, permanent,
-            policy: RetryPolicy, duration_ms: int, progress: int) -> None:
+def _record(
+    store: Store,
+    message: OutboxMessage,
+    status_code,
+    error,
+    retry_after,
+    permanent,
+    policy: RetryPolicy,
+    duration_ms: int,
+    progress: int,
+) -> None:
     now = store.clock.now()
     attempts = message.attempts + 1
     if error is None:
@@ -103,25 +129,45 @@ def _record(store: Store, message: OutboxMessage, status_code, error, retry_afte
         values = {"status": "dead", "last_error": error}
         log.warning("outbox message %s dead after %d attempts", message.id, attempts)
     else:
-        values = {"available_at": now + timedelta(seconds=backoff(attempts, retry_after, policy)),
-                  "last_error": error}
+        values = {
+            "available_at": now + timedelta(seconds=backoff(attempts, retry_after, policy)),
+            "last_error": error,
+        }
     with store.uow() as uow:
-        uow.session.execute(update(OutboxRow).where(OutboxRow.id == message.id)
-                            .values(attempts=attempts, progress=progress, **values))
-        uow.session.execute(insert(OutboxAttemptRow).values(
-            outbox_id=message.id, attempted_at=now, succeeded=error is None,
-            status_code=status_code, error=error, duration_ms=duration_ms))
+        uow.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message.id)
+            .values(attempts=attempts, progress=progress, **values)
+        )
+        uow.session.execute(
+            insert(OutboxAttemptRow).values(
+                outbox_id=message.id,
+                attempted_at=now,
+                succeeded=error is None,
+                status_code=status_code,
+                error=error,
+                duration_ms=duration_ms,
+            )
+        )
         uow.commit()
 
 
 def _to_message(row: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
-        id=row.id, channel=row.channel, topic=row.topic, event_id=row.event_id,
-        payload=json.loads(row.payload), attempts=row.attempts,
-        created_at=row.created_at, subscription_id=row.subscription_id, progress=row.progress)
+        id=row.id,
+        channel=row.channel,
+        topic=row.topic,
+        event_id=row.event_id,
+        payload=json.loads(row.payload),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        subscription_id=row.subscription_id,
+        progress=row.progress,
+    )
 
 
 def oldest_pending(store: Store) -> datetime | None:
     with store.reader() as uow:
-        return uow.session.scalar(select(OutboxRow.created_at).where(
-            OutboxRow.status == "pending").order_by(OutboxRow.id).limit(1))
+        return uow.session.scalar(
+            select(OutboxRow.created_at).where(OutboxRow.status == "pending").order_by(OutboxRow.id).limit(1)
+        )

@@ -36,15 +36,32 @@ def outbox_status(store: Store, dead_limit: int = 50) -> OutboxStatus:
     now = store.clock.now()
     with store.reader() as uow:
         session = uow.session
-        counts = {(status, channel): int(n) for status, channel, n in session.execute(
-            select(OutboxRow.status, OutboxRow.channel, func.count())
-            .group_by(OutboxRow.status, OutboxRow.channel))}
-        oldest = session.scalar(select(func.min(OutboxRow.created_at))
-                                .where(OutboxRow.status == "pending"))
-        dead = [DeadLetter(*row) for row in session.execute(
-            select(OutboxRow.id, OutboxRow.channel, OutboxRow.topic, OutboxRow.event_id,
-                   OutboxRow.attempts, OutboxRow.created_at, OutboxRow.last_error)
-            .where(OutboxRow.status == "dead").order_by(OutboxRow.id).limit(dead_limit))]
+        counts = {
+            (status, channel): int(n)
+            for status, channel, n in session.execute(
+                select(OutboxRow.status, OutboxRow.channel, func.count()).group_by(
+                    OutboxRow.status, OutboxRow.channel
+                )
+            )
+        }
+        oldest = session.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
+        dead = [
+            DeadLetter(*row)
+            for row in session.execute(
+                select(
+                    OutboxRow.id,
+                    OutboxRow.channel,
+                    OutboxRow.topic,
+                    OutboxRow.event_id,
+                    OutboxRow.attempts,
+                    OutboxRow.created_at,
+                    OutboxRow.last_error,
+                )
+                .where(OutboxRow.status == "dead")
+                .order_by(OutboxRow.id)
+                .limit(dead_limit)
+            )
+        ]
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=now.tzinfo)
     return OutboxStatus(counts, None if oldest is None else max(now - oldest, timedelta(0)), dead)
@@ -56,7 +73,8 @@ def retry_dead(store: Store, message_id: int | None = None) -> int:
     if message_id is not None:
         query = query.where(OutboxRow.id == message_id)
     with store.uow() as uow:
-        changed = uow.session.execute(query.values(
-            status="pending", attempts=0, available_at=store.clock.now())).rowcount
+        changed = uow.session.execute(
+            query.values(status="pending", attempts=0, available_at=store.clock.now())
+        ).rowcount
         uow.commit()
     return int(changed or 0)

@@ -67,11 +67,19 @@ class SchedulerService:
 
     def _build(self) -> BackgroundScheduler:
         apscheduler = BackgroundScheduler(
-            timezone=UTC, executors={"default": ThreadPoolExecutor(4)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
         now = datetime.now(UTC)
         for name, _, interval_attr in JOBS:
-            apscheduler.add_job(run_recorded, "interval",
-                                seconds=getattr(self.ctx.config, interval_attr),
-                                args=[name, self.ctx], id=name, name=name, next_run_time=now)
+            apscheduler.add_job(
+                run_recorded,
+                "interval",
+                seconds=getattr(self.ctx.config, interval_attr),
+                args=[name, self.ctx],
+                id=name,
+                name=name,
+                next_run_time=now,
+            )
         return apscheduler

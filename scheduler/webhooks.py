@@ -47,11 +47,18 @@ class WebhookDeliverer:
         url, secret = target
         body = json.dumps(message.payload, separators=(",", ":")).encode()
         timestamp = int(self.store.clock.now().timestamp())
-        request = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": USER_AGENT,
-            "webhook-id": message.event_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, message.event_id, timestamp, body),
-        })
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "webhook-id": message.event_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign(secret, message.event_id, timestamp, body),
+            },
+        )
         return self._send(request)
 
     def _send(self, request: urllib.request.Request) -> int:
@@ -59,9 +66,12 @@ class WebhookDeliverer:
             with self.opener.open(request, timeout=self.timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
-            raise DeliveryFailed(f"the receiver answered {exc.code}", status_code=exc.code,
-                                 retry_after=retry_after_seconds(exc.headers.get("Retry-After")),
-                                 permanent=exc.code == 410) from None
+            raise DeliveryFailed(
+                f"the receiver answered {exc.code}",
+                status_code=exc.code,
+                retry_after=retry_after_seconds(exc.headers.get("Retry-After")),
+                permanent=exc.code == 410,
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise DeliveryFailed(f"could not reach the receiver: {type(reason).__name__}") from None

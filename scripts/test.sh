@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 "$VENV/bin/pip" install --quiet -e '.[test]'
 export PATH="$PWD/$VENV/bin:$PATH"
 
-echo "== ruff"; ruff check .
+echo "== ruff"; ruff check .; ruff format --check .
+echo "== mypy"; mypy
 echo "== import-linter"; lint-imports
 echo "== manifest"; python scripts/validate_manifest.py
 echo "== pytest"

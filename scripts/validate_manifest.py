@@ -36,8 +36,10 @@ def main() -> int:
         return 1
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     validator = Draft7Validator(json.loads(SCHEMA.read_text()))
-    problems = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                for e in validator.iter_errors(manifest)]
+    problems = [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in validator.iter_errors(manifest)
+    ]
     problems += cross_field_problems(manifest)
     for problem in problems:
         print(f"manifest.yml: {problem}", file=sys.stderr)

@@ -22,8 +22,7 @@ class Store:
     directory: AccountDirectory = field(default_factory=AccountDirectory)
 
     @classmethod
-    def open(cls, url: str, keyring: Keyring, blind_index: BlindIndex,
-             clock: Clock | None = None) -> Store:
+    def open(cls, url: str, keyring: Keyring, blind_index: BlindIndex, clock: Clock | None = None) -> Store:
         return cls(make_engine(url), FieldCipher(keyring), blind_index, clock or SystemClock())
 
     def uow(self) -> SqlUnitOfWork:
@@ -32,8 +31,9 @@ class Store:
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work for read-only use (no write lock on SQLite)."""
-        return SqlUnitOfWork(read_only(self.engine), self.cipher, self.blind_index, self.clock,
-                             self.directory)
+        return SqlUnitOfWork(
+            read_only(self.engine), self.cipher, self.blind_index, self.clock, self.directory
+        )
 
     def ping(self) -> bool:
         try:

@@ -23,20 +23,31 @@ from tests.factories import employee, fund_wallet
 
 def plaudit(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60):
     full_env = {"PATH": os.environ["PATH"], "HOME": str(cwd), **env}
-    return subprocess.run([sys.executable, "-m", "plaudit.cli", *args], env=full_env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "plaudit.cli", *args],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
 def keys_env(tmp_path) -> dict[str, str]:
-    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-            "PLAUDIT_ENCRYPTION_KEYS": f"k1:{generate_key()}",
-            "PLAUDIT_BLIND_INDEX_KEY": generate_key()}
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "PLAUDIT_ENCRYPTION_KEYS": f"k1:{generate_key()}",
+        "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
+    }
 
 
 def open_store(env: dict[str, str]) -> Store:
-    return Store.open(env["DATABASE_URL"], Keyring.parse(env["PLAUDIT_ENCRYPTION_KEYS"]),
-                      BlindIndex.from_text(env["PLAUDIT_BLIND_INDEX_KEY"]))
+    return Store.open(
+        env["DATABASE_URL"],
+        Keyring.parse(env["PLAUDIT_ENCRYPTION_KEYS"]),
+        BlindIndex.from_text(env["PLAUDIT_BLIND_INDEX_KEY"]),
+    )
 
 
 def test_keys_generate_prints_a_usable_key(tmp_path):
@@ -71,8 +82,10 @@ def test_keys_rotate_reports_progress_and_the_count(tmp_path, keys_env):
     for _ in range(3):
         employee(store)
     store.close()
-    rotating = {**keys_env, "PLAUDIT_ENCRYPTION_KEYS":
-                f"k2:{generate_key()},{keys_env['PLAUDIT_ENCRYPTION_KEYS']}"}
+    rotating = {
+        **keys_env,
+        "PLAUDIT_ENCRYPTION_KEYS": f"k2:{generate_key()},{keys_env['PLAUDIT_ENCRYPTION_KEYS']}",
+    }
     result = plaudit("keys", "rotate", "--batch-size", "2", env=rotating, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "employees: 2/3 rows" in result.stderr and "employees: 3/3 rows" in result.stderr
@@ -81,8 +94,11 @@ def test_keys_rotate_reports_progress_and_the_count(tmp_path, keys_env):
 
 
 def test_production_refuses_to_start_without_keys_and_names_the_variable(tmp_path):
-    result = plaudit("serve", env={"PLAUDIT_ENV": "production",
-                                   "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}, cwd=tmp_path)
+    result = plaudit(
+        "serve",
+        env={"PLAUDIT_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"},
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert "PLAUDIT_ENCRYPTION_KEYS" in result.stderr and "PLAUDIT_BLIND_INDEX_KEY" in result.stderr
     assert "Traceback" not in result.stderr
@@ -90,9 +106,16 @@ def test_production_refuses_to_start_without_keys_and_names_the_variable(tmp_pat
 
 def test_a_malformed_keyring_is_a_clear_error_that_shows_no_key(tmp_path):
     secret = generate_key()
-    result = plaudit("ledger", "verify", env={
-        "PLAUDIT_ENCRYPTION_KEYS": f"k1{secret}", "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}, cwd=tmp_path)
+    result = plaudit(
+        "ledger",
+        "verify",
+        env={
+            "PLAUDIT_ENCRYPTION_KEYS": f"k1{secret}",
+            "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        },
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert "PLAUDIT_ENCRYPTION_KEYS" in result.stderr and "id:base64key" in result.stderr
     assert secret not in result.stderr
@@ -107,9 +130,14 @@ def _free_port() -> int:
 def test_serve_with_no_configuration_answers_the_health_check(tmp_path):
     port = _free_port()
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "plaudit.cli", "serve", "--port", str(port)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plaudit.cli", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         body = json.loads(_wait_for(f"http://127.0.0.1:{port}/healthz"))
         assert body == {"database": "ok", "status": "ok"}

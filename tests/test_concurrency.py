@@ -24,8 +24,7 @@ COST = 7
 
 
 def _item(store: Store) -> CatalogItem:
-    return add_item(store.uow(), CatalogItem(id=0, name="Coffee voucher", points_cost=COST),
-                    store.clock)
+    return add_item(store.uow(), CatalogItem(id=0, name="Coffee voucher", points_cost=COST), store.clock)
 
 
 def _spend(store: Store, employee_id: str, item_id: int, key: str) -> str:
@@ -70,15 +69,26 @@ def _process_spender(url, keyring_text, blind_key, employee_id, item_id, worker,
     results.put(outcomes)
 
 
-def test_four_processes_spend_a_wallet_that_covers_exactly_ten(store, wallet_for_ten, keyring,
-                                                               blind_index):
+def test_four_processes_spend_a_wallet_that_covers_exactly_ten(store, wallet_for_ten, keyring, blind_index):
     ana, item = wallet_for_ten
     keyring_text = ",".join(f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys)
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    procs = [ctx.Process(target=_process_spender, args=(
-        store.engine.url.render_as_string(hide_password=False), keyring_text,
-        blind_index._key, ana.id, item.id, w, results)) for w in range(4)]
+    procs = [
+        ctx.Process(
+            target=_process_spender,
+            args=(
+                store.engine.url.render_as_string(hide_password=False),
+                keyring_text,
+                blind_index._key,
+                ana.id,
+                item.id,
+                w,
+                results,
+            ),
+        )
+        for w in range(4)
+    ]
     for proc in procs:
         proc.start()
     outcomes = [o for _ in procs for o in results.get(timeout=120)]
@@ -133,8 +143,13 @@ def test_thirty_threads_give_from_an_allowance_that_covers_exactly_ten(store):
 
     def attempt(n: int) -> str:
         start.wait()
-        cmd = GiveRecognition(giver_id=giver.id, recipient_ids=[others[n % 3].id], points=5,
-                              reason="thanks for the help", idempotency_key=f"give-{n % 15}")
+        cmd = GiveRecognition(
+            giver_id=giver.id,
+            recipient_ids=[others[n % 3].id],
+            points=5,
+            reason="thanks for the help",
+            idempotency_key=f"give-{n % 15}",
+        )
         try:
             give_recognition(store.uow().lock_late(), cmd, policy, store.clock)
             return "ok"

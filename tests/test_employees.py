@@ -21,8 +21,7 @@ def test_concurrent_syncs_of_one_new_employee_make_one_record(store):
 
     def sync(n: int) -> bool:
         start.wait()
-        _, created = upsert_employee(store.uow(), "E-NEW", {"department": f"team {n}"},
-                                     store.clock)
+        _, created = upsert_employee(store.uow(), "E-NEW", {"department": f"team {n}"}, store.clock)
         return created
 
     with ThreadPoolExecutor(8) as pool:
@@ -33,8 +32,9 @@ def test_concurrent_syncs_of_one_new_employee_make_one_record(store):
 
 
 def test_merchandise_needs_a_postal_address(store):
-    hoodie = add_item(store.uow(), CatalogItem(id=0, name="Hoodie", points_cost=30,
-                                               kind=ItemKind.MERCHANDISE), store.clock)
+    hoodie = add_item(
+        store.uow(), CatalogItem(id=0, name="Hoodie", points_cost=30, kind=ItemKind.MERCHANDISE), store.clock
+    )
     nowhere, home = employee(store), employee(store, postal_address="1 Main St, Leeds")
     for person in (nowhere, home):
         fund_wallet(store, person, 100)
@@ -42,5 +42,4 @@ def test_merchandise_needs_a_postal_address(store):
     with pytest.raises(errors.AddressRequired, match="postal address"):
         request_redemption(store.uow(), nowhere.id, hoodie.id, "m1", policy, store.clock)
     assert balances(store, nowhere)["wallet"] == 100
-    assert request_redemption(store.uow(), home.id, hoodie.id, "m2", policy,
-                              store.clock).state == "approved"
+    assert request_redemption(store.uow(), home.id, hoodie.id, "m2", policy, store.clock).state == "approved"

@@ -28,9 +28,12 @@ def run_ledger_machine(store) -> None:
         @initialize()
         def people(self):
             self.people = [employee(store) for _ in range(3)]
-            self.items = [add_item(store.uow(), CatalogItem(id=0, name=f"item {c}", points_cost=c,
-                                                            stock=s), store.clock)
-                          for c, s in ((10, None), (45, 2))]
+            self.items = [
+                add_item(
+                    store.uow(), CatalogItem(id=0, name=f"item {c}", points_cost=c, stock=s), store.clock
+                )
+                for c, s in ((10, None), (45, 2))
+            ]
             self.redemptions: list[int] = []
 
         def _refused_without_change(self, action) -> None:
@@ -48,31 +51,52 @@ def run_ledger_machine(store) -> None:
         def award(self, who, points):
             fund_wallet(store, self.people[who], points)
 
-        @rule(giver=st.integers(0, 2), to=st.sets(st.integers(0, 2), max_size=3),
-              points=st.integers(-5, 50))
+        @rule(giver=st.integers(0, 2), to=st.sets(st.integers(0, 2), max_size=3), points=st.integers(-5, 50))
         def recognise(self, giver, to, points):
-            cmd = GiveRecognition(giver_id=self.people[giver].id,
-                                  recipient_ids=[self.people[i].id for i in sorted(to)],
-                                  points=points, reason="for the help", idempotency_key=f"g{next(keys)}")
-            self._refused_without_change(lambda: give_recognition(store.uow(), cmd, RECOGNITION,
-                                                                  store.clock))
+            cmd = GiveRecognition(
+                giver_id=self.people[giver].id,
+                recipient_ids=[self.people[i].id for i in sorted(to)],
+                points=points,
+                reason="for the help",
+                idempotency_key=f"g{next(keys)}",
+            )
+            self._refused_without_change(lambda: give_recognition(store.uow(), cmd, RECOGNITION, store.clock))
 
         @rule(who=st.integers(0, 2), which=st.integers(0, 1))
         def redeem(self, who, which):
             def act():
-                r = request_redemption(store.uow(), self.people[who].id, self.items[which].id,
-                                       f"r{next(keys)}", REDEMPTION, store.clock)
+                r = request_redemption(
+                    store.uow(),
+                    self.people[who].id,
+                    self.items[which].id,
+                    f"r{next(keys)}",
+                    REDEMPTION,
+                    store.clock,
+                )
                 self.redemptions.append(r.id)
+
             self._refused_without_change(act)
 
         @precondition(lambda self: self.redemptions)
-        @rule(pick=st.integers(0, 1000),
-              action=st.sampled_from(["approve", "reject", "cancel", "expire", "fulfill"]))
+        @rule(
+            pick=st.integers(0, 1000),
+            action=st.sampled_from(["approve", "reject", "cancel", "expire", "fulfill"]),
+        )
         def decide(self, pick, action):
             rid = self.redemptions[pick % len(self.redemptions)]
-            self._refused_without_change(lambda: decide_redemption(
-                store.uow(), rid, action, f"d{next(keys)}", store.clock, REDEMPTION,
-                reason="because", fulfilment="CODE-1", check_approver=False))
+            self._refused_without_change(
+                lambda: decide_redemption(
+                    store.uow(),
+                    rid,
+                    action,
+                    f"d{next(keys)}",
+                    store.clock,
+                    REDEMPTION,
+                    reason="because",
+                    fulfilment="CODE-1",
+                    check_approver=False,
+                )
+            )
 
         @rule(who=st.integers(0, 2))
         def expire(self, who):
@@ -83,8 +107,11 @@ def run_ledger_machine(store) -> None:
             assert verify_ledger(store.engine) == []
 
     LedgerMachine.TestCase.settings = settings(
-        max_examples=15, stateful_step_count=15, deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+        max_examples=15,
+        stateful_step_count=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     LedgerMachine.TestCase().runTest()
 
 

@@ -45,17 +45,22 @@ def test_metrics_parse_and_move_with_traffic(client, store):
     before = samples(client)
     ana, ben = employee(store), employee(store)
     give_allowance(store, ana, 50)
-    give_recognition(store.uow(), GiveRecognition(
-        giver_id=ana.id, recipient_ids=[ben.id], points=7, reason="great demo",
-        idempotency_key="m1"), RecognitionPolicy(), store.clock)
+    give_recognition(
+        store.uow(),
+        GiveRecognition(
+            giver_id=ana.id, recipient_ids=[ben.id], points=7, reason="great demo", idempotency_key="m1"
+        ),
+        RecognitionPolicy(),
+        store.clock,
+    )
     client.get("/healthz")
     after = samples(client)
 
     assert after[("plaudit_recognitions_total", ())] == before[("plaudit_recognitions_total", ())] + 1
     assert after[("plaudit_recognition_points_total", ())] == (
-        before[("plaudit_recognition_points_total", ())] + 7)
-    key = ("plaudit_http_requests_total",
-           (("method", "GET"), ("route", "/healthz"), ("status", "200")))
+        before[("plaudit_recognition_points_total", ())] + 7
+    )
+    key = ("plaudit_http_requests_total", (("method", "GET"), ("route", "/healthz"), ("status", "200")))
     assert after[key] == before.get(key, 0) + 1
     assert after[("plaudit_outbox_messages", (("status", "pending"),))] >= 1
 
@@ -68,7 +73,8 @@ def test_json_logs_carry_the_request_id_and_redact_secrets():
         logs.bind(slack_team_id="T1", slack_user_id="U2")
         logging.getLogger("plaudit.test").warning(
             "user ana.lopez@example.com sent xoxb-1234-abcd with Authorization: Bearer abc.def "
-            "and client_secret=s3cr3t and whsec_QUJDREVG")
+            "and client_secret=s3cr3t and whsec_QUJDREVG"
+        )
     finally:
         logging.getLogger().handlers.clear()
     line = json.loads(stream.getvalue().strip().splitlines()[-1])

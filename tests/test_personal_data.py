@@ -20,9 +20,12 @@ from storage.store import Store
 from tests.factories import employee
 
 SEEDED = {
-    "email": "Zelda.Quartermain@example.org", "display_name": "Zelda Quartermain",
-    "birth_date": date(1987, 2, 14), "hire_date": date(2019, 11, 3),
-    "phone": "+44 20 7946 0321", "postal_address": "7 Lantern Row, Exeter",
+    "email": "Zelda.Quartermain@example.org",
+    "display_name": "Zelda Quartermain",
+    "birth_date": date(1987, 2, 14),
+    "hire_date": date(2019, 11, 3),
+    "phone": "+44 20 7946 0321",
+    "postal_address": "7 Lantern Row, Exeter",
 }
 
 
@@ -64,15 +67,19 @@ def test_lookup_by_email_uses_the_blind_index_and_ignores_case(store):
     assert found.birth_date == date(1987, 2, 14)
 
 
-def test_rotation_re_encrypts_everything_so_the_old_key_can_be_removed(
-        store, keyring, blind_index, clock):
+def test_rotation_re_encrypts_everything_so_the_old_key_can_be_removed(store, keyring, blind_index, clock):
     people = [employee(store, **{**SEEDED, "email": f"p{n}@example.org"}) for n in range(7)]
     new_key = generate_key()
-    rotating = Keyring.parse(f"k2:{new_key}," + ",".join(
-        f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys))
+    rotating = Keyring.parse(
+        f"k2:{new_key}," + ",".join(f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys)
+    )
     seen = []
-    report = rotate_keys(store.engine, FieldCipher(rotating), batch_size=3,
-                         progress=lambda table, done, total: seen.append((table, done, total)))
+    report = rotate_keys(
+        store.engine,
+        FieldCipher(rotating),
+        batch_size=3,
+        progress=lambda table, done, total: seen.append((table, done, total)),
+    )
     assert report.rewritten == 7 * 6
     assert ("employees", 7, 7) in seen and ("employees", 3, 7) in seen
 
@@ -88,8 +95,7 @@ def test_a_ciphertext_copied_into_another_row_fails_with_a_clear_error(store):
     ana, ben = employee(store, **SEEDED), employee(store)
     with store.uow() as uow:
         stolen = uow.session.scalar(select(EmployeeRow.email_enc).where(EmployeeRow.id == ana.id))
-        uow.session.execute(update(EmployeeRow).where(EmployeeRow.id == ben.id)
-                            .values(email_enc=stolen))
+        uow.session.execute(update(EmployeeRow).where(EmployeeRow.id == ben.id).values(email_enc=stolen))
         uow.commit()
     with store.reader() as uow, pytest.raises(DecryptionError) as caught:
         uow.employees.get(ben.id)
@@ -101,8 +107,7 @@ def test_a_ciphertext_copied_into_another_row_fails_with_a_clear_error(store):
 
 def test_a_value_under_a_key_missing_from_the_keyring_names_the_key(store, blind_index, clock):
     ana = employee(store, **SEEDED)
-    other = Store(store.engine, FieldCipher(Keyring.parse(f"k9:{generate_key()}")), blind_index,
-                  clock)
+    other = Store(store.engine, FieldCipher(Keyring.parse(f"k9:{generate_key()}")), blind_index, clock)
     with other.reader() as uow, pytest.raises(DecryptionError, match="key 'k1'"):
         uow.employees.get(ana.id)
 
@@ -117,8 +122,10 @@ def test_erasure_removes_personal_fields_and_keeps_the_ledger(store):
     assert erased.email is None and erased.display_name is None and not erased.is_active
     with store.reader() as uow:
         row = uow.session.get(EmployeeRow, ana.id)
-        assert all(getattr(row, f"{f}_enc") is None for f in
-                   ("email", "display_name", "birth_date", "hire_date", "phone", "postal_address"))
+        assert all(
+            getattr(row, f"{f}_enc") is None
+            for f in ("email", "display_name", "birth_date", "hire_date", "phone", "postal_address")
+        )
         assert row.email_bidx is None
         assert uow.employees.get_by_email(SEEDED["email"]) is None
     assert balances(store, ana)["wallet"] == 40
@@ -136,8 +143,12 @@ def test_rotation_while_the_service_updates_records_loses_no_update(store, keyri
     from rewards.services.employees import upsert_employee
 
     people = [employee(store, external_id=f"rot-{n}") for n in range(40)]
-    rotating = FieldCipher(Keyring.parse(f"k2:{generate_key()}," + ",".join(
-        f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys)))
+    rotating = FieldCipher(
+        Keyring.parse(
+            f"k2:{generate_key()},"
+            + ",".join(f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys)
+        )
+    )
     # The documented procedure: the service already runs with "k2,k1", then rotation runs.
     service = Store(store.engine, rotating, store.blind_index, store.clock)
     done = threading.Event()
@@ -147,8 +158,7 @@ def test_rotation_while_the_service_updates_records_loses_no_update(store, keyri
         n = 0
         try:
             while not done.is_set() or n < 40:
-                upsert_employee(service.uow(), f"rot-{n % 40}", {"phone": f"+1 555 {n:04d}"},
-                                store.clock)
+                upsert_employee(service.uow(), f"rot-{n % 40}", {"phone": f"+1 555 {n:04d}"}, store.clock)
                 n += 1
         except Exception as exc:  # surfaced below: a thread's exception would be lost
             failures.append(exc)

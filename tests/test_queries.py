@@ -16,9 +16,19 @@ POLICY = RecognitionPolicy()
 
 
 def kudos(store, giver, recipient, points, key, value=None):
-    return give_recognition(store.uow(), GiveRecognition(
-        giver_id=giver.id, recipient_ids=[recipient.id], points=points, reason="great work",
-        value=value, idempotency_key=key), POLICY, store.clock)
+    return give_recognition(
+        store.uow(),
+        GiveRecognition(
+            giver_id=giver.id,
+            recipient_ids=[recipient.id],
+            points=points,
+            reason="great work",
+            value=value,
+            idempotency_key=key,
+        ),
+        POLICY,
+        store.clock,
+    )
 
 
 def test_balances_history_and_recent_kudos(store):
@@ -31,10 +41,11 @@ def test_balances_history_and_recent_kudos(store):
     assert activity.balances(store, ben.id).wallet == 25
     newest = activity.history(store, ben.id, limit=5)
     assert [(h.kind, h.account_kind, h.amount) for h in newest] == [
-        ("recognition", "wallet", 20), ("award", "wallet", 5)]
+        ("recognition", "wallet", 20),
+        ("award", "wallet", 5),
+    ]
     assert [r.points_each for r in activity.recent_recognitions(store, ben.id)] == [20]
-    assert [r.recipient_ids for r in activity.recent_recognitions(store, ana.id, given=True)] == [
-        [ben.id]]
+    assert [r.recipient_ids for r in activity.recent_recognitions(store, ana.id, given=True)] == [[ben.id]]
     assert activity.received_count(store, ben.id) == 1
 
 
@@ -48,8 +59,7 @@ def test_leaderboard_by_period_and_value(store, clock):
     kudos(store, cy, ben, 5, "c", value="ownership")
 
     everyone = activity.leaderboard(store)
-    assert [(r.employee_id, r.points, r.recognitions) for r in everyone] == [
-        (cy.id, 30, 1), (ben.id, 15, 2)]
+    assert [(r.employee_id, r.points, r.recognitions) for r in everyone] == [(cy.id, 30, 1), (ben.id, 15, 2)]
     recent = activity.leaderboard(store, since=clock.now() - timedelta(days=1))
     assert [(r.employee_id, r.points) for r in recent] == [(cy.id, 30), (ben.id, 5)]
     teamwork = activity.leaderboard(store, value="teamwork")

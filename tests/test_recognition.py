@@ -13,11 +13,20 @@ from tests.factories import balances, employee, give_allowance
 POLICY = RecognitionPolicy(max_points=50, daily_cap_per_recipient=60)
 
 
-def give(store, giver, recipients, points=10, reason="shipping the release", value=None,
-         key="k-1"):
-    return give_recognition(store.uow(), GiveRecognition(
-        giver_id=giver.id, recipient_ids=[r.id for r in recipients], points=points,
-        reason=reason, value=value, idempotency_key=key), POLICY, store.clock)
+def give(store, giver, recipients, points=10, reason="shipping the release", value=None, key="k-1"):
+    return give_recognition(
+        store.uow(),
+        GiveRecognition(
+            giver_id=giver.id,
+            recipient_ids=[r.id for r in recipients],
+            points=points,
+            reason=reason,
+            value=value,
+            idempotency_key=key,
+        ),
+        POLICY,
+        store.clock,
+    )
 
 
 def test_each_recipient_gets_the_points_and_the_giver_pays_the_total(store):
@@ -33,10 +42,17 @@ def test_each_recipient_gets_the_points_and_the_giver_pays_the_total(store):
     assert verify_ledger(store.engine) == []
 
 
-@pytest.mark.parametrize(("points", "error"), [
-    (0, errors.InvalidPoints), (-5, errors.InvalidPoints), (51, errors.InvalidPoints),
-    (2.5, errors.InvalidPoints), ("10", errors.InvalidPoints), (True, errors.InvalidPoints),
-])
+@pytest.mark.parametrize(
+    ("points", "error"),
+    [
+        (0, errors.InvalidPoints),
+        (-5, errors.InvalidPoints),
+        (51, errors.InvalidPoints),
+        (2.5, errors.InvalidPoints),
+        ("10", errors.InvalidPoints),
+        (True, errors.InvalidPoints),
+    ],
+)
 def test_points_must_be_whole_numbers_within_limits(store, points, error):
     ana, ben = employee(store), employee(store)
     give_allowance(store, ana, 100)

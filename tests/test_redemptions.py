@@ -21,13 +21,13 @@ def policy(*hr: str) -> RedemptionPolicy:
 
 
 def item(store, cost=100, **kw) -> CatalogItem:
-    return add_item(store.uow(), CatalogItem(id=0, name="Day off", points_cost=cost, **kw),
-                    store.clock)
+    return add_item(store.uow(), CatalogItem(id=0, name="Day off", points_cost=cost, **kw), store.clock)
 
 
 def decide(store, redemption, action, key, actor=None, pol=None, **kw):
-    return decide_redemption(store.uow(), redemption.id, action, key, store.clock,
-                             pol or policy(), actor_id=actor, **kw)
+    return decide_redemption(
+        store.uow(), redemption.id, action, key, store.clock, pol or policy(), actor_id=actor, **kw
+    )
 
 
 @pytest.fixture
@@ -58,8 +58,9 @@ def test_an_item_that_needs_approval_holds_points_until_the_manager_approves(sto
 
 def test_rejection_needs_a_reason_and_returns_the_points(store, team):
     boss, worker = team
-    pending = request_redemption(store.uow(), worker.id, item(store, cost=600).id, "r1",
-                                 policy(), store.clock)  # above the threshold: needs approval
+    pending = request_redemption(
+        store.uow(), worker.id, item(store, cost=600).id, "r1", policy(), store.clock
+    )  # above the threshold: needs approval
     with pytest.raises(errors.ReasonRequired):
         decide(store, pending, "reject", "x1", actor=boss.id)
     rejected = decide(store, pending, "reject", "x2", actor=boss.id, reason="budget is spent")
@@ -74,8 +75,9 @@ def test_rejection_needs_a_reason_and_returns_the_points(store, team):
 def test_only_a_designated_approver_may_decide(store, team):
     boss, worker = team
     stranger, hr = employee(store), employee(store)
-    pending = request_redemption(store.uow(), worker.id, item(store, requires_approval=True).id,
-                                 "r1", policy(hr.id), store.clock)
+    pending = request_redemption(
+        store.uow(), worker.id, item(store, requires_approval=True).id, "r1", policy(hr.id), store.clock
+    )
     with pytest.raises(errors.NotAnApprover):
         decide(store, pending, "approve", "a1", actor=stranger.id, pol=policy(hr.id))
     with pytest.raises(errors.NotAnApprover):
@@ -102,8 +104,9 @@ def test_items_without_approval_complete_at_once_and_stock_is_kept(store, team):
 
 def test_simultaneous_approve_and_reject_end_in_exactly_one_decision(store, team):
     boss, worker = team
-    pending = request_redemption(store.uow(), worker.id, item(store, requires_approval=True).id,
-                                 "r1", policy(), store.clock)
+    pending = request_redemption(
+        store.uow(), worker.id, item(store, requires_approval=True).id, "r1", policy(), store.clock
+    )
     start = threading.Barrier(10)
 
     def click(n: int) -> str:
@@ -127,8 +130,9 @@ def test_simultaneous_approve_and_reject_end_in_exactly_one_decision(store, team
 
 def test_a_double_click_replays_the_first_decision(store, team):
     boss, worker = team
-    pending = request_redemption(store.uow(), worker.id, item(store, requires_approval=True).id,
-                                 "r1", policy(), store.clock)
+    pending = request_redemption(
+        store.uow(), worker.id, item(store, requires_approval=True).id, "r1", policy(), store.clock
+    )
     first = decide(store, pending, "approve", "msg-ts:approve", actor=boss.id)
     second = decide(store, pending, "approve", "msg-ts:approve", actor=boss.id)
     assert first.state == second.state == RedemptionState.APPROVED
@@ -137,8 +141,9 @@ def test_a_double_click_replays_the_first_decision(store, team):
 
 def test_expiry_returns_held_points(store, team):
     _, worker = team
-    pending = request_redemption(store.uow(), worker.id, item(store, requires_approval=True).id,
-                                 "r1", policy(), store.clock)
+    pending = request_redemption(
+        store.uow(), worker.id, item(store, requires_approval=True).id, "r1", policy(), store.clock
+    )
     expired = decide(store, pending, "expire", "e1")
     assert expired.state == RedemptionState.EXPIRED
     assert balances(store, worker) == {"allowance": 0, "wallet": 1000, "held": 0}
@@ -148,6 +153,5 @@ def test_cannot_redeem_more_than_the_wallet_holds(store):
     poor = employee(store)
     fund_wallet(store, poor, 10)
     with pytest.raises(errors.InsufficientPoints) as caught:
-        request_redemption(store.uow(), poor.id, item(store, cost=11).id, "r1", policy(),
-                           store.clock)
+        request_redemption(store.uow(), poor.id, item(store, cost=11).id, "r1", policy(), store.clock)
     assert "costs 11 points; you have 10" in caught.value.message

@@ -18,19 +18,27 @@ def test_defaults_need_no_configuration(tmp_path, monkeypatch):
     assert settings.redemption.approval_threshold == 500
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({"PLAUDIT_TIMEZONE": "Mars/Olympus"}, "PLAUDIT_TIMEZONE"),
-    ({"PLAUDIT_MAX_POINTS": "lots"}, "PLAUDIT_MAX_POINTS"),
-    ({"PLAUDIT_ALLOWANCE_PERIOD": "daily"}, "PLAUDIT_ALLOWANCE_PERIOD"),
-])
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PLAUDIT_TIMEZONE": "Mars/Olympus"}, "PLAUDIT_TIMEZONE"),
+        ({"PLAUDIT_MAX_POINTS": "lots"}, "PLAUDIT_MAX_POINTS"),
+        ({"PLAUDIT_ALLOWANCE_PERIOD": "daily"}, "PLAUDIT_ALLOWANCE_PERIOD"),
+    ],
+)
 def test_a_bad_value_names_its_variable(env, named):
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(env)
 
 
 def test_values_are_normalised_and_the_threshold_can_be_turned_off():
-    settings = Settings.from_env({"PLAUDIT_VALUES": "#Kindness, Craft ,", "PLAUDIT_APPROVAL_THRESHOLD":
-                                  "none", "PLAUDIT_TIMEZONE": "Asia/Kolkata"})
+    settings = Settings.from_env(
+        {
+            "PLAUDIT_VALUES": "#Kindness, Craft ,",
+            "PLAUDIT_APPROVAL_THRESHOLD": "none",
+            "PLAUDIT_TIMEZONE": "Asia/Kolkata",
+        }
+    )
     assert settings.recognition.values == ("kindness", "craft")
     assert settings.redemption.approval_threshold is None
     assert settings.recognition.timezone == "Asia/Kolkata"

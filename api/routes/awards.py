@@ -28,8 +28,9 @@ Value = Field(default=None, min_length=1, max_length=64)
 
 
 class AwardIn(Body):
-    employee_ids: list[ExternalId] = Field(min_length=1, max_length=100,
-                                           description="HR ids of the employees to award.")
+    employee_ids: list[ExternalId] = Field(
+        min_length=1, max_length=100, description="HR ids of the employees to award."
+    )
     points: Points
     reason: str = Reason
     value: str | None = Value
@@ -65,8 +66,7 @@ class BatchOut(Out):
 
 def _internal_ids(externals: list[str]) -> tuple[list[str | None], list[dict]]:
     found = listings.ids_for_external(ctx().store, externals)
-    unknown = [_unknown(f"body.items.{i}.employee_id") for i, e in enumerate(externals)
-               if e not in found]
+    unknown = [_unknown(f"body.items.{i}.employee_id") for i, e in enumerate(externals) if e not in found]
     return [found.get(e) for e in externals], unknown
 
 
@@ -76,15 +76,31 @@ def create_award(header: IdempotencyHeader, body: AwardIn):
     """Give each named employee `points` from the organisation (idempotent by key)."""
     store = ctx().store
     try:  # HR ids are resolved inside the award's own transaction: one transaction in all
-        txn = issue_award(store.uow(), IssueAward(
-            employee_ids=body.employee_ids, points=body.points, reason=body.reason,
-            value=body.value, notify=body.notify, idempotency_key=domain_key(), actor=actor(),
-            by_hr_id=True, request_digest=request_fingerprint()), store.clock,
-            on_replay=mark_replayed)
+        txn = issue_award(
+            store.uow(),
+            IssueAward(
+                employee_ids=body.employee_ids,
+                points=body.points,
+                reason=body.reason,
+                value=body.value,
+                notify=body.notify,
+                idempotency_key=domain_key(),
+                actor=actor(),
+                by_hr_id=True,
+                request_digest=request_fingerprint(),
+            ),
+            store.clock,
+            on_replay=mark_replayed,
+        )
     except UnknownHrIds as exc:
         return _unknown_problem([_unknown(f"body.employee_ids.{i}") for i in exc.indexes])
-    out = AwardOut(transaction_id=txn.id, employee_ids=body.employee_ids, points=body.points,
-                   total_points=body.points * len(body.employee_ids), created_at=txn.created_at)
+    out = AwardOut(
+        transaction_id=txn.id,
+        employee_ids=body.employee_ids,
+        points=body.points,
+        total_points=body.points * len(body.employee_ids),
+        created_at=txn.created_at,
+    )
     return out.model_dump(mode="json"), 201
 
 
@@ -97,14 +113,26 @@ def create_batch(header: IdempotencyHeader, body: BatchIn):
     if unknown:
         return _unknown_problem(unknown)
     try:
-        txn = issue_award_batch(ctx().store.uow(), AwardBatch(
-            awards=[(eid, item.points) for eid, item in zip(ids, body.items, strict=True)],
-            reason=body.reason, value=body.value, notify=body.notify,
-            idempotency_key=domain_key(), actor=actor()), ctx().store.clock)
+        txn = issue_award_batch(
+            ctx().store.uow(),
+            AwardBatch(
+                awards=[(eid, item.points) for eid, item in zip(ids, body.items, strict=True)],
+                reason=body.reason,
+                value=body.value,
+                notify=body.notify,
+                idempotency_key=domain_key(),
+                actor=actor(),
+            ),
+            ctx().store.clock,
+        )
     except BatchRejected as exc:
         return _rejected(exc, externals)
-    out = BatchOut(transaction_id=txn.id, awarded=len(ids),
-                   total_points=sum(i.points for i in body.items), created_at=txn.created_at)
+    out = BatchOut(
+        transaction_id=txn.id,
+        awarded=len(ids),
+        total_points=sum(i.points for i in body.items),
+        created_at=txn.created_at,
+    )
     return out.model_dump(mode="json"), 201
 
 
@@ -113,12 +141,22 @@ def _unknown(field: str) -> dict:
 
 
 def _unknown_problem(errors: list[dict]):
-    return problem(422, "unknown_employee", "Unknown employees.",
-                   "Some HR ids are not known to Plaudit; nothing was awarded.", errors=errors)
+    return problem(
+        422,
+        "unknown_employee",
+        "Unknown employees.",
+        "Some HR ids are not known to Plaudit; nothing was awarded.",
+        errors=errors,
+    )
 
 
 def _rejected(exc: BatchRejected, externals: list[str]):
-    errors = [{"field": f"body.items.{p['index']}.employee_id", "type": p["code"],
-               "message": f"{externals[p['index']]}: {p['code'].replace('_', ' ')}"}
-              for p in exc.problems]
+    errors = [
+        {
+            "field": f"body.items.{p['index']}.employee_id",
+            "type": p["code"],
+            "message": f"{externals[p['index']]}: {p['code'].replace('_', ' ')}",
+        }
+        for p in exc.problems
+    ]
     return problem(422, exc.code, "Batch rejected.", exc.message, errors=errors)

@@ -83,8 +83,9 @@ class ItemQuery(PageQuery):
 @bp.get("/catalog/items", security=READ, responses={200: ItemPage})
 def list_items(query: ItemQuery):
     """Catalog items in id order."""
-    rows = listings.catalog_page(ctx().store, after_id=id_cursor(query.cursor), active=query.active,
-                                    limit=query.limit)
+    rows = listings.catalog_page(
+        ctx().store, after_id=id_cursor(query.cursor), active=query.active, limit=query.limit
+    )
     items, cursor = page(rows, query.limit, lambda item: item.id)
     return {"items": [ItemOut.of(i).model_dump(mode="json") for i in items], "next_cursor": cursor}
 
@@ -113,4 +114,3 @@ def patch_item(path: ItemPath, body: ItemPatch):
         changes["kind"] = ItemKind(changes["kind"])
     updated = update_item(ctx().store.uow(), path.item_id, changes, ctx().store.clock)
     return ItemOut.of(updated).model_dump(mode="json")
-

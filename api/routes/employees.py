@@ -31,8 +31,7 @@ def find(external_id: str) -> Employee:
     with ctx().store.reader() as uow:
         found = uow.employees.get_by_external_id(external_id)
     if found is None or found.erased_at is not None:
-        raise EmployeeNotFound("No employee has this HR id (or they were erased).",
-                               external_id=external_id)
+        raise EmployeeNotFound("No employee has this HR id (or they were erased).", external_id=external_id)
     return found
 
 
@@ -58,8 +57,7 @@ def list_employees(query: EmployeeListQuery):
         after = (_parse_time(position[0]), str(position[1]))
     rows = listings.employees_page(ctx().store, after, query.updated_since, query.limit)
     items, cursor = page(rows, query.limit, lambda e: [e.updated_at.isoformat(), e.id])
-    return {"items": [EmployeeOut.of(e).model_dump(mode="json") for e in items],
-            "next_cursor": cursor}
+    return {"items": [EmployeeOut.of(e).model_dump(mode="json") for e in items], "next_cursor": cursor}
 
 
 @bp.post("/employees/bulk", security=WRITE, responses={200: BulkEmployeesOut})
@@ -67,8 +65,9 @@ def bulk_employees(body: BulkEmployeesIn):
     """Create or update up to 1,000 employees; each item succeeds or fails on its own."""
     results = [_bulk_one(item.external_id, item.model_dump(exclude_unset=True)) for item in body.items]
     counts = {kind: sum(r.result == kind for r in results) for kind in ("created", "updated", "error")}
-    return BulkEmployeesOut(created=counts["created"], updated=counts["updated"],
-                            failed=counts["error"], items=results).model_dump(mode="json")
+    return BulkEmployeesOut(
+        created=counts["created"], updated=counts["updated"], failed=counts["error"], items=results
+    ).model_dump(mode="json")
 
 
 def _bulk_one(external_id: str, fields: dict) -> BulkItemResult:
@@ -76,10 +75,10 @@ def _bulk_one(external_id: str, fields: dict) -> BulkItemResult:
     try:
         employee, created = sync_employee(ctx().store, external_id, fields)
     except DomainError as exc:
-        return BulkItemResult(external_id=external_id, result="error",
-                              error={"code": exc.code, "detail": exc.message})
-    return BulkItemResult(external_id=external_id, id=employee.id,
-                          result="created" if created else "updated")
+        return BulkItemResult(
+            external_id=external_id, result="error", error={"code": exc.code, "detail": exc.message}
+        )
+    return BulkItemResult(external_id=external_id, id=employee.id, result="created" if created else "updated")
 
 
 @bp.delete("/employees/<hr_id:external_id>", security=WRITE, responses={200: EmployeeOut})
@@ -93,6 +92,7 @@ def _parse_time(text: str):
     from datetime import datetime
 
     from api.pagination import BadCursor
+
     try:
         return datetime.fromisoformat(text)
     except (TypeError, ValueError):

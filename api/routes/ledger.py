@@ -57,8 +57,9 @@ class TransactionQuery(PageQuery):
 def balance(path: EmployeePath):
     """The employee's allowance, wallet and held points."""
     found = activity.balances(ctx().store, find(path.external_id).id)
-    return BalanceOut(employee_id=path.external_id, allowance=found.allowance, wallet=found.wallet,
-                      held=found.held).model_dump(mode="json")
+    return BalanceOut(
+        employee_id=path.external_id, allowance=found.allowance, wallet=found.wallet, held=found.held
+    ).model_dump(mode="json")
 
 
 @bp.get("/ledger/transactions", security=READ, responses={200: TransactionPage})
@@ -66,18 +67,36 @@ def transactions(query: TransactionQuery):
     """Ledger transactions in id order with their postings; filter by employee, kind and time."""
     employee_id = find(query.employee_id).id if query.employee_id else None
     rows = listings.transactions_page(
-        ctx().store, after_id=id_cursor(query.cursor), employee_id=employee_id, kind=query.kind,
-        since=query.since, until=query.until, limit=query.limit)
+        ctx().store,
+        after_id=id_cursor(query.cursor),
+        employee_id=employee_id,
+        kind=query.kind,
+        since=query.since,
+        until=query.until,
+        limit=query.limit,
+    )
     items, cursor = page(rows, query.limit, lambda t: t.id)
     externals = listings.external_ids(
-        ctx().store, {p.employee_id for t in items for p in t.postings if p.employee_id})
+        ctx().store, {p.employee_id for t in items for p in t.postings if p.employee_id}
+    )
     return {"items": [_transaction(t, externals) for t in items], "next_cursor": cursor}
 
 
 def _transaction(txn: listings.TransactionView, externals: dict) -> dict:
-    postings = [PostingOut(account=p.account, amount=p.amount,
-                           employee_id=externals.get(p.employee_id) if p.employee_id else None)
-                for p in txn.postings]
-    return TransactionOut(id=txn.id, kind=txn.kind, actor=txn.actor, memo=txn.memo,
-                          reference=txn.reference, created_at=txn.created_at,
-                          postings=postings).model_dump(mode="json")
+    postings = [
+        PostingOut(
+            account=p.account,
+            amount=p.amount,
+            employee_id=externals.get(p.employee_id) if p.employee_id else None,
+        )
+        for p in txn.postings
+    ]
+    return TransactionOut(
+        id=txn.id,
+        kind=txn.kind,
+        actor=txn.actor,
+        memo=txn.memo,
+        reference=txn.reference,
+        created_at=txn.created_at,
+        postings=postings,
+    ).model_dump(mode="json")

@@ -23,8 +23,9 @@ Number = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}$", description="years, 
 Table = dict[Number, Points]
 Thresholds = list[strict_int(1, 1_000_000)]
 OffsetDays = strict_int(0, 366)
-Code = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$",
-             json_schema_extra={"example": "ten-years"})
+Code = Field(
+    min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$", json_schema_extra={"example": "ten-years"}
+)
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
 
 
@@ -34,8 +35,9 @@ class RuleIn(Body):
     name: str = Name
     points: Points = Field(description="points for an occurrence the table does not name")
     points_table: Table = Field(default_factory=dict, json_schema_extra={"example": {"5": 500}})
-    thresholds: Thresholds = Field(default_factory=list, max_length=100,
-                                   description="recognition counts that earn a badge")
+    thresholds: Thresholds = Field(
+        default_factory=list, max_length=100, description="recognition counts that earn a badge"
+    )
     weekend_to_friday: Bool = False
     offset_days: OffsetDays = Field(default=0, description="first-week rules: days after hire")
     active: Bool = True
@@ -98,11 +100,15 @@ def create_milestone_rule(header: OptionalIdempotencyHeader, body: RuleIn):
     """Add a milestone rule; its code must be new."""
     store = ctx().store
     values = body.model_dump()
-    rule = MilestoneRule(id=0, **{**values, "kind": MilestoneKind(body.kind),
-                                  "thresholds": tuple(body.thresholds)})
+    rule = MilestoneRule(
+        id=0, **{**values, "kind": MilestoneKind(body.kind), "thresholds": tuple(body.thresholds)}
+    )
     added = add_rule(scheduler_uow(store), rule, store.clock)
-    return (RuleOut.of(added).model_dump(mode="json"), 201,
-            {"Location": f"/api/v1/milestone-rules/{added.id}"})
+    return (
+        RuleOut.of(added).model_dump(mode="json"),
+        201,
+        {"Location": f"/api/v1/milestone-rules/{added.id}"},
+    )
 
 
 @bp.get("/milestone-rules/<int:rule_id>", security=READ, responses={200: RuleOut})
@@ -117,7 +123,7 @@ def get_milestone_rule(path: RulePath):
 def patch_milestone_rule(path: RulePath, body: RulePatch):
     """Change some fields of a rule (turn it off with `active: false`)."""
     store = ctx().store
-    updated = update_rule(scheduler_uow(store), path.rule_id, body.model_dump(exclude_unset=True),
-                          store.clock)
+    updated = update_rule(
+        scheduler_uow(store), path.rule_id, body.model_dump(exclude_unset=True), store.clock
+    )
     return RuleOut.of(updated).model_dump(mode="json")
-

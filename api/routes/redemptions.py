@@ -36,8 +36,12 @@ class RejectionIn(Body):
 
 
 class FulfilmentIn(Body):
-    fulfilment: str = Field(min_length=1, max_length=2000, pattern=r"\S",
-                            description="The code, link or instructions; stored encrypted, sent by DM.")
+    fulfilment: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"\S",
+        description="The code, link or instructions; stored encrypted, sent by DM.",
+    )
 
 
 class RedemptionOut(Out):
@@ -85,8 +89,9 @@ def render(redemption: Redemption) -> dict:
 def create_redemption(header: IdempotencyHeader, body: RedemptionIn):
     """Redeem a catalog item for an employee: the cost is held (or spent when no approval is needed)."""
     employee = find(body.employee_id)
-    redemption = request_redemption(ctx().store.uow(), employee.id, body.item_id, domain_key(),
-                                    ctx().redemption_policy, ctx().store.clock)
+    redemption = request_redemption(
+        ctx().store.uow(), employee.id, body.item_id, domain_key(), ctx().redemption_policy, ctx().store.clock
+    )
     return render(redemption), 201, {"Location": f"/api/v1/redemptions/{redemption.id}"}
 
 
@@ -95,12 +100,18 @@ def list_redemptions(query: RedemptionQuery):
     """Redemptions in id order, by state or employee."""
     employee_id = find(query.employee_id).id if query.employee_id else None
     rows = listings.redemptions_page(
-        ctx().store, after_id=id_cursor(query.cursor), employee_id=employee_id,
-        state=query.state.value if query.state else None, limit=query.limit)
+        ctx().store,
+        after_id=id_cursor(query.cursor),
+        employee_id=employee_id,
+        state=query.state.value if query.state else None,
+        limit=query.limit,
+    )
     items, cursor = page(rows, query.limit, lambda r: r.id)
     externals = listings.external_ids(ctx().store, [r.employee_id for r in items])
-    return {"items": [RedemptionOut.of(r, externals.get(r.employee_id)).model_dump(mode="json")
-                      for r in items], "next_cursor": cursor}
+    return {
+        "items": [RedemptionOut.of(r, externals.get(r.employee_id)).model_dump(mode="json") for r in items],
+        "next_cursor": cursor,
+    }
 
 
 @bp.get("/redemptions/<int:redemption_id>", security=READ, responses={200: RedemptionOut})
@@ -110,12 +121,19 @@ def get_redemption(path: RedemptionPath):
         return render(lookups.redemption(uow, path.redemption_id))
 
 
-def _decide(redemption_id: int, action: str, reason: str | None = None,
-            fulfilment: str | None = None):
+def _decide(redemption_id: int, action: str, reason: str | None = None, fulfilment: str | None = None):
     decided = decide_redemption(
-        ctx().store.uow(), redemption_id, action, domain_key(), ctx().store.clock,
-        ctx().redemption_policy, actor_id=actor(), reason=reason, fulfilment=fulfilment,
-        check_approver=False)
+        ctx().store.uow(),
+        redemption_id,
+        action,
+        domain_key(),
+        ctx().store.clock,
+        ctx().redemption_policy,
+        actor_id=actor(),
+        reason=reason,
+        fulfilment=fulfilment,
+        check_approver=False,
+    )
     return render(decided)
 
 

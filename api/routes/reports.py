@@ -81,22 +81,48 @@ class ReportOut(Out):
 def list_recognitions(query: RecognitionQuery):
     """Recognitions in id order; filter by time, value and a recipient's department."""
     rows = reports.recognitions_page(
-        ctx().store, after_id=id_cursor(query.cursor), since=query.since, value=query.value,
-        department=query.department, limit=query.limit)
+        ctx().store,
+        after_id=id_cursor(query.cursor),
+        since=query.since,
+        value=query.value,
+        department=query.department,
+        limit=query.limit,
+    )
     items, cursor = page(rows, query.limit, lambda r: r.id)
     people = {r.giver_id for r in items} | {e for r in items for e in r.recipient_ids}
     ext = listings.external_ids(ctx().store, people)
-    return {"items": [RecognitionOut(
-        id=r.id, giver_id=ext.get(r.giver_id), recipient_ids=[ext.get(e) for e in r.recipient_ids],
-        points_each=r.points_each, value=r.value, reason=None if r.private else r.reason,
-        source=r.source, private=r.private, created_at=r.created_at).model_dump(mode="json")
-        for r in items], "next_cursor": cursor}
+    return {
+        "items": [
+            RecognitionOut(
+                id=r.id,
+                giver_id=ext.get(r.giver_id),
+                recipient_ids=[ext.get(e) for e in r.recipient_ids],
+                points_each=r.points_each,
+                value=r.value,
+                reason=None if r.private else r.reason,
+                source=r.source,
+                private=r.private,
+                created_at=r.created_at,
+            ).model_dump(mode="json")
+            for r in items
+        ],
+        "next_cursor": cursor,
+    }
 
 
-@bp.get("/reports/recognition", security=READ,
-        responses={200: {"description": "The report", "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/ReportOut"}},
-            "text/csv": {"schema": {"type": "string"}}}}})
+@bp.get(
+    "/reports/recognition",
+    security=READ,
+    responses={
+        200: {
+            "description": "The report",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ReportOut"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def recognition_report(query: ReportQuery):
     """Recognition by department, value, giver or recipient, with participation."""
     rows, part = reports.recognition_report(ctx().store, query.from_, query.to, query.group_by)
@@ -104,11 +130,17 @@ def recognition_report(query: ReportQuery):
         ext = listings.external_ids(ctx().store, [r.key for r in rows if r.key])
         rows = [reports.ReportRow(ext.get(r.key), r.recognitions, r.points) for r in rows]
     active = part.active_employees or 1
-    out = ReportOut(group_by=query.group_by, rows=[ReportRowOut(**vars(r)) for r in rows],
-                    participation=ParticipationOut(
-                        active_employees=part.active_employees, gave=part.gave, received=part.received,
-                        gave_share=round(part.gave / active, 4),
-                        received_share=round(part.received / active, 4)))
+    out = ReportOut(
+        group_by=query.group_by,
+        rows=[ReportRowOut(**vars(r)) for r in rows],
+        participation=ParticipationOut(
+            active_employees=part.active_employees,
+            gave=part.gave,
+            received=part.received,
+            gave_share=round(part.gave / active, 4),
+            received_share=round(part.received / active, 4),
+        ),
+    )
     if _wants_csv():
         return _csv(out)
     return out.model_dump(mode="json")

@@ -17,9 +17,19 @@ from storage.delivery import webhooks as subs
 
 bp = api_blueprint("webhooks", "Webhooks", "webhooks:manage", "webhooks:manage")
 MANAGE = security("webhooks:manage")
-Event = Literal["*", "recognition.created", "award.issued", "redemption.requested",
-                "redemption.approved", "redemption.rejected", "redemption.fulfilled",
-                "redemption.cancelled", "redemption.expired", "milestone.awarded", "employee.erased"]
+Event = Literal[
+    "*",
+    "recognition.created",
+    "award.issued",
+    "redemption.requested",
+    "redemption.approved",
+    "redemption.rejected",
+    "redemption.fulfilled",
+    "redemption.cancelled",
+    "redemption.expired",
+    "milestone.awarded",
+    "employee.erased",
+]
 
 
 class WebhookNotFound(NotFound):
@@ -88,8 +98,9 @@ def _find(webhook_id: int) -> subs.Subscription:
 
 
 def _out(sub: subs.Subscription) -> dict:
-    return WebhookOut(id=sub.id, url=sub.url, events=sub.events, created_at=sub.created_at
-                      ).model_dump(mode="json")
+    return WebhookOut(id=sub.id, url=sub.url, events=sub.events, created_at=sub.created_at).model_dump(
+        mode="json"
+    )
 
 
 @bp.post("/webhooks", security=MANAGE, responses={201: WebhookCreated})
@@ -129,5 +140,9 @@ def deliveries(path: WebhookPath, query: PageQuery):
     _find(path.webhook_id)
     rows = subs.deliveries(ctx().store, path.webhook_id, id_cursor(query.cursor), query.limit)
     items, cursor = page(rows, query.limit, lambda d: d.id)
-    return {"items": [DeliveryOut(**{**vars(d), "log": [vars(a) for a in d.log]}).model_dump(mode="json")
-                      for d in items], "next_cursor": cursor}
+    return {
+        "items": [
+            DeliveryOut(**{**vars(d), "log": [vars(a) for a in d.log]}).model_dump(mode="json") for d in items
+        ],
+        "next_cursor": cursor,
+    }

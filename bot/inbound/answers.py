@@ -25,8 +25,11 @@ def answer(bot: Bot, slack_user_id: str, sub: Subcommand, trigger_id: str) -> di
         return leaderboard(bot, sub.args)
     if sub.name == "rewards":
         items = catalog_and_approvals.active_catalog(bot.store)
-        return {"response_type": "ephemeral", "text": "Rewards you can redeem",
-                "blocks": reward_blocks(items)}
+        return {
+            "response_type": "ephemeral",
+            "text": "Rewards you can redeem",
+            "blocks": reward_blocks(items),
+        }
     employee = bot.directory.employee_for(slack_user_id)
     if sub.name == "balance":
         return _text(balance_text(bot, employee.id))
@@ -38,8 +41,7 @@ def answer(bot: Bot, slack_user_id: str, sub: Subcommand, trigger_id: str) -> di
 def balance_text(bot: Bot, employee_id: str) -> str:
     found = activity.balances(bot.store, employee_id)
     held = f" ({found.held} held for pending rewards)" if found.held else ""
-    return (f"You have *{found.wallet} points* to spend{held}"
-            f" and *{found.allowance} points* left to give.")
+    return f"You have *{found.wallet} points* to spend{held} and *{found.allowance} points* left to give."
 
 
 def history_text(bot: Bot, employee_id: str) -> str:
@@ -66,11 +68,18 @@ def redeem(bot: Bot, employee_id: str, wanted: str, trigger_id: str) -> dict:
     item = catalog_and_approvals.find_item(bot.store, wanted)
     if item is None:
         return explain(f"I found no reward called `{wanted}`; see `/kudos rewards`.", usage=False)
-    redemption = request_redemption(bot.store.uow(), employee_id, item.id,
-                                    f"slack-command:{trigger_id}", bot.redemption_policy(), bot.clock)
+    redemption = request_redemption(
+        bot.store.uow(),
+        employee_id,
+        item.id,
+        f"slack-command:{trigger_id}",
+        bot.redemption_policy(),
+        bot.clock,
+    )
     if redemption.state == RedemptionState.REQUESTED:
-        return _text(f"You asked for *{item.name}* ({redemption.points} points held);"
-                     " an approver will decide.")
+        return _text(
+            f"You asked for *{item.name}* ({redemption.points} points held); an approver will decide."
+        )
     return _text(f"*{item.name}* is yours for {redemption.points} points.")
 
 

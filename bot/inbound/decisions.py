@@ -46,16 +46,31 @@ def check_approver(bot: Bot, body: dict, redemption_id: int) -> bool:
     return False
 
 
-def decide_from_button(bot: Bot, body: dict, action: dict, verb: str, reason: str | None = None,
-                       key: str | None = None, where: tuple | None = None) -> str | None:
+def decide_from_button(
+    bot: Bot,
+    body: dict,
+    action: dict,
+    verb: str,
+    reason: str | None = None,
+    key: str | None = None,
+    where: tuple | None = None,
+) -> str | None:
     """Decide; update the message or home; return an error message for the presser, if any."""
     redemption_id = int(action["value"])
     if reason is None and not check_approver(bot, body, redemption_id):
         return None
     actor = bot.directory.employee_for(body["user"]["id"])
     try:
-        decided = decide_redemption(bot.store.uow(), redemption_id, verb, key or button_key(body, action),
-                                    bot.clock, bot.redemption_policy(), actor_id=actor.id, reason=reason)
+        decided = decide_redemption(
+            bot.store.uow(),
+            redemption_id,
+            verb,
+            key or button_key(body, action),
+            bot.clock,
+            bot.redemption_policy(),
+            actor_id=actor.id,
+            reason=reason,
+        )
     except IllegalTransition as exc:
         refuse(bot, body, exc.message)
         return exc.message
@@ -78,8 +93,9 @@ def show_decision(bot: Bot, body: dict, decided: Redemption, where: tuple) -> No
     if decided.decision_reason and decided.state.value == "rejected":
         decision += f": {escape(decided.decision_reason)}"
     try:
-        bot.client.chat_update(channel=channel, ts=ts, text=f"{text} — {decision}",
-                               blocks=decided_blocks(text, decision))
+        bot.client.chat_update(
+            channel=channel, ts=ts, text=f"{text} — {decision}", blocks=decided_blocks(text, decision)
+        )
     except SlackApiError as exc:
         log.warning("could not update the approval message: %s", exc.response.get("error"))
 

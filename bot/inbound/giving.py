@@ -16,17 +16,32 @@ def recipients_of(bot: Bot, giver_slack_id: str, user_ids: list[str], group_ids:
     return list(dict.fromkeys(named))
 
 
-def give(bot: Bot, giver_slack_id: str, recipient_slack_ids: list[str], points: int | None,
-         reason: str, value: str | None, key: str, *, private: bool = False,
-         context: dict[str, str] | None = None) -> Recognition:
+def give(
+    bot: Bot,
+    giver_slack_id: str,
+    recipient_slack_ids: list[str],
+    points: int | None,
+    reason: str,
+    value: str | None,
+    key: str,
+    *,
+    private: bool = False,
+    context: dict[str, str] | None = None,
+) -> Recognition:
     """Give `points` (the default when None) to each named person; the service enforces the rules."""
     giver_id = bot.directory.employee_id_for(giver_slack_id)
     recipient_ids = [bot.directory.employee_id_for(s) for s in recipient_slack_ids]
     policy = bot.settings.recognition
     cmd = GiveRecognition(
-        giver_id=giver_id, recipient_ids=recipient_ids,
-        points=policy.default_points if points is None else points, reason=strip_names(reason),
-        idempotency_key=key, value=value, source="slack", private=private,
-        context=dict(context or {}))
+        giver_id=giver_id,
+        recipient_ids=recipient_ids,
+        points=policy.default_points if points is None else points,
+        reason=strip_names(reason),
+        idempotency_key=key,
+        value=value,
+        source="slack",
+        private=private,
+        context=dict(context or {}),
+    )
     # Reads before the accounts are locked need no write lock: the service re-checks under it.
     return give_recognition(bot.store.uow().lock_late(), cmd, policy, bot.clock)

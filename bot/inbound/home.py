@@ -27,8 +27,11 @@ from storage.reads import activity, catalog_and_approvals
 
 log = logging.getLogger("plaudit.slack.home")
 
-CELEBRATIONS = [("public", "Public: celebrate in the channel"), ("private", "Private: just tell me"),
-                ("none", "None: no celebration")]
+CELEBRATIONS = [
+    ("public", "Public: celebrate in the channel"),
+    ("private", "Private: just tell me"),
+    ("none", "None: no celebration"),
+]
 
 
 def publish(bot: Bot, slack_user_id: str) -> None:
@@ -41,14 +44,20 @@ def publish(bot: Bot, slack_user_id: str) -> None:
 
 
 def build(bot: Bot, employee: Employee) -> dict:
-    blocks = [HeaderBlock(text="Your kudos"),
-              SectionBlock(text=MarkdownTextObject(text=_balance(bot, employee))),
-              ActionsBlock(elements=[ButtonElement(text="Give kudos", action_id="open_give_modal",
-                                                   style="primary")]),
-              DividerBlock(),
-              SectionBlock(text=MarkdownTextObject(text=_recent(bot, employee)))]
+    blocks = [
+        HeaderBlock(text="Your kudos"),
+        SectionBlock(text=MarkdownTextObject(text=_balance(bot, employee))),
+        ActionsBlock(
+            elements=[ButtonElement(text="Give kudos", action_id="open_give_modal", style="primary")]
+        ),
+        DividerBlock(),
+        SectionBlock(text=MarkdownTextObject(text=_recent(bot, employee))),
+    ]
     dicts = [b.to_dict() for b in blocks]
-    dicts += [DividerBlock().to_dict(), *reward_blocks(catalog_and_approvals.active_catalog(bot.store, limit=10))]
+    dicts += [
+        DividerBlock().to_dict(),
+        *reward_blocks(catalog_and_approvals.active_catalog(bot.store, limit=10)),
+    ]
     dicts += _approvals(bot, employee)
     dicts += [DividerBlock().to_dict(), _celebration(employee).to_dict()]
     return View(type="home", blocks=dicts).to_dict()
@@ -56,11 +65,14 @@ def build(bot: Bot, employee: Employee) -> dict:
 
 def _balance(bot: Bot, employee: Employee) -> str:
     found = activity.balances(bot.store, employee.id)
-    renews = next_period_start(local_date(bot.clock.now(), bot.settings.timezone),
-                               bot.settings.allowance.period)
+    renews = next_period_start(
+        local_date(bot.clock.now(), bot.settings.timezone), bot.settings.allowance.period
+    )
     held = f" ({found.held} held)" if found.held else ""
-    return (f"*{found.wallet} points* to spend{held}\n"
-            f"*{found.allowance} points* left to give — renews on {renews:%d %b %Y}")
+    return (
+        f"*{found.wallet} points* to spend{held}\n"
+        f"*{found.allowance} points* left to give — renews on {renews:%d %b %Y}"
+    )
 
 
 def _recent(bot: Bot, employee: Employee) -> str:
@@ -80,8 +92,11 @@ def _line(bot: Bot, recognition: Recognition, other_id: str, word: str) -> str:
     with bot.store.reader() as uow:
         other = uow.employees.get(other_id)
     who = f"<@{other.slack_user_id}>" if other and other.slack_user_id else "a colleague"
-    what = (f"a :{recognition.reason}: reaction" if recognition.source == "reaction"
-            else escape(recognition.reason))
+    what = (
+        f"a :{recognition.reason}: reaction"
+        if recognition.source == "reaction"
+        else escape(recognition.reason)
+    )
     return f"• {points(recognition.points_each)} {word} {who} for {what}"
 
 
@@ -99,8 +114,10 @@ def _approvals(bot: Bot, employee: Employee) -> list[dict]:
             pending.append((redemption, owner))
     if not pending:
         return []
-    blocks = [DividerBlock().to_dict(), SectionBlock(text=MarkdownTextObject(
-        text="*Waiting for your approval*")).to_dict()]
+    blocks = [
+        DividerBlock().to_dict(),
+        SectionBlock(text=MarkdownTextObject(text="*Waiting for your approval*")).to_dict(),
+    ]
     for redemption, owner in pending:
         text = f"<@{owner.slack_user_id}> asks to redeem {redemption.points} points (#{redemption.id})"
         blocks += approval_blocks(text, redemption.id)
@@ -110,6 +127,10 @@ def _approvals(bot: Bot, employee: Employee) -> list[dict]:
 def _celebration(employee: Employee) -> SectionBlock:
     options = [Option(value=v, label=label) for v, label in CELEBRATIONS]
     current = next(o for o in options if o.value == employee.celebration.value)
-    return SectionBlock(block_id="celebration", text=MarkdownTextObject(
-        text="*How should we celebrate your milestones?*"), accessory=StaticSelectElement(
-            action_id="celebration_choice", options=options, initial_option=current))
+    return SectionBlock(
+        block_id="celebration",
+        text=MarkdownTextObject(text="*How should we celebrate your milestones?*"),
+        accessory=StaticSelectElement(
+            action_id="celebration_choice", options=options, initial_option=current
+        ),
+    )

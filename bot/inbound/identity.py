@@ -58,8 +58,7 @@ class Directory:
     def _meet(self, slack_user_id: str) -> Employee:
         profile = self._profile(slack_user_id)
         try:
-            employee, _ = meet_chat_user(self.store.uow(), profile, self.store.clock,
-                                         self._first_allowance())
+            employee, _ = meet_chat_user(self.store.uow(), profile, self.store.clock, self._first_allowance())
         except errors.DomainError:
             raise
         except Exception:  # met concurrently by another request: the row exists now
@@ -77,12 +76,14 @@ class Directory:
             raise UnknownSlackUser(f"I could not find <@{slack_user_id}> in this workspace.") from None
         profile = user.get("profile") or {}
         return ChatProfile(
-            user_id=slack_user_id, email=profile.get("email") or None,
+            user_id=slack_user_id,
+            email=profile.get("email") or None,
             display_name=profile.get("display_name") or profile.get("real_name") or None,
             timezone=user.get("tz") or None,
             is_bot=bool(user.get("is_bot")) or slack_user_id == "USLACKBOT",
             is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
-            deleted=bool(user.get("deleted")))
+            deleted=bool(user.get("deleted")),
+        )
 
     def _first_allowance(self) -> tuple[int, str]:
         policy = self.settings.allowance

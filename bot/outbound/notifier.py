@@ -54,8 +54,7 @@ Renderer = Callable[[dict[str, Any], RenderContext], list[SlackPost]]
 class SlackNotifier:
     """A Deliverer for the outbox's "slack" channel."""
 
-    def __init__(self, client: WebClient, context: RenderContext,
-                 renderers: Mapping[str, Renderer]) -> None:
+    def __init__(self, client: WebClient, context: RenderContext, renderers: Mapping[str, Renderer]) -> None:
         self.client = client
         self.context = context
         self.renderers = renderers
@@ -81,14 +80,23 @@ class SlackNotifier:
             status = exc.response.status_code
             retry_after = _retry_after(exc.response.headers)
             error = exc.response.get("error") if hasattr(exc.response, "get") else None
-            permanent = error in {"channel_not_found", "user_not_found", "not_in_channel",
-                                  "account_inactive", "invalid_auth", "is_archived"}
-            raise DeliveryFailed(f"Slack {post.method} answered {status} {error or ''}".strip(),
-                                 status_code=status, retry_after=retry_after,
-                                 permanent=permanent, progress=index) from None
+            permanent = error in {
+                "channel_not_found",
+                "user_not_found",
+                "not_in_channel",
+                "account_inactive",
+                "invalid_auth",
+                "is_archived",
+            }
+            raise DeliveryFailed(
+                f"Slack {post.method} answered {status} {error or ''}".strip(),
+                status_code=status,
+                retry_after=retry_after,
+                permanent=permanent,
+                progress=index,
+            ) from None
         except OSError as exc:
-            raise DeliveryFailed(f"Slack unreachable: {type(exc).__name__}",
-                                 progress=index) from None
+            raise DeliveryFailed(f"Slack unreachable: {type(exc).__name__}", progress=index) from None
 
 
 def _retry_after(headers: Mapping[str, Any]) -> float | None:

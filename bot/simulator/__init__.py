@@ -1,1 +1,1 @@
-"""The local Slack: a fake Web API, signed requests, and a text view of messages (for `plaudit try`, tests, benches)."""
+"""The local Slack: a fake Web API, signed requests, and a text view of messages (`plaudit try`, tests)."""

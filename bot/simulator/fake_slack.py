@@ -66,21 +66,42 @@ class FakeSlack:
         self.stop()
 
     # -- arranging ---------------------------------------------------------------------------
-    def add_user(self, user_id: str, *, name: str = "", email: str | None = None,
-                 is_bot: bool = False, deleted: bool = False, guest: bool = False,
-                 tz: str = "UTC") -> None:
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str = "",
+        email: str | None = None,
+        is_bot: bool = False,
+        deleted: bool = False,
+        guest: bool = False,
+        tz: str = "UTC",
+    ) -> None:
         self.users[user_id] = {
-            "id": user_id, "team_id": self.team_id, "name": name or user_id.lower(),
-            "real_name": name, "deleted": deleted, "is_bot": is_bot,
-            "is_restricted": guest, "is_ultra_restricted": False, "tz": tz,
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name or user_id.lower(),
+            "real_name": name,
+            "deleted": deleted,
+            "is_bot": is_bot,
+            "is_restricted": guest,
+            "is_ultra_restricted": False,
+            "tz": tz,
             "profile": {"real_name": name, "display_name": name, "email": email},
         }
 
     def add_usergroup(self, group_id: str, members: list[str]) -> None:
         self.usergroups[group_id] = list(members)
 
-    def fail_next(self, method: str, status: int = 500, *, body: dict | None = None,
-                  headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int = 500,
+        *,
+        body: dict | None = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next `times` calls of `method` with this status (e.g. 429 + Retry-After)."""
         reply = ScriptedReply(status, body or {"ok": False, "error": "fake_failure"}, headers or {})
         self._scripts.setdefault(method, deque()).extend([reply] * times)
@@ -107,13 +128,24 @@ class FakeSlack:
         return ScriptedReply(200, body)
 
     def _auth_test(self, args):
-        return {"ok": True, "team_id": self.team_id, "team": "Plaudit Test", "user": "plaudit",
-                "user_id": self.bot_user_id, "bot_id": "BPLAUDIT", "url": "https://example.slack.com/"}
+        return {
+            "ok": True,
+            "team_id": self.team_id,
+            "team": "Plaudit Test",
+            "user": "plaudit",
+            "user_id": self.bot_user_id,
+            "bot_id": "BPLAUDIT",
+            "url": "https://example.slack.com/",
+        }
 
     def _chat_postMessage(self, args):
         ts = f"1700000000.{next(self._ts):06d}"
-        return {"ok": True, "channel": args.get("channel"), "ts": ts,
-                "message": {"text": args.get("text"), "ts": ts}}
+        return {
+            "ok": True,
+            "channel": args.get("channel"),
+            "ts": ts,
+            "message": {"text": args.get("text"), "ts": ts},
+        }
 
     def _chat_update(self, args):
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
@@ -122,8 +154,11 @@ class FakeSlack:
         return {"ok": True, "message_ts": f"1700000000.{next(self._ts):06d}"}
 
     def _chat_getPermalink(self, args):
-        return {"ok": True, "permalink": f"https://example.slack.com/archives/"
-                f"{args.get('channel')}/p{str(args.get('message_ts', '')).replace('.', '')}"}
+        return {
+            "ok": True,
+            "permalink": f"https://example.slack.com/archives/"
+            f"{args.get('channel')}/p{str(args.get('message_ts', '')).replace('.', '')}",
+        }
 
     def _conversations_open(self, args):
         users = str(args.get("users", ""))

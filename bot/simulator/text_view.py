@@ -27,8 +27,14 @@ def plain(text: str, names: dict[str, str]) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def blocks_text(blocks: list[dict], names: dict[str, str], buttons: list[Button],
-                channel: str | None = None, ts: str | None = None, view_id: str | None = None) -> list[str]:
+def blocks_text(
+    blocks: list[dict],
+    names: dict[str, str],
+    buttons: list[Button],
+    channel: str | None = None,
+    ts: str | None = None,
+    view_id: str | None = None,
+) -> list[str]:
     """Lines for each block; buttons are appended to `buttons` and shown as [n] Label."""
     lines: list[str] = []
     for block in blocks or []:
@@ -39,8 +45,16 @@ def blocks_text(blocks: list[dict], names: dict[str, str], buttons: list[Button]
             lines.append(f"  ({block.get('block_id')}) {block['label']['text']}")
         for element in [block.get("accessory") or {}, *(block.get("elements") or [])]:
             if element.get("type") == "button":
-                buttons.append(Button(element["text"]["text"], element["action_id"], element.get("value", ""),
-                                      channel, ts, view_id))
+                buttons.append(
+                    Button(
+                        element["text"]["text"],
+                        element["action_id"],
+                        element.get("value", ""),
+                        channel,
+                        ts,
+                        view_id,
+                    )
+                )
                 lines.append(f"    [{len(buttons)}] {element['text']['text']}")
             elif element.get("type") == "static_select":
                 options = ", ".join(o["value"] for o in element.get("options", []))

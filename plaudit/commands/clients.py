@@ -15,8 +15,9 @@ def register(sub) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="register a client; prints its secret once")
     create.add_argument("--name", required=True)
-    create.add_argument("--scopes", required=True,
-                        help=f"comma-separated, from: {', '.join(SCOPES)}; or 'all'")
+    create.add_argument(
+        "--scopes", required=True, help=f"comma-separated, from: {', '.join(SCOPES)}; or 'all'"
+    )
     create.set_defaults(handler=create_client)
     actions.add_parser("list", help="list clients (never their secrets)").set_defaults(handler=list_clients)
     revoke = actions.add_parser("revoke", help="revoke a client and its tokens at once")

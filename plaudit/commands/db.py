@@ -11,9 +11,9 @@ def register(sub) -> None:
     parser = sub.add_parser("db", help="database schema migrations")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("upgrade", help="upgrade the schema to the newest version").set_defaults(
-        handler=upgrade)
-    actions.add_parser("status", help="say whether the schema is current").set_defaults(
-        handler=status)
+        handler=upgrade
+    )
+    actions.add_parser("status", help="say whether the schema is current").set_defaults(handler=status)
 
 
 def upgrade(args) -> int:

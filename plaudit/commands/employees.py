@@ -20,8 +20,11 @@ def register(sub) -> None:
     parser = sub.add_parser("employees", help="employees from HR")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = actions.add_parser("import", help="create or update employees from a CSV file")
-    imp.add_argument("file", help="CSV with a header row; external_id is required, "
-                     "other columns as in PUT /api/v1/employees/{external_id}")
+    imp.add_argument(
+        "file",
+        help="CSV with a header row; external_id is required, "
+        "other columns as in PUT /api/v1/employees/{external_id}",
+    )
     imp.add_argument("--dry-run", action="store_true", help="check every row, change nothing")
     imp.set_defaults(handler=import_csv)
 

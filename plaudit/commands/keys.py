@@ -17,7 +17,8 @@ def register(sub) -> None:
     gen.add_argument("--id", help="print it as a keyring entry ID:KEY")
     gen.set_defaults(handler=generate)
     rot = actions.add_parser(
-        "rotate", help="re-encrypt every value under the first key of PLAUDIT_ENCRYPTION_KEYS")
+        "rotate", help="re-encrypt every value under the first key of PLAUDIT_ENCRYPTION_KEYS"
+    )
     rot.add_argument("--batch-size", type=int, default=500)
     rot.set_defaults(handler=rotate)
 
@@ -36,6 +37,8 @@ def rotate(args) -> int:
         print(f"{table}: {done}/{total} rows", file=sys.stderr, flush=True)
 
     report = rotate_keys(store.engine, store.cipher, args.batch_size, progress)
-    print(f"re-encrypted {report.rewritten} values under key "
-          f"{store.cipher.keyring.primary_id!r}; {report.skipped} changed meanwhile")
+    print(
+        f"re-encrypted {report.rewritten} values under key "
+        f"{store.cipher.keyring.primary_id!r}; {report.skipped} changed meanwhile"
+    )
     return 0

@@ -10,8 +10,9 @@ from storage.ledger.verify import verify_ledger
 def register(sub) -> None:
     parser = sub.add_parser("ledger", help="the points ledger")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("verify", help="check every ledger invariant; exit 1 naming violations"
-                       ).set_defaults(handler=verify)
+    actions.add_parser("verify", help="check every ledger invariant; exit 1 naming violations").set_defaults(
+        handler=verify
+    )
 
 
 def verify(args) -> int:

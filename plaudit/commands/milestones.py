@@ -55,19 +55,26 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def _changes(args) -> dict:
-    names = {"name": "name", "points": "points", "table": "points_table", "active": "active",
-             "thresholds": "thresholds", "weekend_to_friday": "weekend_to_friday",
-             "offset_days": "offset_days"}
-    return {field: getattr(args, arg) for arg, field in names.items()
-            if getattr(args, arg, None) is not None}
+    names = {
+        "name": "name",
+        "points": "points",
+        "table": "points_table",
+        "active": "active",
+        "thresholds": "thresholds",
+        "weekend_to_friday": "weekend_to_friday",
+        "offset_days": "offset_days",
+    }
+    return {field: getattr(args, arg) for arg, field in names.items() if getattr(args, arg, None) is not None}
 
 
 def _print(rule: MilestoneRule) -> None:
     table = ",".join(f"{k}:{v}" for k, v in sorted(rule.points_table.items())) or "-"
     extra = f" thresholds={','.join(map(str, rule.thresholds))}" if rule.thresholds else ""
-    print(f"{rule.id:>3} {rule.code:<22} {rule.kind.value:<18} points={rule.points:<5}"
-          f" table={table} weekend_to_friday={'yes' if rule.weekend_to_friday else 'no'}"
-          f" offset_days={rule.offset_days} {'active' if rule.active else 'inactive'}{extra}")
+    print(
+        f"{rule.id:>3} {rule.code:<22} {rule.kind.value:<18} points={rule.points:<5}"
+        f" table={table} weekend_to_friday={'yes' if rule.weekend_to_friday else 'no'}"
+        f" offset_days={rule.offset_days} {'active' if rule.active else 'inactive'}{extra}"
+    )
 
 
 def _store():

@@ -10,8 +10,9 @@ from scheduler.outbox_admin import outbox_status, retry_dead
 def register(sub) -> None:
     parser = sub.add_parser("outbox", help="messages waiting for Slack or webhooks")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("status", help="counts by status and channel, oldest pending, dead letters"
-                       ).set_defaults(handler=status)
+    actions.add_parser(
+        "status", help="counts by status and channel, oldest pending, dead letters"
+    ).set_defaults(handler=status)
     retry = actions.add_parser("retry", help="send dead letters again")
     which = retry.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", type=int, help="one dead message")
@@ -28,8 +29,10 @@ def status(args) -> int:
     print(f"oldest pending: {'none' if age is None else f'{int(age.total_seconds())} s old'}")
     print(f"dead letters: {len(report.dead)}")
     for dead in report.dead:
-        print(f"  #{dead.id} {dead.channel} {dead.topic} {dead.event_id} attempts={dead.attempts}"
-              f" created={dead.created_at:%Y-%m-%d %H:%M} error={dead.last_error or '-'}")
+        print(
+            f"  #{dead.id} {dead.channel} {dead.topic} {dead.event_id} attempts={dead.attempts}"
+            f" created={dead.created_at:%Y-%m-%d %H:%M} error={dead.last_error or '-'}"
+        )
     return 0
 
 

@@ -10,10 +10,12 @@ from scheduler.jobs import run_all_once
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("scheduler", help="run the scheduler: milestones, allowances, reminders,"
-                            " delivery")
-    parser.add_argument("--once", action="store_true",
-                        help="run every due job once and exit (for cron and tests)")
+    parser = sub.add_parser(
+        "scheduler", help="run the scheduler: milestones, allowances, reminders, delivery"
+    )
+    parser.add_argument(
+        "--once", action="store_true", help="run every due job once and exit (for cron and tests)"
+    )
     parser.set_defaults(handler=run)
 
 

@@ -62,17 +62,26 @@ class TrySession:
 
     def __init__(self, fake: FakeSlack, database_url: str, person: str = "ana") -> None:
         self.fake = fake
-        settings = Settings.from_env({
-            "DATABASE_URL": database_url, "SLACK_BOT_TOKEN": "xoxb-try", "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.url, "PLAUDIT_APPROVAL_THRESHOLD": "300"})
+        settings = Settings.from_env(
+            {
+                "DATABASE_URL": database_url,
+                "SLACK_BOT_TOKEN": "xoxb-try",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": fake.url,
+                "PLAUDIT_APPROVAL_THRESHOLD": "300",
+            }
+        )
         keyring = Keyring.parse(f"try:{generate_key()}")
         self.store = Store.open(database_url, keyring, BlindIndex.from_text(generate_key()))
         migrate.upgrade(self.store.engine)
         try_world.populate(self.store, fake, settings)
         web = build_web_app(settings, self.store)
         self.slack = SlackDriver(flask_transport(web.test_client()), SECRET, fake.team_id)
-        self.notifier = SlackNotifier(WebClient(token="xoxb-try", base_url=fake.url),
-                                      RenderContext(self.store, settings.extra), all_renderers())
+        self.notifier = SlackNotifier(
+            WebClient(token="xoxb-try", base_url=fake.url),
+            RenderContext(self.store, settings.extra),
+            all_renderers(),
+        )
         self.user = try_world.slack_id(person)
         self.screen = try_world.Screen(try_world.NAMES)
         self.seen = len(fake.calls)
@@ -117,8 +126,14 @@ class TrySession:
             return screen.reply(self.slack.event(opened), self.user)
         if word == "press":
             button = screen.buttons[int(rest) - 1]
-            reply = self.slack.press(self.user, button.action_id, button.value, channel=button.channel,
-                                     message_ts=button.ts, view_id=button.view_id)
+            reply = self.slack.press(
+                self.user,
+                button.action_id,
+                button.value,
+                channel=button.channel,
+                message_ts=button.ts,
+                view_id=button.view_id,
+            )
             return screen.reply(reply, self.user)
         if word == "select":
             action, value = rest.split()
@@ -135,8 +150,13 @@ class TrySession:
             raise ValueError("no form is open")
         fields = dict(part.partition("=")[::2] for part in shlex.split(rest))
         values = try_world.form_values(modal["callback_id"], fields)
-        reply = self.slack.submit(self.user, modal["callback_id"], values, view_id=modal["id"],
-                                  private_metadata=modal.get("private_metadata", ""))
+        reply = self.slack.submit(
+            self.user,
+            modal["callback_id"],
+            values,
+            view_id=modal["id"],
+            private_metadata=modal.get("private_metadata", ""),
+        )
         if '"response_action": "errors"' not in reply.body.replace('":"', '": "'):
             self.screen.modal = None  # closed; after field errors it stays open to fix
         return self.screen.reply(reply, self.user)
@@ -144,16 +164,29 @@ class TrySession:
     def _on_message(self, word: str, author: str) -> list[str]:
         ts = f"1700000000.{abs(hash(author)) % 1_000_000:06d}"
         if word == "shortcut":
-            reply = self.slack.message_shortcut(self.user, "give_kudos_for_message", "C0GENERAL",
-                                                {"ts": ts, "user": author, "text": "a message"})
+            reply = self.slack.message_shortcut(
+                self.user,
+                "give_kudos_for_message",
+                "C0GENERAL",
+                {"ts": ts, "user": author, "text": "a message"},
+            )
             return self.screen.reply(reply, self.user)
         kind = "reaction_added" if word == "react" else "reaction_removed"
-        self.slack.event({"type": kind, "user": self.user, "reaction": "clap", "item_user": author,
-                          "item": {"type": "message", "channel": "C0GENERAL", "ts": ts}})
-        return [f"(you {'added' if word == 'react' else 'removed'} :clap: on a message by "
-                f"@{try_world.NAMES[author]})"]
+        self.slack.event(
+            {
+                "type": kind,
+                "user": self.user,
+                "reaction": "clap",
+                "item_user": author,
+                "item": {"type": "message", "channel": "C0GENERAL", "ts": ts},
+            }
+        )
+        return [
+            f"(you {'added' if word == 'react' else 'removed'} :clap: on a message by "
+            f"@{try_world.NAMES[author]})"
+        ]
 
     def _bot_activity(self) -> list[str]:
-        calls = self.fake.calls[self.seen:]
+        calls = self.fake.calls[self.seen :]
         self.seen = len(self.fake.calls)
         return [line for call in calls for line in self.screen.call(call)]

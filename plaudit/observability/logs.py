@@ -15,7 +15,8 @@ from flask import g, has_request_context
 from plaudit.observability.redaction import redact
 
 request_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-    "plaudit_request_context", default=None)
+    "plaudit_request_context", default=None
+)
 CONTEXT_KEYS = ("request_id", "slack_team_id", "slack_user_id", "api_client_id", "route")
 
 
@@ -36,7 +37,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(), "logger": record.name,
+            "level": record.levelname.lower(),
+            "logger": record.name,
             "message": redact(record.getMessage()),
         }
         entry.update(request_context.get() or {})
@@ -68,7 +70,10 @@ def quiet_leaky_libraries() -> None:
     """Libraries that log secrets or whole payloads at DEBUG never log below INFO or WARNING."""
     # authlib logs each issued access token at DEBUG ("Issue token {... 'access_token': …}").
     # slack_bolt and slack_sdk log request and response bodies (user names among them) at DEBUG.
-    for name, floor in (("authlib", logging.INFO), ("slack_bolt", logging.INFO),
-                        ("slack_sdk", logging.INFO), ("urllib3", logging.WARNING)):
+    for name, floor in (
+        ("authlib", logging.INFO),
+        ("slack_bolt", logging.INFO),
+        ("slack_sdk", logging.INFO),
+        ("urllib3", logging.WARNING),
+    ):
         logging.getLogger(name).setLevel(floor)
-

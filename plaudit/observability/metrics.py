@@ -29,11 +29,13 @@ from storage.store import Store
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 HTTP_REQUESTS = Counter("plaudit_http_requests_total", "HTTP requests", ["route", "method", "status"])
-HTTP_LATENCY = Histogram("plaudit_http_request_seconds", "HTTP request latency", ["route", "method"],
-                         buckets=LATENCY_BUCKETS)
+HTTP_LATENCY = Histogram(
+    "plaudit_http_request_seconds", "HTTP request latency", ["route", "method"], buckets=LATENCY_BUCKETS
+)
 # Labelled, so each value is created in the worker that records it (multi-process mode).
-SLACK_ACK = Histogram("plaudit_slack_ack_seconds", "Time to acknowledge a Slack request",
-                      ["route"], buckets=LATENCY_BUCKETS)
+SLACK_ACK = Histogram(
+    "plaudit_slack_ack_seconds", "Time to acknowledge a Slack request", ["route"], buckets=LATENCY_BUCKETS
+)
 
 
 class LedgerCollector:
@@ -46,23 +48,29 @@ class LedgerCollector:
         with self.store.reader() as uow:
             conn = uow.session.connection()
             recognitions = conn.execute(select(func.count()).select_from(RecognitionRow)).scalar()
-            points = conn.execute(select(func.coalesce(func.sum(RecognitionRow.points_each), 0))
-                                  .join(RecognitionRecipientRow)).scalar()
-            by_state = conn.execute(select(RedemptionRow.state, func.count())
-                                    .group_by(RedemptionRow.state)).all()
-            outbox = conn.execute(select(OutboxRow.status, func.count(), func.min(OutboxRow.created_at))
-                                  .group_by(OutboxRow.status)).all()
+            points = conn.execute(
+                select(func.coalesce(func.sum(RecognitionRow.points_each), 0)).join(RecognitionRecipientRow)
+            ).scalar()
+            by_state = conn.execute(
+                select(RedemptionRow.state, func.count()).group_by(RedemptionRow.state)
+            ).all()
+            outbox = conn.execute(
+                select(OutboxRow.status, func.count(), func.min(OutboxRow.created_at)).group_by(
+                    OutboxRow.status
+                )
+            ).all()
         yield CounterMetricFamily("plaudit_recognitions", "Recognitions given", value=recognitions)
-        yield CounterMetricFamily("plaudit_recognition_points", "Points given in recognitions",
-                                  value=int(points or 0))
+        yield CounterMetricFamily(
+            "plaudit_recognition_points", "Points given in recognitions", value=int(points or 0)
+        )
         states = GaugeMetricFamily("plaudit_redemptions", "Redemptions by state", labels=["state"])
         for state, count in by_state:
             states.add_metric([state], count)
         yield states
-        depth = GaugeMetricFamily("plaudit_outbox_messages", "Outbox messages by status",
-                                  labels=["status"])
-        oldest = GaugeMetricFamily("plaudit_outbox_oldest_pending_seconds",
-                                   "Age of the oldest undelivered outbox message")
+        depth = GaugeMetricFamily("plaudit_outbox_messages", "Outbox messages by status", labels=["status"])
+        oldest = GaugeMetricFamily(
+            "plaudit_outbox_oldest_pending_seconds", "Age of the oldest undelivered outbox message"
+        )
         age = 0.0
         for status, count, first in outbox:
             depth.add_metric([status], count)
@@ -77,17 +85,23 @@ class LedgerCollector:
         with self.store.reader() as uow:
             conn = uow.session.connection()
             failures = conn.execute(
-                select(func.count()).select_from(OutboxAttemptRow)
+                select(func.count())
+                .select_from(OutboxAttemptRow)
                 .join(OutboxRow, OutboxRow.id == OutboxAttemptRow.outbox_id)
                 .where(OutboxRow.channel == "webhook", OutboxAttemptRow.succeeded.is_(False))
             ).scalar()
             runs = job_runs.all_runs(conn)
-        yield CounterMetricFamily("plaudit_webhook_failures", "Failed webhook delivery attempts",
-                                  value=failures or 0)
-        counts = CounterMetricFamily("plaudit_scheduler_runs", "Scheduled job runs",
-                                     labels=["job", "outcome"])
-        last = GaugeMetricFamily("plaudit_scheduler_last_success_timestamp_seconds",
-                                 "When each scheduled job last succeeded", labels=["job"])
+        yield CounterMetricFamily(
+            "plaudit_webhook_failures", "Failed webhook delivery attempts", value=failures or 0
+        )
+        counts = CounterMetricFamily(
+            "plaudit_scheduler_runs", "Scheduled job runs", labels=["job", "outcome"]
+        )
+        last = GaugeMetricFamily(
+            "plaudit_scheduler_last_success_timestamp_seconds",
+            "When each scheduled job last succeeded",
+            labels=["job"],
+        )
         for job, total, failed, last_success in runs:
             counts.add_metric([job, "success"], total - failed)
             counts.add_metric([job, "failure"], failed)

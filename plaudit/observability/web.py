@@ -35,8 +35,9 @@ def instrument(app: Flask, store: Store, scheduler_role: Callable[[], str] | Non
         started = g.pop("plaudit_started", None)
         route = request.url_rule.rule if request.url_rule else "unmatched"
         if started is not None:
-            metrics.observe_request(route, request.method, response.status_code,
-                                    time.perf_counter() - started)
+            metrics.observe_request(
+                route, request.method, response.status_code, time.perf_counter() - started
+            )
         context = logs.request_context.get() or {}
         if context.get("request_id"):
             response.headers["X-Request-Id"] = context["request_id"]
@@ -63,8 +64,10 @@ def slack_ids(body: bytes, content_type: str) -> dict[str, str | None]:
         form = dict(parse_qsl(body.decode()))
         if "payload" in form:
             payload = json.loads(form["payload"])
-            return {"slack_team_id": (payload.get("team") or {}).get("id"),
-                    "slack_user_id": (payload.get("user") or {}).get("id")}
+            return {
+                "slack_team_id": (payload.get("team") or {}).get("id"),
+                "slack_user_id": (payload.get("user") or {}).get("id"),
+            }
         return {"slack_team_id": form.get("team_id"), "slack_user_id": form.get("user_id")}
     except (ValueError, AttributeError, UnicodeDecodeError):
         return {}  # not ours to judge: Bolt answers malformed requests
@@ -79,7 +82,8 @@ def readiness(store: Store, scheduler_role: Callable[[], str] | None) -> tuple[d
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
     report = {
         "status": "ok" if not pending else "migrations pending",
-        "database": "ok", "migrations": pending or "current",
+        "database": "ok",
+        "migrations": pending or "current",
         "scheduler": scheduler_role() if scheduler_role else "none",
         "outbox_oldest_pending_seconds": round(max(age, 0.0), 1),
     }

@@ -11,7 +11,11 @@ from rewards.services.idempotency import fingerprint, run_once
 
 
 def grant_allowance(
-    uow: UnitOfWork, employee_id: str, points: int, period: str, clock: Clock,
+    uow: UnitOfWork,
+    employee_id: str,
+    points: int,
+    period: str,
+    clock: Clock,
     key: str | None = None,
 ) -> LedgerTransaction:
     """Credit `points` of giving allowance for `period` (e.g. "2026-11"), once per period."""
@@ -33,23 +37,25 @@ def grant_key(employee_id: str, period: str) -> str:
     return f"allowance:{employee_id}:{period}:grant"
 
 
-def post_grant(uow: UnitOfWork, employee_id: str, points: int, period: str, clock: Clock,
-               key: str | None = None) -> LedgerTransaction:
+def post_grant(
+    uow: UnitOfWork, employee_id: str, points: int, period: str, clock: Clock, key: str | None = None
+) -> LedgerTransaction:
     """The grant's ledger write inside an open unit of work (a new employee's first allowance
     is committed together with the employee, so nobody sees them without it)."""
     allowance = uow.ledger.account_id(employee_id, AccountKind.ALLOWANCE)
     issuance = uow.ledger.account_id(None, AccountKind.ISSUANCE)
     return uow.ledger.post(
-        "allowance.grant", key or grant_key(employee_id, period),
+        "allowance.grant",
+        key or grant_key(employee_id, period),
         [Posting(issuance, -points), Posting(allowance, points)],
-        at=clock.now(), memo=f"allowance for {period}", reference=f"employee:{employee_id}",
+        at=clock.now(),
+        memo=f"allowance for {period}",
+        reference=f"employee:{employee_id}",
         fingerprint=fingerprint(employee=employee_id, points=points, period=period),
     )
 
 
-def expire_allowance(
-    uow: UnitOfWork, employee_id: str, period: str, clock: Clock
-) -> LedgerTransaction:
+def expire_allowance(uow: UnitOfWork, employee_id: str, period: str, clock: Clock) -> LedgerTransaction:
     """Move whatever allowance is left at the end of `period` to the expired account, once."""
     key = f"allowance:{employee_id}:{period}:expire"
     digest = fingerprint(employee=employee_id, period=period, action="expire")
@@ -61,8 +67,12 @@ def expire_allowance(
         left = uow.ledger.lock([allowance])[allowance]
         postings = [Posting(allowance, -left), Posting(expired, left)] if left else []
         return uow.ledger.post(
-            "allowance.expire", key, postings, at=clock.now(),
-            memo=f"unused allowance of {period}", reference=f"employee:{employee_id}",
+            "allowance.expire",
+            key,
+            postings,
+            at=clock.now(),
+            memo=f"unused allowance of {period}",
+            reference=f"employee:{employee_id}",
             fingerprint=digest,
         )
 

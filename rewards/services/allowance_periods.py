@@ -24,8 +24,13 @@ class RollReport:
     failed: int = 0
 
 
-def roll_allowance_periods(uow: SchedulerUnitOfWork, policy: AllowancePolicy, clock: Clock,
-                           org_timezone: str, reader: SchedulerUnitOfWork | None = None) -> RollReport:
+def roll_allowance_periods(
+    uow: SchedulerUnitOfWork,
+    policy: AllowancePolicy,
+    clock: Clock,
+    org_timezone: str,
+    reader: SchedulerUnitOfWork | None = None,
+) -> RollReport:
     """For everyone not yet granted this period: expire last period's leftover, grant the new one."""
     today = clock.now().astimezone(zone_for(None, org_timezone)).date()
     current = period_key(today, policy.period)
@@ -33,8 +38,7 @@ def roll_allowance_periods(uow: SchedulerUnitOfWork, policy: AllowancePolicy, cl
     reader = reader or uow
     with reader:
         people = reader.milestone_data.active_employee_ids()
-        waiting = reader.milestone_data.missing_keys(
-            f"allowance:{emp}:{current}:grant" for emp in people)
+        waiting = reader.milestone_data.missing_keys(f"allowance:{emp}:{current}:grant" for emp in people)
     report = RollReport(current)
     for employee_id in (emp for emp in people if f"allowance:{emp}:{current}:grant" in waiting):
         try:  # expire first: the new grant must never be swept away as leftover

@@ -28,8 +28,9 @@ class ChaseReport:
     expired: int = 0
 
 
-def chase_approvals(uow: UnitOfWork, policy: RedemptionPolicy, timers: ApprovalTimers,
-                    clock: Clock) -> ChaseReport:
+def chase_approvals(
+    uow: UnitOfWork, policy: RedemptionPolicy, timers: ApprovalTimers, clock: Clock
+) -> ChaseReport:
     """Act on every redemption waiting too long for a decision; each step happens once."""
     now = clock.now()
     earliest = min(timers.remind_after, timers.escalate_after, timers.expire_after)
@@ -48,19 +49,29 @@ def chase_approvals(uow: UnitOfWork, policy: RedemptionPolicy, timers: ApprovalT
     return report
 
 
-def _expire(uow: UnitOfWork, redemption: Redemption, timers: ApprovalTimers,
-            policy: RedemptionPolicy, clock: Clock) -> int:
+def _expire(
+    uow: UnitOfWork, redemption: Redemption, timers: ApprovalTimers, policy: RedemptionPolicy, clock: Clock
+) -> int:
     days = timers.expire_after.days
     try:
-        decide_redemption(uow, redemption.id, "expire", f"redemption:{redemption.id}:expire", clock,
-                          policy, reason=f"no decision within {days} days", check_approver=False)
+        decide_redemption(
+            uow,
+            redemption.id,
+            "expire",
+            f"redemption:{redemption.id}:expire",
+            clock,
+            policy,
+            reason=f"no decision within {days} days",
+            check_approver=False,
+        )
     except errors.IllegalTransition:
         return 0  # decided meanwhile
     return 1
 
 
-def _notify(uow: UnitOfWork, redemption_id: int, stamp: str, now: datetime,
-            policy: RedemptionPolicy, age: timedelta) -> int:
+def _notify(
+    uow: UnitOfWork, redemption_id: int, stamp: str, now: datetime, policy: RedemptionPolicy, age: timedelta
+) -> int:
     with uow:
         current = lookups.redemption(uow, redemption_id, for_update=True)
         if current.state != RedemptionState.REQUESTED or getattr(current, stamp) is not None:
@@ -69,10 +80,16 @@ def _notify(uow: UnitOfWork, redemption_id: int, stamp: str, now: datetime,
         employee = lookups.employee(uow, current.employee_id)
         escalate = stamp == "escalated_at"
         approvers = list(policy.hr_approver_ids) if escalate else approvers_for(employee, policy)
-        uow.events.publish("redemption.escalated" if escalate else "redemption.reminder", {
-            "redemption_id": current.id, "employee_id": current.employee_id,
-            "item_id": current.item_id, "points": current.points, "approver_ids": approvers,
-            "waited_days": age.days,
-        })
+        uow.events.publish(
+            "redemption.escalated" if escalate else "redemption.reminder",
+            {
+                "redemption_id": current.id,
+                "employee_id": current.employee_id,
+                "item_id": current.item_id,
+                "points": current.points,
+                "approver_ids": approvers,
+                "waited_days": age.days,
+            },
+        )
         uow.commit()
         return 1

@@ -39,24 +39,32 @@ class AwardBatch:
 def issue_award_batch(uow: UnitOfWork, batch: AwardBatch, clock: Clock) -> LedgerTransaction:
     """Credit every item's points from the issuance account in one transaction, once per key."""
     _validate(batch)
-    digest = fingerprint(awards=sorted(batch.awards), reason=batch.reason, value=batch.value,
-                         kind="award.batch")
+    digest = fingerprint(
+        awards=sorted(batch.awards), reason=batch.reason, value=batch.value, kind="award.batch"
+    )
 
     def perform() -> LedgerTransaction:
         ids = [employee_id for employee_id, _ in batch.awards]
         active = uow.employees.active_ids(ids)
-        refused = [{"index": i, "employee_id": eid, "code": "inactive_employee"}
-                   for i, eid in enumerate(ids) if eid not in active]
+        refused = [
+            {"index": i, "employee_id": eid, "code": "inactive_employee"}
+            for i, eid in enumerate(ids)
+            if eid not in active
+        ]
         if refused:
             raise BatchRejected("Some employees are unknown or inactive; nothing was awarded.", refused)
         wallets = uow.ledger.account_ids(ids, AccountKind.WALLET)
         issuance = uow.ledger.account_id(None, AccountKind.ISSUANCE)
         total = sum(points for _, points in batch.awards)
         txn = uow.ledger.post(
-            "award", batch.idempotency_key,
+            "award",
+            batch.idempotency_key,
             [Posting(issuance, -total), *(Posting(wallets[eid], p) for eid, p in batch.awards)],
-            at=clock.now(), actor=batch.actor, memo=batch.reason[:200],
-            reference=f"award.batch:{batch.idempotency_key}"[:200], fingerprint=digest,
+            at=clock.now(),
+            actor=batch.actor,
+            memo=batch.reason[:200],
+            reference=f"award.batch:{batch.idempotency_key}"[:200],
+            fingerprint=digest,
         )
         _publish(uow, batch, txn)
         return txn
@@ -70,10 +78,18 @@ def _publish(uow: UnitOfWork, batch: AwardBatch, txn: LedgerTransaction) -> None
     for employee_id, points in batch.awards:
         by_points[points].append(employee_id)
     for points, employee_ids in sorted(by_points.items()):
-        uow.events.publish("award.issued", {
-            "transaction_id": txn.id, "employee_ids": employee_ids, "points": points,
-            "reason": batch.reason, "value": batch.value, "notify": batch.notify, "batch": True,
-        })
+        uow.events.publish(
+            "award.issued",
+            {
+                "transaction_id": txn.id,
+                "employee_ids": employee_ids,
+                "points": points,
+                "reason": batch.reason,
+                "value": batch.value,
+                "notify": batch.notify,
+                "batch": True,
+            },
+        )
 
 
 def _validate(batch: AwardBatch) -> None:
@@ -84,11 +100,14 @@ def _validate(batch: AwardBatch) -> None:
     seen: set[str] = set()
     for index, (employee_id, points) in enumerate(batch.awards):
         if employee_id in seen:
-            raise BatchRejected("Each employee may appear once per batch.",
-                                [{"index": index, "employee_id": employee_id, "code": "duplicate"}])
+            raise BatchRejected(
+                "Each employee may appear once per batch.",
+                [{"index": index, "employee_id": employee_id, "code": "duplicate"}],
+            )
         seen.add(employee_id)
         if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= MAX_AWARD_POINTS:
-            raise errors.InvalidPoints(f"Award points must be a whole number from 1 to {MAX_AWARD_POINTS}.",
-                                       index=index)
+            raise errors.InvalidPoints(
+                f"Award points must be a whole number from 1 to {MAX_AWARD_POINTS}.", index=index
+            )
     if not batch.reason or not batch.reason.strip():
         raise errors.ReasonRequired("A batch needs a reason.")

@@ -45,12 +45,18 @@ def award_digest(cmd: IssueAward) -> str:
     """The fingerprint kept with the award's key: a repeat of the key must match it."""
     if cmd.request_digest:
         return cmd.request_digest
-    return fingerprint(employees=sorted(cmd.employee_ids), points=cmd.points, reason=cmd.reason,
-                       value=cmd.value, kind=cmd.kind)
+    return fingerprint(
+        employees=sorted(cmd.employee_ids),
+        points=cmd.points,
+        reason=cmd.reason,
+        value=cmd.value,
+        kind=cmd.kind,
+    )
 
 
-def issue_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, *,
-                on_replay: Callable[[], None] | None = None) -> LedgerTransaction:
+def issue_award(
+    uow: UnitOfWork, cmd: IssueAward, clock: Clock, *, on_replay: Callable[[], None] | None = None
+) -> LedgerTransaction:
     """Issue `points` to each employee from the issuance account, once per key.
 
     A repeat of the key returns the first transaction (after calling `on_replay`, if given).
@@ -83,17 +89,28 @@ def post_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, digest: str) -> L
     wallets = [uow.ledger.account_id(e.id, AccountKind.WALLET) for e in employees]
     total = cmd.points * len(employees)
     txn = uow.ledger.post(
-        cmd.kind, cmd.idempotency_key,
+        cmd.kind,
+        cmd.idempotency_key,
         [Posting(issuance, -total), *(Posting(w, cmd.points) for w in wallets)],
-        at=clock.now(), actor=cmd.actor, memo=cmd.reason[:200],
-        reference=f"{cmd.kind}:{cmd.idempotency_key}"[:200], fingerprint=digest,
+        at=clock.now(),
+        actor=cmd.actor,
+        memo=cmd.reason[:200],
+        reference=f"{cmd.kind}:{cmd.idempotency_key}"[:200],
+        fingerprint=digest,
     )
     topic = "milestone.awarded" if cmd.kind == "milestone" else "award.issued"
-    uow.events.publish(topic, {
-        "transaction_id": txn.id, "employee_ids": [e.id for e in employees],
-        "points": cmd.points, "reason": cmd.reason, "value": cmd.value,
-        "notify": cmd.notify, **(cmd.extra or {}),
-    })
+    uow.events.publish(
+        topic,
+        {
+            "transaction_id": txn.id,
+            "employee_ids": [e.id for e in employees],
+            "points": cmd.points,
+            "reason": cmd.reason,
+            "value": cmd.value,
+            "notify": cmd.notify,
+            **(cmd.extra or {}),
+        },
+    )
     return txn
 
 

@@ -43,10 +43,17 @@ def post_weekly_digest(uow: SchedulerUnitOfWork, options: DigestOptions, clock: 
         if not uow.marks.add_once(f"digest:{label}", clock.now()):
             return False
         summary = uow.digest.summary(since, until)
-        uow.events.publish("digest.weekly", {
-            "week": label, "channel": options.channel, "recognitions": summary.recognitions,
-            "points": summary.points, "top_values": summary.top_values,
-            "top_recipient_ids": summary.top_recipient_ids, "milestones": summary.milestones,
-        })
+        uow.events.publish(
+            "digest.weekly",
+            {
+                "week": label,
+                "channel": options.channel,
+                "recognitions": summary.recognitions,
+                "points": summary.points,
+                "top_values": summary.top_values,
+                "top_recipient_ids": summary.top_recipient_ids,
+                "milestones": summary.milestones,
+            },
+        )
         uow.commit()
         return True

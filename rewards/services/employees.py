@@ -47,13 +47,18 @@ def _upsert(
     now = clock.now()
     current = uow.employees.get_by_external_id(external_id)
     if current is not None and current.erased_at is not None:
-        raise errors.EmployeeErased("This employee was erased; their HR id cannot be reused.",
-                                    external_id=external_id)
+        raise errors.EmployeeErased(
+            "This employee was erased; their HR id cannot be reused.", external_id=external_id
+        )
     _check_unique_slack_id(uow, changes.get("slack_user_id"), current)
     if current is None:
-        employee = Employee(id=new_employee_id(), external_id=external_id, created_at=now,
-                            updated_at=now, **{k: v for k, v in changes.items()
-                                                 if k != "external_id"})
+        employee = Employee(
+            id=new_employee_id(),
+            external_id=external_id,
+            created_at=now,
+            updated_at=now,
+            **{k: v for k, v in changes.items() if k != "external_id"},
+        )
         uow.employees.add(employee)
         uow.ledger.open_accounts(employee.id)
         return employee, True
@@ -67,8 +72,7 @@ def add_employee(uow: UnitOfWork, employee: Employee, clock: Clock) -> Employee:
     with uow:
         _check_unique_slack_id(uow, employee.slack_user_id, None)
         now = clock.now()
-        employee = replace(employee, id=employee.id or new_employee_id(),
-                           created_at=now, updated_at=now)
+        employee = replace(employee, id=employee.id or new_employee_id(), created_at=now, updated_at=now)
         uow.employees.add(employee)
         uow.ledger.open_accounts(employee.id)
         uow.commit()
@@ -81,12 +85,17 @@ def erase_employee(uow: UnitOfWork, employee_id: str, clock: Clock) -> Employee:
         employee = lookups.employee(uow, employee_id)
         now = clock.now()
         erased = replace(
-            employee, **dict.fromkeys(PERSONAL_FIELDS), status=EmployeeStatus.INACTIVE,
-            slack_user_id=None, erased_at=now, updated_at=now,
+            employee,
+            **dict.fromkeys(PERSONAL_FIELDS),
+            status=EmployeeStatus.INACTIVE,
+            slack_user_id=None,
+            erased_at=now,
+            updated_at=now,
         )
         uow.employees.save(erased)
-        uow.events.publish("employee.erased", {"employee_id": employee.id,
-                                               "external_id": employee.external_id})
+        uow.events.publish(
+            "employee.erased", {"employee_id": employee.id, "external_id": employee.external_id}
+        )
         uow.commit()
         return erased
 

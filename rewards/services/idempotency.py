@@ -63,11 +63,7 @@ def run_once(
         return _replay_checked(existing, digest, replay)
 
 
-def _replay_checked(
-    existing: LedgerTransaction, digest: str, replay: Callable[[LedgerTransaction], T]
-) -> T:
+def _replay_checked(existing: LedgerTransaction, digest: str, replay: Callable[[LedgerTransaction], T]) -> T:
     if existing.fingerprint and existing.fingerprint != digest:
-        raise errors.IdempotencyConflict(
-            "This idempotency key was already used for a different request."
-        )
+        raise errors.IdempotencyConflict("This idempotency key was already used for a different request.")
     return replay(existing)

@@ -11,12 +11,25 @@ from rewards.milestones import MilestoneKind, MilestoneRule
 from rewards.scheduler_ports import SchedulerUnitOfWork
 
 DEFAULT_RULES = (
-    MilestoneRule(0, "work-anniversary", MilestoneKind.WORK_ANNIVERSARY, "Work anniversary", 200,
-                  points_table={1: 100, 3: 300, 5: 500, 10: 1000}),
+    MilestoneRule(
+        0,
+        "work-anniversary",
+        MilestoneKind.WORK_ANNIVERSARY,
+        "Work anniversary",
+        200,
+        points_table={1: 100, 3: 300, 5: 500, 10: 1000},
+    ),
     MilestoneRule(0, "birthday", MilestoneKind.BIRTHDAY, "Birthday", 50),
     MilestoneRule(0, "first-week", MilestoneKind.FIRST_WEEK, "Welcome aboard", 50),
-    MilestoneRule(0, "recognition-badges", MilestoneKind.RECOGNITION_COUNT, "Recognition badge",
-                  50, points_table={10: 50, 50: 200, 100: 500}, thresholds=(10, 50, 100)),
+    MilestoneRule(
+        0,
+        "recognition-badges",
+        MilestoneKind.RECOGNITION_COUNT,
+        "Recognition badge",
+        50,
+        points_table={10: 50, 50: 200, 100: 500},
+        thresholds=(10, 50, 100),
+    ),
 )
 EDITABLE = {f.name for f in fields(MilestoneRule)} - {"id", "created_at", "updated_at"}
 MAX_POINTS = 1_000_000
@@ -31,8 +44,9 @@ class InvalidMilestoneRule(errors.DomainError):
     status = 422
 
 
-def ensure_default_rules(uow: SchedulerUnitOfWork, clock: Clock,
-                         reader: SchedulerUnitOfWork | None = None) -> int:
+def ensure_default_rules(
+    uow: SchedulerUnitOfWork, clock: Clock, reader: SchedulerUnitOfWork | None = None
+) -> int:
     """Add each default rule whose code is not there yet; returns how many were added.
 
     With a `reader`, the common case (all there) is answered without a write transaction."""
@@ -51,16 +65,18 @@ def ensure_default_rules(uow: SchedulerUnitOfWork, clock: Clock,
         return len(missing)
 
 
-def list_rules(uow: SchedulerUnitOfWork, clock: Clock,
-               reader: SchedulerUnitOfWork | None = None) -> list[MilestoneRule]:
+def list_rules(
+    uow: SchedulerUnitOfWork, clock: Clock, reader: SchedulerUnitOfWork | None = None
+) -> list[MilestoneRule]:
     """Every milestone rule (the defaults seeded on first use); read through `reader` if given."""
     ensure_default_rules(uow, clock, reader)
     with reader or uow as source:
         return source.milestone_rules.list()
 
 
-def get_rule(uow: SchedulerUnitOfWork, clock: Clock, rule_id: int,
-             reader: SchedulerUnitOfWork | None = None) -> MilestoneRule:
+def get_rule(
+    uow: SchedulerUnitOfWork, clock: Clock, rule_id: int, reader: SchedulerUnitOfWork | None = None
+) -> MilestoneRule:
     """One milestone rule by id (the defaults seeded on first use)."""
     ensure_default_rules(uow, clock, reader)
     with reader or uow as source:
@@ -83,8 +99,9 @@ def add_rule(uow: SchedulerUnitOfWork, rule: MilestoneRule, clock: Clock) -> Mil
         return added
 
 
-def update_rule(uow: SchedulerUnitOfWork, rule_id: int, changes: dict[str, Any],
-                clock: Clock) -> MilestoneRule:
+def update_rule(
+    uow: SchedulerUnitOfWork, rule_id: int, changes: dict[str, Any], clock: Clock
+) -> MilestoneRule:
     """Change some fields of a rule (points, table, weekend option, active, name)."""
     unknown = set(changes) - EDITABLE
     if unknown:

@@ -55,8 +55,9 @@ class Planned:
     number: int | None
 
 
-def sweep_milestones(uow: SchedulerUnitOfWork, clock: Clock, options: SweepOptions,
-                     reader: SchedulerUnitOfWork | None = None) -> SweepReport:
+def sweep_milestones(
+    uow: SchedulerUnitOfWork, clock: Clock, options: SweepOptions, reader: SchedulerUnitOfWork | None = None
+) -> SweepReport:
     """Find every due milestone occurrence in the database and award each one once."""
     reader = reader or uow
     now = clock.now()
@@ -72,12 +73,17 @@ def sweep_milestones(uow: SchedulerUnitOfWork, clock: Clock, options: SweepOptio
     todo = [p for p in planned if p.key in fresh]
     report.due = len(todo)
     for start in range(0, len(todo), options.batch_size):
-        _award_batch(uow, todo[start:start + options.batch_size], clock, options, now, report)
+        _award_batch(uow, todo[start : start + options.batch_size], clock, options, now, report)
     return report
 
 
-def _dated(reader: SchedulerUnitOfWork, rules: list[MilestoneRule], now: datetime,
-           options: SweepOptions, report: SweepReport) -> list[Planned]:
+def _dated(
+    reader: SchedulerUnitOfWork,
+    rules: list[MilestoneRule],
+    now: datetime,
+    options: SweepOptions,
+    report: SweepReport,
+) -> list[Planned]:
     dated = [rule for rule in rules if rule.kind in DATED_KINDS]
     if not dated:
         return []
@@ -89,12 +95,22 @@ def _dated(reader: SchedulerUnitOfWork, rules: list[MilestoneRule], now: datetim
         if plan is None:
             zone = zone_for(person.timezone, options.org_timezone)
             plan = plans[person.timezone] = [
-                (DueCalendar(rule, zone, now, options.window, options.fire_hour),
-                 rule.kind == MilestoneKind.BIRTHDAY) for rule in dated]
+                (
+                    DueCalendar(rule, zone, now, options.window, options.fire_hour),
+                    rule.kind == MilestoneKind.BIRTHDAY,
+                )
+                for rule in dated
+            ]
         for calendar, by_birth in plan:
             for occ in calendar.due(person.birth_date if by_birth else person.hire_date):
-                planned.append(Planned(occurrence_key(person.id, occ.rule_id, occ.nominal),
-                                       person.id, calendar.rule, occ.number))
+                planned.append(
+                    Planned(
+                        occurrence_key(person.id, occ.rule_id, occ.nominal),
+                        person.id,
+                        calendar.rule,
+                        occ.number,
+                    )
+                )
     return planned
 
 
@@ -102,38 +118,70 @@ def _counted(reader: SchedulerUnitOfWork, rules: list[MilestoneRule]) -> list[Pl
     planned = []
     for rule in (r for r in rules if r.kind == MilestoneKind.RECOGNITION_COUNT and r.thresholds):
         for employee_id, count in reader.milestone_data.received_counts(min(rule.thresholds)):
-            planned += [Planned(occurrence_key(employee_id, rule.id, t), employee_id, rule, t)
-                        for t in sorted(rule.thresholds) if count >= t]
+            planned += [
+                Planned(occurrence_key(employee_id, rule.id, t), employee_id, rule, t)
+                for t in sorted(rule.thresholds)
+                if count >= t
+            ]
     return planned
 
 
 def award_command(item: Planned, options: SweepOptions) -> IssueAward:
     """The award one occurrence turns into; the event carries ids and numbers only."""
     rule = item.rule
-    extra = {"rule_id": rule.id, "rule_code": rule.code, "milestone": rule.kind.value,
-             "number": item.number, "celebration_channel": options.celebration_channel}
-    return IssueAward(employee_ids=[item.employee_id], points=rule.points_for(item.number),
-                      reason=award_reason(rule, item.number), idempotency_key=item.key,
-                      actor="scheduler", kind="milestone", extra=extra)
+    extra = {
+        "rule_id": rule.id,
+        "rule_code": rule.code,
+        "milestone": rule.kind.value,
+        "number": item.number,
+        "celebration_channel": options.celebration_channel,
+    }
+    return IssueAward(
+        employee_ids=[item.employee_id],
+        points=rule.points_for(item.number),
+        reason=award_reason(rule, item.number),
+        idempotency_key=item.key,
+        actor="scheduler",
+        kind="milestone",
+        extra=extra,
+    )
 
 
 def _digest(cmd: IssueAward) -> str:
     # The same fingerprint issue_award computes, so a replay through it is recognised.
-    return fingerprint(employees=sorted(cmd.employee_ids), points=cmd.points, reason=cmd.reason,
-                       value=cmd.value, kind=cmd.kind)
+    return fingerprint(
+        employees=sorted(cmd.employee_ids),
+        points=cmd.points,
+        reason=cmd.reason,
+        value=cmd.value,
+        kind=cmd.kind,
+    )
 
 
-def _award_batch(uow: SchedulerUnitOfWork, batch: list[Planned], clock: Clock,
-                 options: SweepOptions, started: datetime, report: SweepReport) -> None:
+def _award_batch(
+    uow: SchedulerUnitOfWork,
+    batch: list[Planned],
+    clock: Clock,
+    options: SweepOptions,
+    started: datetime,
+    report: SweepReport,
+) -> None:
     commands = [award_command(item, options) for item in batch]
-    lines = [AwardLine(cmd.idempotency_key, cmd.employee_ids[0], cmd.points, cmd.reason,
-                       _digest(cmd)) for cmd in commands]
+    lines = [
+        AwardLine(cmd.idempotency_key, cmd.employee_ids[0], cmd.points, cmd.reason, _digest(cmd))
+        for cmd in commands
+    ]
     try:
         with uow:
             posted = uow.milestone_awards.post_many(lines, clock.now())
-            uow.events.publish_many("milestone.awarded", [
-                award_event(cmd, posted[cmd.idempotency_key]) for cmd in commands
-                if cmd.idempotency_key in posted])
+            uow.events.publish_many(
+                "milestone.awarded",
+                [
+                    award_event(cmd, posted[cmd.idempotency_key])
+                    for cmd in commands
+                    if cmd.idempotency_key in posted
+                ],
+            )
             uow.commit()
     except DuplicateKey:  # someone else awarded one meanwhile: go one by one, replaying theirs
         _award_each(uow, commands, clock, started, report)
@@ -145,13 +193,24 @@ def _award_batch(uow: SchedulerUnitOfWork, batch: list[Planned], clock: Clock,
 
 def award_event(cmd: IssueAward, transaction_id: int) -> dict:
     """The milestone.awarded payload, the same shape post_award publishes."""
-    return {"transaction_id": transaction_id, "employee_ids": cmd.employee_ids,
-            "points": cmd.points, "reason": cmd.reason, "value": cmd.value,
-            "notify": cmd.notify, **(cmd.extra or {})}
+    return {
+        "transaction_id": transaction_id,
+        "employee_ids": cmd.employee_ids,
+        "points": cmd.points,
+        "reason": cmd.reason,
+        "value": cmd.value,
+        "notify": cmd.notify,
+        **(cmd.extra or {}),
+    }
 
 
-def _award_each(uow: SchedulerUnitOfWork, commands: Iterable[IssueAward], clock: Clock,
-                started: datetime, report: SweepReport) -> None:
+def _award_each(
+    uow: SchedulerUnitOfWork,
+    commands: Iterable[IssueAward],
+    clock: Clock,
+    started: datetime,
+    report: SweepReport,
+) -> None:
     for cmd in commands:
         try:
             txn = issue_award(uow, cmd, clock)

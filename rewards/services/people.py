@@ -24,8 +24,9 @@ class ChatProfile:
     deleted: bool = False
 
 
-def meet_chat_user(uow: UnitOfWork, profile: ChatProfile, clock: Clock,
-                   first_allowance: tuple[int, str] | None = None) -> tuple[Employee, bool]:
+def meet_chat_user(
+    uow: UnitOfWork, profile: ChatProfile, clock: Clock, first_allowance: tuple[int, str] | None = None
+) -> tuple[Employee, bool]:
     """The employee behind a chat user: known, linked by email, or new; returns (employee, created).
 
     A new active person gets `first_allowance` (points, period) in the same transaction.
@@ -37,16 +38,28 @@ def meet_chat_user(uow: UnitOfWork, profile: ChatProfile, clock: Clock,
         now = clock.now()
         match = uow.employees.get_by_email(profile.email) if profile.email else None
         if match is not None and match.slack_user_id is None:
-            linked = replace(match, slack_user_id=profile.user_id, updated_at=now,
-                             is_bot=profile.is_bot, is_guest=profile.is_guest)
+            linked = replace(
+                match,
+                slack_user_id=profile.user_id,
+                updated_at=now,
+                is_bot=profile.is_bot,
+                is_guest=profile.is_guest,
+            )
             uow.employees.save(linked)
             uow.commit()
             return linked, False
         employee = Employee(
-            id=new_employee_id(), slack_user_id=profile.user_id, email=profile.email,
-            display_name=profile.display_name, timezone=profile.timezone, is_bot=profile.is_bot,
-            is_guest=profile.is_guest, created_at=now, updated_at=now,
-            status=EmployeeStatus.INACTIVE if profile.deleted else EmployeeStatus.ACTIVE)
+            id=new_employee_id(),
+            slack_user_id=profile.user_id,
+            email=profile.email,
+            display_name=profile.display_name,
+            timezone=profile.timezone,
+            is_bot=profile.is_bot,
+            is_guest=profile.is_guest,
+            created_at=now,
+            updated_at=now,
+            status=EmployeeStatus.INACTIVE if profile.deleted else EmployeeStatus.ACTIVE,
+        )
         uow.employees.add(employee)
         uow.ledger.open_accounts(employee.id)
         if first_allowance and employee.is_active and not employee.is_bot:

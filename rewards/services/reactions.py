@@ -28,8 +28,9 @@ class React:
     emoji: str = ""
 
 
-def give_reaction_kudos(uow: UnitOfWork, log_of: LogOf, cmd: React, policy: RecognitionPolicy,
-                        clock: Clock) -> Recognition | None:
+def give_reaction_kudos(
+    uow: UnitOfWork, log_of: LogOf, cmd: React, policy: RecognitionPolicy, clock: Clock
+) -> Recognition | None:
     """Give the policy's reaction points to the message's author; None if this reaction already paid."""
     points = policy.reaction_points
     digest = fingerprint(giver=cmd.giver_id, recipient=cmd.recipient_id, ref=cmd.message_ref)
@@ -48,19 +49,45 @@ def give_reaction_kudos(uow: UnitOfWork, log_of: LogOf, cmd: React, policy: Reco
         wallet = uow.ledger.account_id(author.id, AccountKind.WALLET)
         if uow.ledger.lock([allowance, wallet])[allowance] < points:
             raise errors.InsufficientPoints("You have no points left to give this period.")
-        recognition = uow.recognitions.add(Recognition(
-            id=0, giver_id=giver.id, recipient_ids=[author.id], points_each=points, value=None,
-            reason=cmd.emoji or "reaction", source="reaction",
-            private=False, created_at=now))
-        uow.ledger.post("recognition", cmd.idempotency_key,
-                        [Posting(allowance, -points), Posting(wallet, points)], at=now,
-                        actor=giver.id, memo="reaction recognition",
-                        reference=f"recognition:{recognition.id}", fingerprint=digest)
+        recognition = uow.recognitions.add(
+            Recognition(
+                id=0,
+                giver_id=giver.id,
+                recipient_ids=[author.id],
+                points_each=points,
+                value=None,
+                reason=cmd.emoji or "reaction",
+                source="reaction",
+                private=False,
+                created_at=now,
+            )
+        )
+        uow.ledger.post(
+            "recognition",
+            cmd.idempotency_key,
+            [Posting(allowance, -points), Posting(wallet, points)],
+            at=now,
+            actor=giver.id,
+            memo="reaction recognition",
+            reference=f"recognition:{recognition.id}",
+            fingerprint=digest,
+        )
         log.add(ReactionKudos(0, giver.id, author.id, cmd.message_ref, recognition.id, points, now))
-        uow.events.publish("recognition.created", {
-            "recognition_id": recognition.id, "giver_id": giver.id, "recipient_ids": [author.id],
-            "points_each": points, "total_points": points, "value": None,
-            "reason": recognition.reason, "source": "reaction", "private": False, "context": {}})
+        uow.events.publish(
+            "recognition.created",
+            {
+                "recognition_id": recognition.id,
+                "giver_id": giver.id,
+                "recipient_ids": [author.id],
+                "points_each": points,
+                "total_points": points,
+                "value": None,
+                "reason": recognition.reason,
+                "source": "reaction",
+                "private": False,
+                "context": {},
+            },
+        )
         return recognition
 
     def replay(txn) -> Recognition | None:
@@ -69,8 +96,9 @@ def give_reaction_kudos(uow: UnitOfWork, log_of: LogOf, cmd: React, policy: Reco
     return run_once(uow, cmd.idempotency_key, digest, perform, replay)
 
 
-def reverse_reaction_kudos(uow: UnitOfWork, log_of: LogOf, giver_id: str, message_ref: str,
-                           key: str, window: timedelta, clock: Clock) -> bool:
+def reverse_reaction_kudos(
+    uow: UnitOfWork, log_of: LogOf, giver_id: str, message_ref: str, key: str, window: timedelta, clock: Clock
+) -> bool:
     """Give back a reaction's points if it is removed within `window`; True if reversed."""
     digest = fingerprint(giver=giver_id, ref=message_ref, action="reverse")
 
@@ -83,14 +111,26 @@ def reverse_reaction_kudos(uow: UnitOfWork, log_of: LogOf, giver_id: str, messag
         allowance = uow.ledger.account_id(giver_id, AccountKind.ALLOWANCE)
         wallet = uow.ledger.account_id(reaction.recipient_id, AccountKind.WALLET)
         uow.ledger.lock([allowance, wallet])
-        uow.ledger.post("recognition.reversal", key,
-                        [Posting(wallet, -reaction.points), Posting(allowance, reaction.points)],
-                        at=now, actor=giver_id, memo="reaction removed",
-                        reference=f"recognition:{reaction.recognition_id}", fingerprint=digest)
+        uow.ledger.post(
+            "recognition.reversal",
+            key,
+            [Posting(wallet, -reaction.points), Posting(allowance, reaction.points)],
+            at=now,
+            actor=giver_id,
+            memo="reaction removed",
+            reference=f"recognition:{reaction.recognition_id}",
+            fingerprint=digest,
+        )
         log.mark_reversed(reaction.id, now)
-        uow.events.publish("recognition.reversed", {
-            "recognition_id": reaction.recognition_id, "giver_id": giver_id,
-            "recipient_ids": [reaction.recipient_id], "points_each": reaction.points})
+        uow.events.publish(
+            "recognition.reversed",
+            {
+                "recognition_id": reaction.recognition_id,
+                "giver_id": giver_id,
+                "recipient_ids": [reaction.recipient_id],
+                "points_each": reaction.points,
+            },
+        )
         return True
 
     try:

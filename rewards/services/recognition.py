@@ -44,16 +44,18 @@ def give_recognition(
     reason = check_reason(cmd.reason, policy)
     value = check_value(cmd.value, policy)
     digest = fingerprint(
-        giver=cmd.giver_id, recipients=sorted(cmd.recipient_ids), points=points,
-        reason=reason, value=value,
+        giver=cmd.giver_id,
+        recipients=sorted(cmd.recipient_ids),
+        points=points,
+        reason=reason,
+        value=value,
     )
 
     def perform() -> Recognition:
         # Read before the accounts are locked: a unit of work may run this before SQLite's write
         # lock (`lock_late`), so only what is checked after `ledger.lock` is current. A person's
         # status read a moment early is as if the give came a moment earlier.
-        giver, *recipients = lookups.employees(
-            uow, [cmd.giver_id, *cmd.recipient_ids], personal=False)
+        giver, *recipients = lookups.employees(uow, [cmd.giver_id, *cmd.recipient_ids], personal=False)
         check_participants(giver, recipients, policy)
         allowance = uow.ledger.account_id(giver.id, AccountKind.ALLOWANCE)
         wallets = [uow.ledger.account_id(r.id, AccountKind.WALLET) for r in recipients]
@@ -63,26 +65,49 @@ def give_recognition(
         if balances[allowance] < total:
             raise errors.InsufficientPoints(
                 f"You have {balances[allowance]} points left to give; this needs {total}.",
-                available=balances[allowance], needed=total,
+                available=balances[allowance],
+                needed=total,
             )
         _check_daily_cap(uow, giver, recipients, points, policy, now)
-        recognition = uow.recognitions.add(Recognition(
-            id=0, giver_id=giver.id, recipient_ids=[r.id for r in recipients],
-            points_each=points, value=value, reason=reason, source=cmd.source,
-            private=cmd.private, created_at=now,
-        ))
+        recognition = uow.recognitions.add(
+            Recognition(
+                id=0,
+                giver_id=giver.id,
+                recipient_ids=[r.id for r in recipients],
+                points_each=points,
+                value=value,
+                reason=reason,
+                source=cmd.source,
+                private=cmd.private,
+                created_at=now,
+            )
+        )
         postings = [Posting(allowance, -total), *(Posting(w, points) for w in wallets)]
         uow.ledger.post(
-            "recognition", cmd.idempotency_key, postings, at=now, actor=giver.id,
-            memo=f"{cmd.source} recognition", reference=f"recognition:{recognition.id}",
+            "recognition",
+            cmd.idempotency_key,
+            postings,
+            at=now,
+            actor=giver.id,
+            memo=f"{cmd.source} recognition",
+            reference=f"recognition:{recognition.id}",
             fingerprint=digest,
         )
-        uow.events.publish("recognition.created", {
-            "recognition_id": recognition.id, "giver_id": giver.id,
-            "recipient_ids": recognition.recipient_ids, "points_each": points,
-            "total_points": total, "value": value, "reason": reason,
-            "source": cmd.source, "private": cmd.private, "context": dict(cmd.context),
-        })
+        uow.events.publish(
+            "recognition.created",
+            {
+                "recognition_id": recognition.id,
+                "giver_id": giver.id,
+                "recipient_ids": recognition.recipient_ids,
+                "points_each": points,
+                "total_points": total,
+                "value": value,
+                "reason": reason,
+                "source": cmd.source,
+                "private": cmd.private,
+                "context": dict(cmd.context),
+            },
+        )
         return recognition
 
     def replay(txn) -> Recognition:
@@ -104,8 +129,12 @@ def local_day_start(now: datetime, tz_name: str | None, default_tz: str) -> date
 
 
 def _check_daily_cap(
-    uow: UnitOfWork, giver: Employee, recipients: list[Employee], points: int,
-    policy: RecognitionPolicy, now: datetime,
+    uow: UnitOfWork,
+    giver: Employee,
+    recipients: list[Employee],
+    points: int,
+    policy: RecognitionPolicy,
+    now: datetime,
 ) -> None:
     since = local_day_start(now, giver.timezone, policy.timezone)
     given = uow.recognitions.points_to_each(giver.id, [r.id for r in recipients], since)
@@ -116,5 +145,6 @@ def _check_daily_cap(
             raise errors.DailyCapExceeded(
                 f"You can give one person at most {policy.daily_cap_per_recipient} points a day;"
                 f" {left} left for this person today.",
-                employee_id=recipient.id, left=left,
+                employee_id=recipient.id,
+                left=left,
             )

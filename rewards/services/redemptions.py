@@ -28,8 +28,12 @@ def may_decide(employee: Employee, actor_id: str, policy: RedemptionPolicy) -> b
 
 
 def request_redemption(
-    uow: UnitOfWork, employee_id: str, item_id: int, key: str,
-    policy: RedemptionPolicy, clock: Clock,
+    uow: UnitOfWork,
+    employee_id: str,
+    item_id: int,
+    key: str,
+    policy: RedemptionPolicy,
+    clock: Clock,
 ) -> Redemption:
     """Hold the item's cost from the wallet (or spend it at once when no approval is needed)."""
     digest = fingerprint(employee=employee_id, item=item_id, action="request")
@@ -45,29 +49,42 @@ def request_redemption(
             raise errors.OutOfStock(f"{item.name} is out of stock.")
         if item.kind == ItemKind.MERCHANDISE and not employee.postal_address:
             raise errors.AddressRequired(
-                f"{item.name} is shipped to you: ask HR to add your postal address first.")
+                f"{item.name} is shipped to you: ask HR to add your postal address first."
+            )
         wallet = uow.ledger.account_id(employee.id, AccountKind.WALLET)
         balance = uow.ledger.lock([wallet])[wallet]
         if balance < item.points_cost:
             raise errors.InsufficientPoints(
                 f"{item.name} costs {item.points_cost} points; you have {balance}.",
-                available=balance, needed=item.points_cost,
+                available=balance,
+                needed=item.points_cost,
             )
         needs_approval = policy.needs_approval(item.requires_approval, item.points_cost)
         now = clock.now()
-        redemption = uow.redemptions.add(Redemption(
-            id=0, employee_id=employee.id, item_id=item.id, points=item.points_cost,
-            state=S.REQUESTED if needs_approval else S.APPROVED,
-            needs_approval=needs_approval, created_at=now, updated_at=now,
-            decided_at=None if needs_approval else now,
-        ))
+        redemption = uow.redemptions.add(
+            Redemption(
+                id=0,
+                employee_id=employee.id,
+                item_id=item.id,
+                points=item.points_cost,
+                state=S.REQUESTED if needs_approval else S.APPROVED,
+                needs_approval=needs_approval,
+                created_at=now,
+                updated_at=now,
+                decided_at=None if needs_approval else now,
+            )
+        )
         target = AccountKind.HELD if needs_approval else AccountKind.REDEEMED
         to_account = uow.ledger.account_id(employee.id if needs_approval else None, target)
         uow.ledger.post(
-            "redemption.request", key,
+            "redemption.request",
+            key,
             [Posting(wallet, -item.points_cost), Posting(to_account, item.points_cost)],
-            at=now, actor=employee.id, memo=item.name[:200],
-            reference=f"redemption:{redemption.id}", fingerprint=digest,
+            at=now,
+            actor=employee.id,
+            memo=item.name[:200],
+            reference=f"redemption:{redemption.id}",
+            fingerprint=digest,
         )
         if item.stock is not None:
             uow.catalog.save(replace(item, stock=item.stock - 1, updated_at=now))
@@ -80,9 +97,16 @@ def request_redemption(
 
 
 def decide_redemption(
-    uow: UnitOfWork, redemption_id: int, action: str, key: str, clock: Clock,
-    policy: RedemptionPolicy, actor_id: str | None = None, reason: str | None = None,
-    fulfilment: str | None = None, check_approver: bool = True,
+    uow: UnitOfWork,
+    redemption_id: int,
+    action: str,
+    key: str,
+    clock: Clock,
+    policy: RedemptionPolicy,
+    actor_id: str | None = None,
+    reason: str | None = None,
+    fulfilment: str | None = None,
+    check_approver: bool = True,
 ) -> Redemption:
     """Approve, reject, cancel, expire or fulfil a redemption; exactly one decision wins."""
     if action not in ("approve", "reject", "cancel", "expire", "fulfill"):
@@ -103,7 +127,9 @@ def decide_redemption(
         now = clock.now()
         postings = _postings_for(uow, redemption, action)
         updated = replace(
-            redemption, state=target, updated_at=now,
+            redemption,
+            state=target,
+            updated_at=now,
             decided_by=actor_id if action != "fulfill" else redemption.decided_by,
             decided_at=now if action != "fulfill" else redemption.decided_at,
             decision_reason=reason if action != "fulfill" else redemption.decision_reason,
@@ -112,8 +138,13 @@ def decide_redemption(
         )
         uow.redemptions.save(updated)
         uow.ledger.post(
-            f"redemption.{action}", key, postings, at=now, actor=actor_id,
-            memo=(reason or action)[:200], reference=f"redemption:{redemption.id}",
+            f"redemption.{action}",
+            key,
+            postings,
+            at=now,
+            actor=actor_id,
+            memo=(reason or action)[:200],
+            reference=f"redemption:{redemption.id}",
             fingerprint=digest,
         )
         if target in (S.REJECTED, S.CANCELLED, S.EXPIRED):
@@ -148,11 +179,17 @@ def _restock(uow: UnitOfWork, item_id: int, now) -> None:
 
 
 def _publish(uow: UnitOfWork, topic: str, redemption: Redemption, **extra: object) -> None:
-    uow.events.publish(topic, {
-        "redemption_id": redemption.id, "employee_id": redemption.employee_id,
-        "item_id": redemption.item_id, "points": redemption.points,
-        "state": redemption.state.value, **extra,
-    })
+    uow.events.publish(
+        topic,
+        {
+            "redemption_id": redemption.id,
+            "employee_id": redemption.employee_id,
+            "item_id": redemption.item_id,
+            "points": redemption.points,
+            "state": redemption.state.value,
+            **extra,
+        },
+    )
 
 
 def _replay(uow: UnitOfWork, txn) -> Redemption:

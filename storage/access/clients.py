@@ -21,10 +21,17 @@ from storage.store import Store
 # a revoke in this process clears the cache at once. Expiry is still judged on every request.
 TOKEN_CACHE_SECONDS = 5.0
 TOKEN_CACHE_SIZE = 10_000
-FIND_TOKEN = (select(ApiTokenRow.client_id, ApiTokenRow.scopes, ApiTokenRow.issued_at,
-                     ApiTokenRow.expires_at, ApiClientRow.active)
-              .join(ApiClientRow, ApiClientRow.id == ApiTokenRow.client_id)
-              .where(ApiTokenRow.token_hash == bindparam("token_hash")))
+FIND_TOKEN = (
+    select(
+        ApiTokenRow.client_id,
+        ApiTokenRow.scopes,
+        ApiTokenRow.issued_at,
+        ApiTokenRow.expires_at,
+        ApiClientRow.active,
+    )
+    .join(ApiClientRow, ApiClientRow.id == ApiTokenRow.client_id)
+    .where(ApiTokenRow.token_hash == bindparam("token_hash"))
+)
 
 
 def digest(value: str) -> str:
@@ -59,8 +66,14 @@ def create_client(store: Store, name: str, scopes: list[str]) -> tuple[ApiClient
     client_id = f"pc_{secrets.token_hex(12)}"
     secret = f"pcs_{secrets.token_urlsafe(32)}"
     now = store.clock.now()
-    values = {"id": client_id, "name": name, "scopes": " ".join(scopes),
-              "secret_hash": digest(secret), "active": True, "created_at": now}
+    values = {
+        "id": client_id,
+        "name": name,
+        "scopes": " ".join(scopes),
+        "secret_hash": digest(secret),
+        "active": True,
+        "created_at": now,
+    }
     with store.uow() as uow:
         uow.session.execute(insert(ApiClientRow).values(**values))
         uow.commit()
@@ -83,8 +96,10 @@ def revoke_client(store: Store, client_id: str) -> bool:
     """Deactivate a client and delete its tokens: every later request with them gets 401."""
     with store.uow() as uow:
         changed = uow.session.execute(
-            update(ApiClientRow).where(ApiClientRow.id == client_id, ApiClientRow.active.is_(True))
-            .values(active=False, revoked_at=store.clock.now())).rowcount
+            update(ApiClientRow)
+            .where(ApiClientRow.id == client_id, ApiClientRow.active.is_(True))
+            .values(active=False, revoked_at=store.clock.now())
+        ).rowcount
         uow.session.execute(delete(ApiTokenRow).where(ApiTokenRow.client_id == client_id))
         uow.commit()
     _recent.forget_client(client_id)
@@ -95,9 +110,15 @@ def save_token(store: Store, token: str, client_id: str, scopes: list[str], life
     now = store.clock.now()
     with store.uow() as uow:
         uow.session.execute(delete(ApiTokenRow).where(ApiTokenRow.expires_at < now - timedelta(days=1)))
-        uow.session.execute(insert(ApiTokenRow).values(
-            token_hash=digest(token), client_id=client_id, scopes=" ".join(scopes),
-            issued_at=now, expires_at=now + timedelta(seconds=lifetime)))
+        uow.session.execute(
+            insert(ApiTokenRow).values(
+                token_hash=digest(token),
+                client_id=client_id,
+                scopes=" ".join(scopes),
+                issued_at=now,
+                expires_at=now + timedelta(seconds=lifetime),
+            )
+        )
         uow.commit()
 
 
@@ -149,6 +170,12 @@ _recent = _RecentTokens()
 
 
 def _client(row: ApiClientRow) -> ApiClient:
-    return ApiClient(id=row.id, name=row.name, scopes=tuple(row.scopes.split()),
-                     secret_hash=row.secret_hash, active=row.active, created_at=row.created_at,
-                     revoked_at=row.revoked_at)
+    return ApiClient(
+        id=row.id,
+        name=row.name,
+        scopes=tuple(row.scopes.split()),
+        secret_hash=row.secret_hash,
+        active=row.active,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )

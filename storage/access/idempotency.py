@@ -23,8 +23,9 @@ TABLE, BODY = "api_idempotency", "response_body"
 STALE_AFTER = timedelta(minutes=2)  # a claim whose request died may be taken over after this
 HELD_KEY = select(TransactionRow.id).where(TransactionRow.idempotency_key == bindparam("key"))
 # Looked up before every keyed award: compiled once, run on the driver.
-FIND = Prepared(select(Row.__table__).where(Row.client_id == bindparam("client"),
-                                            Row.key == bindparam("key")))
+FIND = Prepared(
+    select(Row.__table__).where(Row.client_id == bindparam("client"), Row.key == bindparam("key"))
+)
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,27 @@ def claim(store: Store, client_id: str, key: str, fingerprint: str) -> tuple[boo
     now = store.clock.now()
     try:
         with store.engine.begin() as conn:
-            new_id = conn.execute(insert(Row).values(
-                client_id=client_id, key=key, fingerprint=fingerprint, status="pending",
-                created_at=now, updated_at=now).returning(Row.id)).scalar_one()
+            new_id = conn.execute(
+                insert(Row)
+                .values(
+                    client_id=client_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status="pending",
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(Row.id)
+            ).scalar_one()
         return True, Record(new_id, fingerprint, True)
     except IntegrityError:
         pass
     with store.engine.begin() as conn:
         row = conn.execute(select(Row).where(Row.client_id == client_id, Row.key == key)).one()
-        if row.status == "pending" and row.fingerprint == fingerprint \
-                and row.updated_at < now - STALE_AFTER:
-            taken = conn.execute(update(Row).where(Row.id == row.id, Row.updated_at == row.updated_at)
-                                 .values(updated_at=now)).rowcount
+        if row.status == "pending" and row.fingerprint == fingerprint and row.updated_at < now - STALE_AFTER:
+            taken = conn.execute(
+                update(Row).where(Row.id == row.id, Row.updated_at == row.updated_at).values(updated_at=now)
+            ).rowcount
             if taken:
                 return True, Record(row.id, fingerprint, True)
     return False, _record(store, row)
@@ -72,38 +82,63 @@ def ledger_holds(store: Store, domain_key: str) -> bool:
 
 
 def _record(store: Store, row) -> Record:
-    body = None if row.response_body is None else store.cipher.decrypt(
-        row.response_body, TABLE, BODY, row.id)
-    return Record(row.id, row.fingerprint, row.status == "pending", row.response_status, body,
-                  json.loads(row.response_headers or "{}"))
+    body = None if row.response_body is None else store.cipher.decrypt(row.response_body, TABLE, BODY, row.id)
+    return Record(
+        row.id,
+        row.fingerprint,
+        row.status == "pending",
+        row.response_status,
+        body,
+        json.loads(row.response_headers or "{}"),
+    )
 
 
 def _sealed(store: Store, record_id: int, body: str) -> str:
     return store.cipher.encrypt(body, TABLE, BODY, record_id)
 
 
-def record(store: Store, client_id: str, key: str, fingerprint: str, status: int, body: str,
-           headers: dict[str, str]) -> None:
+def record(
+    store: Store, client_id: str, key: str, fingerprint: str, status: int, body: str, headers: dict[str, str]
+) -> None:
     """Store a finished response; if a concurrent twin stored one first, theirs stays."""
     now = store.clock.now()
     try:
         with store.engine.begin() as conn:
-            new_id = conn.execute(insert(Row).values(
-                client_id=client_id, key=key, fingerprint=fingerprint, status="done",
-                response_status=status, response_headers=json.dumps(headers),
-                created_at=now, updated_at=now).returning(Row.id)).scalar_one()
+            new_id = conn.execute(
+                insert(Row)
+                .values(
+                    client_id=client_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status="done",
+                    response_status=status,
+                    response_headers=json.dumps(headers),
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(Row.id)
+            ).scalar_one()
             # The ciphertext is bound to the row's id, known only once the row exists.
-            conn.execute(update(Row).where(Row.id == new_id).values(
-                response_body=_sealed(store, new_id, body)))
+            conn.execute(
+                update(Row).where(Row.id == new_id).values(response_body=_sealed(store, new_id, body))
+            )
     except IntegrityError:
         pass
 
 
 def complete(store: Store, record_id: int, status: int, body: str, headers: dict[str, str]) -> None:
     with store.engine.begin() as conn:
-        conn.execute(update(Row).where(Row.id == record_id).values(
-            status="done", response_status=status, response_body=_sealed(store, record_id, body),
-            response_headers=json.dumps(headers), updated_at=store.clock.now()))
+        conn.execute(
+            update(Row)
+            .where(Row.id == record_id)
+            .values(
+                status="done",
+                response_status=status,
+                response_body=_sealed(store, record_id, body),
+                response_headers=json.dumps(headers),
+                updated_at=store.clock.now(),
+            )
+        )
 
 
 def release(store: Store, record_id: int) -> None:

@@ -38,16 +38,22 @@ class SqlCatalogRepository:
         return None if row is None else to_domain(row)
 
     def save(self, item: CatalogItem) -> None:
-        changed = self.session.connection().execute(
-            UPDATE, {"row_id": item.id, **_values(item)}).rowcount
+        changed = self.session.connection().execute(UPDATE, {"row_id": item.id, **_values(item)}).rowcount
         if changed != 1:
             raise LookupError(f"catalog item {item.id} does not exist")
 
 
 def to_domain(row) -> CatalogItem:
     return CatalogItem(
-        id=row.id, name=row.name, points_cost=row.points_cost, kind=ItemKind(row.kind),
-        description=row.description, stock=row.stock, requires_approval=row.requires_approval,
-        active=row.active, denomination=row.denomination, created_at=row.created_at,
+        id=row.id,
+        name=row.name,
+        points_cost=row.points_cost,
+        kind=ItemKind(row.kind),
+        description=row.description,
+        stock=row.stock,
+        requires_approval=row.requires_approval,
+        active=row.active,
+        denomination=row.denomination,
+        created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -26,9 +26,18 @@ class SqlRedemptionRepository:
         self.cipher = cipher
 
     def add(self, redemption: Redemption) -> Redemption:
-        new_id = self.session.connection().execute(INSERT, {
-            "state": redemption.state.value, "fulfilment_enc": None,
-            **{name: getattr(redemption, name) for name in PLAIN}}).scalar_one()
+        new_id = (
+            self.session.connection()
+            .execute(
+                INSERT,
+                {
+                    "state": redemption.state.value,
+                    "fulfilment_enc": None,
+                    **{name: getattr(redemption, name) for name in PLAIN},
+                },
+            )
+            .scalar_one()
+        )
         added = replace(redemption, id=new_id)
         if redemption.fulfilment:
             self.save(added)
@@ -40,11 +49,24 @@ class SqlRedemptionRepository:
         return None if row is None else self.to_domain(row)
 
     def save(self, redemption: Redemption) -> None:
-        sealed = (self.cipher.encrypt(redemption.fulfilment, "redemptions", "fulfilment_enc",
-                                      redemption.id) if redemption.fulfilment else None)
-        changed = self.session.connection().execute(UPDATE, {
-            "row_id": redemption.id, "state": redemption.state.value, "fulfilment_enc": sealed,
-            **{name: getattr(redemption, name) for name in PLAIN}}).rowcount
+        sealed = (
+            self.cipher.encrypt(redemption.fulfilment, "redemptions", "fulfilment_enc", redemption.id)
+            if redemption.fulfilment
+            else None
+        )
+        changed = (
+            self.session.connection()
+            .execute(
+                UPDATE,
+                {
+                    "row_id": redemption.id,
+                    "state": redemption.state.value,
+                    "fulfilment_enc": sealed,
+                    **{name: getattr(redemption, name) for name in PLAIN},
+                },
+            )
+            .rowcount
+        )
         if changed != 1:
             raise LookupError(f"redemption {redemption.id} does not exist")
 
@@ -58,7 +80,12 @@ class SqlRedemptionRepository:
     def to_domain(self, row) -> Redemption:
         fulfilment = (
             self.cipher.decrypt(row.fulfilment_enc, "redemptions", "fulfilment_enc", row.id)
-            if row.fulfilment_enc else None
+            if row.fulfilment_enc
+            else None
         )
-        return Redemption(id=row.id, state=RedemptionState(row.state), fulfilment=fulfilment,
-                          **{name: getattr(row, name) for name in PLAIN})
+        return Redemption(
+            id=row.id,
+            state=RedemptionState(row.state),
+            fulfilment=fulfilment,
+            **{name: getattr(row, name) for name in PLAIN},
+        )

@@ -42,6 +42,7 @@ def _ping_when_idle(engine: Engine) -> None:
     `pool_pre_ping` would cost a round trip on every checkout, one per request; a connection
     in steady use is known to be alive, and a failure mid-use is still detected and replaced.
     """
+
     @event.listens_for(engine, "checkin")
     def _checked_in(_dbapi_conn, record) -> None:
         record.info[IDLE_SINCE] = time.monotonic()
@@ -63,9 +64,15 @@ def _ping_when_idle(engine: Engine) -> None:
 def _sqlite_engine(url: str, echo: bool) -> Engine:
     gate = gate_for(make_url(url).database)
     engine = create_engine(
-        url, echo=echo, pool_size=20, max_overflow=40,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                      "factory": GatedConnection},
+        url,
+        echo=echo,
+        pool_size=20,
+        max_overflow=40,
+        connect_args={
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            "factory": GatedConnection,
+        },
     )
 
     @event.listens_for(engine, "connect")

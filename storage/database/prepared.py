@@ -76,8 +76,10 @@ class Prepared:
         cursor = self.run(connection, params)
         found = cursor.fetchall()
         cursor.close()
-        return [make(*(v if p is None or v is None else p(v)
-                       for p, v in zip(processors, row, strict=True))) for row in found]
+        return [
+            make(*(v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True)))
+            for row in found
+        ]
 
     def _reader(self, dialect) -> tuple[Callable, list]:
         found = self._readers.get(dialect.name)

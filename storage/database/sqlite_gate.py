@@ -58,8 +58,9 @@ os.register_at_fork(after_in_child=_renew_after_fork)
 class WriteGate:
     """A per-process thread lock in front of a file lock shared by every process."""
 
-    def __init__(self, lock_path: str | None, wait_seconds: float = 30.0,
-                 database: str | None = None) -> None:
+    def __init__(
+        self, lock_path: str | None, wait_seconds: float = 30.0, database: str | None = None
+    ) -> None:
         self.lock_path = lock_path
         self.database = database
         self.wait_seconds = wait_seconds
@@ -90,8 +91,7 @@ class WriteGate:
         if self.database is None or not self.checkpoint_due():
             return
         if self._checkpointing.acquire(blocking=False):
-            threading.Thread(target=self._checkpoint, name="plaudit-sqlite-checkpoint",
-                             daemon=True).start()
+            threading.Thread(target=self._checkpoint, name="plaudit-sqlite-checkpoint", daemon=True).start()
 
     def _checkpoint(self) -> None:
         try:

@@ -21,8 +21,14 @@ from storage.recognition.recognitions import SqlRecognitionRepository
 class SqlUnitOfWork:
     """Repositories over one connection; nothing is written until `commit()`."""
 
-    def __init__(self, engine: Engine, cipher: FieldCipher, blind_index: BlindIndex,
-                 clock: Clock, directory: AccountDirectory) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        cipher: FieldCipher,
+        blind_index: BlindIndex,
+        clock: Clock,
+        directory: AccountDirectory,
+    ) -> None:
         self.engine = engine
         self.cipher = cipher
         self.codec = EmployeeCodec(cipher, blind_index)

@@ -51,6 +51,10 @@ class UnitSession:
 
     def __getattr__(self, name: str) -> Any:
         if self.orm is None:
-            self.orm = Session(bind=self.connection(), expire_on_commit=False, autoflush=True,
-                               join_transaction_mode="rollback_only")
+            self.orm = Session(
+                bind=self.connection(),
+                expire_on_commit=False,
+                autoflush=True,
+                join_transaction_mode="rollback_only",
+            )
         return getattr(self.orm, name)

@@ -38,23 +38,44 @@ def _fan_out_statement(contains):
     A subscription's `events` is a JSON list written by json.dumps, so it names the topic
     exactly when its text contains the topic's own JSON encoding (or that of "*").
     """
-    shared = [cast(bindparam("topic"), String), cast(bindparam("event_id"), String),
-              cast(bindparam("payload"), Text), literal("pending"), literal(0, Integer), literal(0, Integer),
-              bindparam("now", type_=OUTBOX.c.available_at.type),
-              bindparam("now", type_=OUTBOX.c.created_at.type)]
+    shared = [
+        cast(bindparam("topic"), String),
+        cast(bindparam("event_id"), String),
+        cast(bindparam("payload"), Text),
+        literal("pending"),
+        literal(0, Integer),
+        literal(0, Integer),
+        bindparam("now", type_=OUTBOX.c.available_at.type),
+        bindparam("now", type_=OUTBOX.c.created_at.type),
+    ]
     to_slack = select(literal("slack"), cast(null(), OUTBOX.c.subscription_id.type), *shared)
     to_webhooks = select(literal("webhook"), SUBS.c.id, *shared).where(
         SUBS.c.active == true(),
-        or_(contains(SUBS.c.events, bindparam("any_topic")) > 0,
-            contains(SUBS.c.events, bindparam("this_topic")) > 0))
-    columns = ["channel", "subscription_id", "topic", "event_id", "payload", "status", "attempts",
-               "progress", "available_at", "created_at"]
+        or_(
+            contains(SUBS.c.events, bindparam("any_topic")) > 0,
+            contains(SUBS.c.events, bindparam("this_topic")) > 0,
+        ),
+    )
+    columns = [
+        "channel",
+        "subscription_id",
+        "topic",
+        "event_id",
+        "payload",
+        "status",
+        "attempts",
+        "progress",
+        "available_at",
+        "created_at",
+    ]
     return insert(OUTBOX).from_select(columns, union_all(to_slack, to_webhooks))
 
 
 # A case-sensitive substring test (SQLite's LIKE ignores case): instr / strpos.
-FAN_OUT = {"sqlite": Prepared(_fan_out_statement(func.instr)),
-           "postgresql": Prepared(_fan_out_statement(func.strpos))}
+FAN_OUT = {
+    "sqlite": Prepared(_fan_out_statement(func.instr)),
+    "postgresql": Prepared(_fan_out_statement(func.strpos)),
+}
 ANY_TOPIC = json.dumps("*")
 
 
@@ -74,9 +95,18 @@ class SqlEventPublisher:
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         now: datetime = self.clock.now()
         event_id = f"evt_{uuid.uuid4().hex}"
-        body = json.dumps({"type": topic, "timestamp": now.isoformat(), "data": payload},
-                          separators=(",", ":"), default=str)
+        body = json.dumps(
+            {"type": topic, "timestamp": now.isoformat(), "data": payload}, separators=(",", ":"), default=str
+        )
         conn = self.session.connection()
-        FAN_OUT[conn.dialect.name].run(conn, {
-            "topic": topic, "event_id": event_id, "payload": body, "now": now,
-            "any_topic": ANY_TOPIC, "this_topic": json.dumps(topic)}).close()
+        FAN_OUT[conn.dialect.name].run(
+            conn,
+            {
+                "topic": topic,
+                "event_id": event_id,
+                "payload": body,
+                "now": now,
+                "any_topic": ANY_TOPIC,
+                "this_topic": json.dumps(topic),
+            },
+        ).close()

@@ -59,11 +59,23 @@ def create(store: Store, url: str, events: list[str], created_by: str | None) ->
     secret = new_secret()
     now = store.clock.now()
     with store.uow() as uow:
-        sub_id = uow.session.execute(insert(Sub).values(
-            url=url, events=json.dumps(events), secret_enc="", active=True, created_by=created_by,
-            created_at=now).returning(Sub.id)).scalar_one()
-        uow.session.execute(update(Sub).where(Sub.id == sub_id).values(
-            secret_enc=store.cipher.encrypt(secret, TABLE, COLUMN, sub_id)))
+        sub_id = uow.session.execute(
+            insert(Sub)
+            .values(
+                url=url,
+                events=json.dumps(events),
+                secret_enc="",
+                active=True,
+                created_by=created_by,
+                created_at=now,
+            )
+            .returning(Sub.id)
+        ).scalar_one()
+        uow.session.execute(
+            update(Sub)
+            .where(Sub.id == sub_id)
+            .values(secret_enc=store.cipher.encrypt(secret, TABLE, COLUMN, sub_id))
+        )
         uow.commit()
     return Subscription(sub_id, url, events, True, created_by, now), secret
 
@@ -82,8 +94,9 @@ def listing(store: Store) -> list[Subscription]:
 
 def deactivate(store: Store, sub_id: int) -> bool:
     with store.uow() as uow:
-        changed = uow.session.execute(update(Sub).where(Sub.id == sub_id, Sub.active.is_(True))
-                                      .values(active=False)).rowcount
+        changed = uow.session.execute(
+            update(Sub).where(Sub.id == sub_id, Sub.active.is_(True)).values(active=False)
+        ).rowcount
         uow.commit()
     return bool(changed)
 
@@ -101,35 +114,63 @@ def enqueue_test(store: Store, sub_id: int) -> tuple[int, str]:
     """Queue a `webhook.test` event for one subscription; returns (delivery id, event id)."""
     now = store.clock.now()
     event_id = f"evt_{uuid.uuid4().hex}"
-    body = json.dumps({"type": "webhook.test", "timestamp": now.isoformat(),
-                       "data": {"subscription_id": sub_id}}, separators=(",", ":"))
+    body = json.dumps(
+        {"type": "webhook.test", "timestamp": now.isoformat(), "data": {"subscription_id": sub_id}},
+        separators=(",", ":"),
+    )
     with store.uow() as uow:
-        outbox_id = uow.session.execute(insert(OutboxRow).values(
-            channel="webhook", subscription_id=sub_id, topic="webhook.test", event_id=event_id,
-            payload=body, status="pending", attempts=0, available_at=now, created_at=now,
-        ).returning(OutboxRow.id)).scalar_one()
+        outbox_id = uow.session.execute(
+            insert(OutboxRow)
+            .values(
+                channel="webhook",
+                subscription_id=sub_id,
+                topic="webhook.test",
+                event_id=event_id,
+                payload=body,
+                status="pending",
+                attempts=0,
+                available_at=now,
+                created_at=now,
+            )
+            .returning(OutboxRow.id)
+        ).scalar_one()
         uow.commit()
     return outbox_id, event_id
 
 
 def deliveries(store: Store, sub_id: int, after_id: int | None, limit: int) -> list[Delivery]:
-    query = (select(OutboxRow).where(OutboxRow.subscription_id == sub_id)
-             .order_by(OutboxRow.id).limit(limit + 1))
+    query = (
+        select(OutboxRow).where(OutboxRow.subscription_id == sub_id).order_by(OutboxRow.id).limit(limit + 1)
+    )
     if after_id is not None:
         query = query.where(OutboxRow.id > after_id)
     with store.reader() as uow:
         rows = uow.session.scalars(query).all()
-        attempts = uow.session.scalars(select(OutboxAttemptRow).where(
-            OutboxAttemptRow.outbox_id.in_([r.id for r in rows])).order_by(OutboxAttemptRow.id)).all()
+        attempts = uow.session.scalars(
+            select(OutboxAttemptRow)
+            .where(OutboxAttemptRow.outbox_id.in_([r.id for r in rows]))
+            .order_by(OutboxAttemptRow.id)
+        ).all()
         log: dict[int, list[Attempt]] = {}
         for a in attempts:
             log.setdefault(a.outbox_id, []).append(
-                Attempt(a.attempted_at, a.succeeded, a.status_code, a.error, a.duration_ms))
-        return [Delivery(r.id, r.event_id, r.topic, r.status, r.attempts, r.created_at,
-                         r.delivered_at, r.available_at if r.status == "pending" else None,
-                         log.get(r.id, [])) for r in rows]
+                Attempt(a.attempted_at, a.succeeded, a.status_code, a.error, a.duration_ms)
+            )
+        return [
+            Delivery(
+                r.id,
+                r.event_id,
+                r.topic,
+                r.status,
+                r.attempts,
+                r.created_at,
+                r.delivered_at,
+                r.available_at if r.status == "pending" else None,
+                log.get(r.id, []),
+            )
+            for r in rows
+        ]
 
 
 def _subscription(row: Sub) -> Subscription:
-    return Subscription(row.id, row.url, json.loads(row.events), row.active, row.created_by,
-                        row.created_at)
+    return Subscription(row.id, row.url, json.loads(row.events), row.active, row.created_by, row.created_at)

@@ -19,7 +19,9 @@ class RotationReport:
 
 
 def rotate_keys(
-    engine: Engine, cipher: FieldCipher, batch_size: int = 500,
+    engine: Engine,
+    cipher: FieldCipher,
+    batch_size: int = 500,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RotationReport:
     """Re-encrypt all values not under the primary key; resumable, safe while the app runs.
@@ -31,8 +33,7 @@ def rotate_keys(
     prefix = f"v1:{cipher.keyring.primary_id}:"
     for table_name, columns in ENCRYPTED_COLUMNS.items():
         table = metadata.tables[table_name]  # every area's tables, not only those imported
-        stale = or_(*[and_(table.c[c].is_not(None), ~table.c[c].startswith(prefix))
-                      for c in columns])
+        stale = or_(*[and_(table.c[c].is_not(None), ~table.c[c].startswith(prefix)) for c in columns])
         with engine.connect() as conn:
             total = conn.scalar(select(func.count()).select_from(table).where(stale)) or 0
         done, last_id = 0, None
@@ -61,8 +62,7 @@ def _rotate_row(conn, table, columns, row, cipher, prefix, report) -> None:
         plain = cipher.decrypt(token, table.name, column, row_id)
         fresh = cipher.encrypt(plain, table.name, column, row_id)
         changed = conn.execute(
-            update(table).where(table.c.id == row_id, table.c[column] == token)
-            .values({column: fresh})
+            update(table).where(table.c.id == row_id, table.c[column] == token).values({column: fresh})
         ).rowcount
         if changed:
             report.rewritten += 1

@@ -31,13 +31,17 @@ POSTING = PostingRow.__table__
 # Built once: SQLAlchemy reuses the compiled form, which makes each call several times cheaper.
 ACCOUNT_ID = select(A.c.id).where(A.c.code == bindparam("code"))
 BALANCE = select(A.c.balance).where(A.c.id == bindparam("id"))
-LOCK = InList("id", lambda ids: select(A.c.id, A.c.balance).where(A.c.id.in_(ids)).order_by(A.c.id),
-              A.c.id.type)
+LOCK = InList(
+    "id", lambda ids: select(A.c.id, A.c.balance).where(A.c.id.in_(ids)).order_by(A.c.id), A.c.id.type
+)
 LOCK_FOR_UPDATE = InList("id", lambda ids: LOCK.build(ids).with_for_update(), A.c.id.type)
 OPEN_ACCOUNT = insert(A)
 FIND_TXN = select(TXN).where(TXN.c.idempotency_key == bindparam("key"))
-TXN_POSTINGS = (select(POSTING.c.account_id, POSTING.c.amount)
-                .where(POSTING.c.transaction_id == bindparam("txn")).order_by(POSTING.c.id))
+TXN_POSTINGS = (
+    select(POSTING.c.account_id, POSTING.c.amount)
+    .where(POSTING.c.transaction_id == bindparam("txn"))
+    .order_by(POSTING.c.id)
+)
 INSERT_TXN = insert(TXN).returning(TXN.c.id)
 INSERT_POSTING = insert(POSTING)
 # PostgreSQL: the transaction and its postings in one round trip (data-modifying CTEs).
@@ -48,9 +52,11 @@ _TXN_AND_POSTINGS = (
     " RETURNING id),"
     " p AS (INSERT INTO postings (transaction_id, account_id, amount)"
     " SELECT t.id, v.account_id, v.amount FROM t, unnest(CAST(:account_ids AS bigint[]),"
-    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)")
+    " CAST(:amounts AS bigint[])) WITH ORDINALITY AS v(account_id, amount, n) ORDER BY v.n)"
+)
 INSERT_TXN_WITH_POSTINGS = text(_TXN_AND_POSTINGS + " SELECT id FROM t").bindparams(
-    bindparam("created_at", type_=TXN.c.created_at.type))
+    bindparam("created_at", type_=TXN.c.created_at.type)
+)
 # PostgreSQL, a small transaction whose accounts this transaction has locked (or that changes one
 # account's balance): the transaction, its postings and the guarded balance changes in one round
 # trip. The UPDATE changes only rows that stay non-negative and returns them; a missing one means
@@ -63,17 +69,21 @@ INSERT_TXN_POSTINGS_BALANCES = text(
     " SELECT (SELECT id FROM t), ARRAY(SELECT id FROM u)"
 ).bindparams(bindparam("created_at", type_=TXN.c.created_at.type))
 # Apply a delta only if the balance stays non-negative: the check and the write are one statement.
-GUARDED_CHANGE = (update(A).where(A.c.id == bindparam("account"),
-                                  A.c.balance + bindparam("delta") >= 0)
-                  .values(balance=A.c.balance + bindparam("delta")))
+GUARDED_CHANGE = (
+    update(A)
+    .where(A.c.id == bindparam("account"), A.c.balance + bindparam("delta") >= 0)
+    .values(balance=A.c.balance + bindparam("delta"))
+)
 # PostgreSQL batches: lock many accounts in id order, then credit them all in one statement.
 LOCK_MANY_IN_ORDER = text(
     "SELECT count(*) FROM (SELECT id FROM accounts WHERE id = ANY(CAST(:ids AS bigint[]))"
-    " ORDER BY id FOR UPDATE) AS locked")
+    " ORDER BY id FOR UPDATE) AS locked"
+)
 CREDIT_MANY = text(
     "UPDATE accounts SET balance = accounts.balance + v.delta"
     " FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS v(id, delta)"
-    " WHERE accounts.id = v.id")
+    " WHERE accounts.id = v.id"
+)
 BULK_CREDIT_THRESHOLD = 20  # more credited accounts than this: one statement for them all
 BULK_LOCK_THRESHOLD = 100
 
@@ -81,16 +91,20 @@ BULK_LOCK_THRESHOLD = 100
 def _deltas_statement(count: int):
     """One guarded UPDATE applying a delta to each of `count` accounts (a0/d0, a1/d1, …)."""
     ids = [bindparam(f"a{i}", type_=A.c.id.type) for i in range(count)]
-    change = case(*[(A.c.id == ids[i], bindparam(f"d{i}", type_=A.c.balance.type))
-                    for i in range(count)])
-    return (update(A).where(A.c.id.in_(ids), A.c.balance + change >= 0)
-            .values(balance=A.c.balance + change).returning(A.c.id))
+    change = case(*[(A.c.id == ids[i], bindparam(f"d{i}", type_=A.c.balance.type)) for i in range(count)])
+    return (
+        update(A)
+        .where(A.c.id.in_(ids), A.c.balance + change >= 0)
+        .values(balance=A.c.balance + change)
+        .returning(A.c.id)
+    )
 
 
 APPLY_DELTAS = {count: _deltas_statement(count) for count in range(2, FIXED_LENGTHS + 1)}
 # The per-give statements, run on the driver's cursor (storage/database/prepared.py).
-RUN_INSERT_TXN = Prepared(INSERT_TXN, ["kind", "idempotency_key", "fingerprint", "reference", "actor",
-                                       "memo", "created_at"])
+RUN_INSERT_TXN = Prepared(
+    INSERT_TXN, ["kind", "idempotency_key", "fingerprint", "reference", "actor", "memo", "created_at"]
+)
 RUN_INSERT_POSTINGS = Prepared(INSERT_POSTING, ["transaction_id", "account_id", "amount"])
 RUN_INSERT_TXN_WITH_POSTINGS = Prepared(INSERT_TXN_WITH_POSTINGS)
 RUN_INSERT_TXN_POSTINGS_BALANCES = Prepared(INSERT_TXN_POSTINGS_BALANCES)
@@ -146,8 +160,11 @@ class SqlLedgerRepository:
         found = {codes[c]: self.directory.ids[c] for c in codes if c in self.directory.ids}
         missing = [c for c in codes if codes[c] not in found]
         for start in range(0, len(missing), 5000):
-            rows = self.session.execute(select(AccountRow.code, AccountRow.id).where(
-                among(self.session, AccountRow.code, missing[start:start + 5000])))
+            rows = self.session.execute(
+                select(AccountRow.code, AccountRow.id).where(
+                    among(self.session, AccountRow.code, missing[start : start + 5000])
+                )
+            )
             for code, account_id in rows:
                 if code not in self._created_here:
                     self.directory.ids[code] = account_id
@@ -168,19 +185,24 @@ class SqlLedgerRepository:
 
     def open_accounts(self, owner_id: str) -> None:
         self._created_here.update(account_code(owner_id, kind) for kind in EMPLOYEE_ACCOUNT_KINDS)
-        self.session.connection().execute(OPEN_ACCOUNT, [
-            {"code": account_code(owner_id, kind), "owner_id": owner_id, "kind": kind.value,
-             "balance": 0}
-            for kind in EMPLOYEE_ACCOUNT_KINDS
-        ])
+        self.session.connection().execute(
+            OPEN_ACCOUNT,
+            [
+                {"code": account_code(owner_id, kind), "owner_id": owner_id, "kind": kind.value, "balance": 0}
+                for kind in EMPLOYEE_ACCOUNT_KINDS
+            ],
+        )
 
     def lock(self, account_ids: Iterable[int]) -> dict[int, int]:
         ids = sorted(set(account_ids))
         conn = self.session.connection()
         write_lock(conn)  # SQLite: a unit of work that read before its write lock takes it here
         if len(ids) > BULK_LOCK_THRESHOLD:  # a batch: one array parameter, not thousands of binds
-            query = (select(A.c.id, A.c.balance)
-                     .where(among(self.session, A.c.id, ids, integers=True)).order_by(A.c.id))
+            query = (
+                select(A.c.id, A.c.balance)
+                .where(among(self.session, A.c.id, ids, integers=True))
+                .order_by(A.c.id)
+            )
             rows = self.session.execute(query.with_for_update() if self.lock_rows else query).all()
         else:
             rows = (LOCK_FOR_UPDATE if self.lock_rows else LOCK).rows(conn, ids)
@@ -200,13 +222,27 @@ class SqlLedgerRepository:
         return _to_domain(row, [Posting(a, m) for a, m in postings])
 
     def post(
-        self, kind: str, idempotency_key: str, postings: Sequence[Posting], *,
-        at: datetime, actor: str | None = None, memo: str | None = None,
-        reference: str | None = None, fingerprint: str | None = None,
+        self,
+        kind: str,
+        idempotency_key: str,
+        postings: Sequence[Posting],
+        *,
+        at: datetime,
+        actor: str | None = None,
+        memo: str | None = None,
+        reference: str | None = None,
+        fingerprint: str | None = None,
     ) -> LedgerTransaction:
         check_balanced(postings)
-        values = {"kind": kind, "idempotency_key": idempotency_key, "fingerprint": fingerprint,
-                  "reference": reference, "actor": actor, "memo": memo, "created_at": at}
+        values = {
+            "kind": kind,
+            "idempotency_key": idempotency_key,
+            "fingerprint": fingerprint,
+            "reference": reference,
+            "actor": actor,
+            "memo": memo,
+            "created_at": at,
+        }
         conn = self.session.connection()
         together = bool(postings) and conn.dialect.name == "postgresql"
         changes = self._locked_changes(postings) if together else None
@@ -214,9 +250,14 @@ class SqlLedgerRepository:
             if changes:
                 txn_id, changed = self._post_and_apply(conn, values, postings, changes)
             elif together:
-                txn_id = RUN_INSERT_TXN_WITH_POSTINGS.scalar(conn, {
-                    **values, "account_ids": [p.account_id for p in postings],
-                    "amounts": [p.amount for p in postings]})
+                txn_id = RUN_INSERT_TXN_WITH_POSTINGS.scalar(
+                    conn,
+                    {
+                        **values,
+                        "account_ids": [p.account_id for p in postings],
+                        "amounts": [p.amount for p in postings],
+                    },
+                )
             else:
                 txn_id = RUN_INSERT_TXN.scalar(conn, values)
         except (IntegrityError, integrity_error(conn)) as exc:
@@ -224,10 +265,13 @@ class SqlLedgerRepository:
                 raise DuplicateKey(idempotency_key) from None
             raise
         if postings and not together:
-            RUN_INSERT_POSTINGS.run_many(conn, [
-                {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
-                for p in postings
-            ])
+            RUN_INSERT_POSTINGS.run_many(
+                conn,
+                [
+                    {"transaction_id": txn_id, "account_id": p.account_id, "amount": p.amount}
+                    for p in postings
+                ],
+            )
         if changes:
             _check_changed(changes, changed)
         else:
@@ -250,12 +294,19 @@ class SqlLedgerRepository:
             return None
         return changes
 
-    def _post_and_apply(self, conn, values: dict, postings: Sequence[Posting],
-                        changes: dict[int, int]) -> tuple[int, set[int]]:
-        cursor = RUN_INSERT_TXN_POSTINGS_BALANCES.run(conn, {
-            **values, "account_ids": [p.account_id for p in postings],
-            "amounts": [p.amount for p in postings],
-            "change_ids": list(changes), "change_deltas": list(changes.values())})
+    def _post_and_apply(
+        self, conn, values: dict, postings: Sequence[Posting], changes: dict[int, int]
+    ) -> tuple[int, set[int]]:
+        cursor = RUN_INSERT_TXN_POSTINGS_BALANCES.run(
+            conn,
+            {
+                **values,
+                "account_ids": [p.account_id for p in postings],
+                "amounts": [p.amount for p in postings],
+                "change_ids": list(changes),
+                "change_deltas": list(changes.values()),
+            },
+        )
         txn_id, changed = cursor.fetchone()
         cursor.close()
         return txn_id, set(changed)
@@ -282,7 +333,9 @@ class SqlLedgerRepository:
             cursor.close()
             if changed != 1:
                 raise errors.InsufficientPoints(
-                    "Not enough points for this.", account_id=account_id, needed=-delta,
+                    "Not enough points for this.",
+                    account_id=account_id,
+                    needed=-delta,
                 )
 
     def _apply_together(self, conn, statement, changes: dict[int, int]) -> None:
@@ -305,21 +358,30 @@ class SqlLedgerRepository:
             self.session.execute(CREDIT_MANY, {"ids": ids, "deltas": [credits[i] for i in ids]})
             return
         self.session.connection().execute(
-            update(AccountRow.__table__).where(AccountRow.__table__.c.id == bindparam("account"))
+            update(AccountRow.__table__)
+            .where(AccountRow.__table__.c.id == bindparam("account"))
             .values(balance=AccountRow.__table__.c.balance + bindparam("delta")),
-            [{"account": i, "delta": credits[i]} for i in ids])
+            [{"account": i, "delta": credits[i]} for i in ids],
+        )
 
 
 def _check_changed(changes: dict[int, int], changed: set[int]) -> None:
     for account_id, delta in changes.items():  # one would overdraw: the caller rolls back
         if account_id not in changed:
             raise errors.InsufficientPoints(
-                "Not enough points for this.", account_id=account_id, needed=-delta)
+                "Not enough points for this.", account_id=account_id, needed=-delta
+            )
 
 
 def _to_domain(row, postings: list[Posting]) -> LedgerTransaction:
     return LedgerTransaction(
-        id=row.id, kind=row.kind, idempotency_key=row.idempotency_key, actor=row.actor,
-        memo=row.memo, created_at=row.created_at, reference=row.reference,
-        fingerprint=row.fingerprint, postings=postings,
+        id=row.id,
+        kind=row.kind,
+        idempotency_key=row.idempotency_key,
+        actor=row.actor,
+        memo=row.memo,
+        created_at=row.created_at,
+        reference=row.reference,
+        fingerprint=row.fingerprint,
+        postings=postings,
     )

@@ -34,27 +34,37 @@ def verify_ledger(engine: Engine) -> list[Violation]:
 def _unbalanced_transactions(conn) -> list[Violation]:
     rows = conn.execute(
         select(PostingRow.transaction_id, func.sum(PostingRow.amount))
-        .group_by(PostingRow.transaction_id).having(func.sum(PostingRow.amount) != 0)
+        .group_by(PostingRow.transaction_id)
+        .having(func.sum(PostingRow.amount) != 0)
     ).all()
-    return [Violation("unbalanced transaction",
-                      f"transaction {tid} postings sum to {total}, not 0") for tid, total in rows]
+    return [
+        Violation("unbalanced transaction", f"transaction {tid} postings sum to {total}, not 0")
+        for tid, total in rows
+    ]
 
 
 def _zero_or_orphan_postings(conn) -> list[Violation]:
-    zero = conn.execute(select(PostingRow.id, PostingRow.transaction_id)
-                        .where(PostingRow.amount == 0)).all()
-    orphans = conn.execute(
-        select(PostingRow.id).outerjoin(TransactionRow, TransactionRow.id == PostingRow.transaction_id)
-        .where(TransactionRow.id.is_(None))
-    ).scalars().all()
-    return [Violation("zero posting", f"posting {pid} of transaction {tid} moves 0 points")
-            for pid, tid in zero] + [
-        Violation("orphan posting", f"posting {pid} belongs to no transaction") for pid in orphans]
+    zero = conn.execute(select(PostingRow.id, PostingRow.transaction_id).where(PostingRow.amount == 0)).all()
+    orphans = (
+        conn.execute(
+            select(PostingRow.id)
+            .outerjoin(TransactionRow, TransactionRow.id == PostingRow.transaction_id)
+            .where(TransactionRow.id.is_(None))
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        Violation("zero posting", f"posting {pid} of transaction {tid} moves 0 points") for pid, tid in zero
+    ] + [Violation("orphan posting", f"posting {pid} belongs to no transaction") for pid in orphans]
 
 
 def _posted_sums():
-    return (select(PostingRow.account_id, func.sum(PostingRow.amount).label("total"))
-            .group_by(PostingRow.account_id).subquery())
+    return (
+        select(PostingRow.account_id, func.sum(PostingRow.amount).label("total"))
+        .group_by(PostingRow.account_id)
+        .subquery()
+    )
 
 
 def _cached_balances(conn) -> list[Violation]:
@@ -65,9 +75,13 @@ def _cached_balances(conn) -> list[Violation]:
         .outerjoin(sums, sums.c.account_id == AccountRow.id)
         .where(AccountRow.owner_id.is_not(None), AccountRow.balance != posted)
     ).all()
-    return [Violation("cached balance differs",
-                      f"account {aid} ({code}) caches {cached} but its postings sum to {total}")
-            for aid, code, cached, total in rows]
+    return [
+        Violation(
+            "cached balance differs",
+            f"account {aid} ({code}) caches {cached} but its postings sum to {total}",
+        )
+        for aid, code, cached, total in rows
+    ]
 
 
 def _negative_accounts(conn) -> list[Violation]:
@@ -77,24 +91,34 @@ def _negative_accounts(conn) -> list[Violation]:
         .join(sums, sums.c.account_id == AccountRow.id)
         .where(AccountRow.owner_id.is_not(None), sums.c.total < 0)
     ).all()
-    return [Violation("negative employee account", f"account {aid} ({code}) holds {total}")
-            for aid, code, total in rows]
+    return [
+        Violation("negative employee account", f"account {aid} ({code}) holds {total}")
+        for aid, code, total in rows
+    ]
 
 
 def _redemption_holds(conn) -> list[Violation]:
     """Each redemption holds its points while requested and nothing in any other state."""
-    held = (select(TransactionRow.reference, func.sum(PostingRow.amount).label("held"))
-            .join(PostingRow, PostingRow.transaction_id == TransactionRow.id)
-            .join(AccountRow, AccountRow.id == PostingRow.account_id)
-            .where(AccountRow.kind == "held", TransactionRow.reference.like("redemption:%"))
-            .group_by(TransactionRow.reference).subquery())
+    held = (
+        select(TransactionRow.reference, func.sum(PostingRow.amount).label("held"))
+        .join(PostingRow, PostingRow.transaction_id == TransactionRow.id)
+        .join(AccountRow, AccountRow.id == PostingRow.account_id)
+        .where(AccountRow.kind == "held", TransactionRow.reference.like("redemption:%"))
+        .group_by(TransactionRow.reference)
+        .subquery()
+    )
     reference = literal("redemption:", String) + cast(RedemptionRow.id, String)
     expected = case((RedemptionRow.state == "requested", RedemptionRow.points), else_=0)
     actual = func.coalesce(held.c.held, 0)
     rows = conn.execute(
         select(RedemptionRow.id, RedemptionRow.state, expected, actual)
-        .outerjoin(held, held.c.reference == reference).where(expected != actual)
+        .outerjoin(held, held.c.reference == reference)
+        .where(expected != actual)
     ).all()
-    return [Violation("redemption hold mismatch",
-                      f"redemption {rid} is {state} and should hold {want} points, holds {got}")
-            for rid, state, want, got in rows]
+    return [
+        Violation(
+            "redemption hold mismatch",
+            f"redemption {rid} is {state} and should hold {want} points, holds {got}",
+        )
+        for rid, state, want, got in rows
+    ]

@@ -19,17 +19,29 @@ from storage.schema.core import EmployeeRow
 TABLE = "employees"
 TEXT_FIELDS = ("email", "display_name", "phone", "postal_address")
 DATE_FIELDS = ("birth_date", "hire_date")
-PLAIN_FIELDS = ("external_id", "slack_user_id", "manager_id", "department", "country",
-                "timezone", "locale", "is_bot", "is_guest", "created_at", "updated_at",
-                "erased_at")
+PLAIN_FIELDS = (
+    "external_id",
+    "slack_user_id",
+    "manager_id",
+    "department",
+    "country",
+    "timezone",
+    "locale",
+    "is_bot",
+    "is_guest",
+    "created_at",
+    "updated_at",
+    "erased_at",
+)
 
 T = EmployeeRow.__table__
 # Statements are built once: SQLAlchemy then reuses their compiled form for each call.
 SELECT_ALL = select(T)
 BY_ID = SELECT_ALL.where(T.c.id == bindparam("key"))
 BY_IDS = InList("key", lambda keys: SELECT_ALL.where(T.c.id.in_(keys)), T.c.id.type)
-BY_EXTERNAL_IDS = InList("key", lambda keys: SELECT_ALL.where(T.c.external_id.in_(keys)),
-                         T.c.external_id.type)
+BY_EXTERNAL_IDS = InList(
+    "key", lambda keys: SELECT_ALL.where(T.c.external_id.in_(keys)), T.c.external_id.type
+)
 BY_EXTERNAL_ID = SELECT_ALL.where(T.c.external_id == bindparam("key")).limit(1)
 BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
 BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
@@ -59,16 +71,24 @@ class EmployeeCodec:
     def to_domain(self, row: Any, *, personal: bool = True) -> Employee:
         if not personal:  # the rules' fields only: nothing to decrypt
             return Employee(
-                id=row.id, status=EmployeeStatus(row.status), celebration=Celebration(row.celebration),
-                **{name: getattr(row, name) for name in PLAIN_FIELDS})
-        opened = {name: self._open(getattr(row, f"{name}_enc"), f"{name}_enc", row.id)
-                  for name in TEXT_FIELDS + DATE_FIELDS}
+                id=row.id,
+                status=EmployeeStatus(row.status),
+                celebration=Celebration(row.celebration),
+                **{name: getattr(row, name) for name in PLAIN_FIELDS},
+            )
+        opened = {
+            name: self._open(getattr(row, f"{name}_enc"), f"{name}_enc", row.id)
+            for name in TEXT_FIELDS + DATE_FIELDS
+        }
         for name in DATE_FIELDS:
             if opened[name] is not None:
                 opened[name] = date.fromisoformat(opened[name])
         return Employee(
-            id=row.id, status=EmployeeStatus(row.status), celebration=Celebration(row.celebration),
-            **{name: getattr(row, name) for name in PLAIN_FIELDS}, **opened,
+            id=row.id,
+            status=EmployeeStatus(row.status),
+            celebration=Celebration(row.celebration),
+            **{name: getattr(row, name) for name in PLAIN_FIELDS},
+            **opened,
         )
 
     def _seal(self, value: str | None, column: str, row_id: str) -> str | None:
@@ -87,14 +107,16 @@ class SqlEmployeeRepository:
 
     def add(self, employee: Employee) -> None:
         try:
-            self.session.connection().execute(INSERT, {"id": employee.id,
-                                                       **self.codec.to_row(employee)})
+            self.session.connection().execute(INSERT, {"id": employee.id, **self.codec.to_row(employee)})
         except IntegrityError as exc:  # a concurrent create of the same HR or Slack id won
             raise UniqueConflict(type(exc.orig).__name__) from None
 
     def save(self, employee: Employee) -> None:
-        changed = self.session.connection().execute(
-            UPDATE, {"row_id": employee.id, **self.codec.to_row(employee)}).rowcount
+        changed = (
+            self.session.connection()
+            .execute(UPDATE, {"row_id": employee.id, **self.codec.to_row(employee)})
+            .rowcount
+        )
         if changed != 1:
             raise LookupError(f"employee {employee.id} does not exist")
 
@@ -124,9 +146,15 @@ class SqlEmployeeRepository:
         wanted = list(set(employee_ids))
         found: set[str] = set()
         for start in range(0, len(wanted), 5000):
-            found.update(self.session.scalars(select(T.c.id).where(
-                among(self.session, T.c.id, wanted[start:start + 5000]),
-                T.c.status == EmployeeStatus.ACTIVE.value, T.c.erased_at.is_(None))))
+            found.update(
+                self.session.scalars(
+                    select(T.c.id).where(
+                        among(self.session, T.c.id, wanted[start : start + 5000]),
+                        T.c.status == EmployeeStatus.ACTIVE.value,
+                        T.c.erased_at.is_(None),
+                    )
+                )
+            )
         return found
 
     def _one(self, statement, key: str) -> Employee | None:

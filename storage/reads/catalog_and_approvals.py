@@ -27,8 +27,12 @@ def reversed_among(store: Store, recognition_ids: list[int]) -> set[int]:
 
 def active_catalog(store: Store, limit: int = 25) -> list[CatalogItem]:
     """Rewards on offer, cheapest first."""
-    query = (select(CatalogItemRow).where(CatalogItemRow.active.is_(True))
-             .order_by(CatalogItemRow.points_cost, CatalogItemRow.id).limit(limit))
+    query = (
+        select(CatalogItemRow)
+        .where(CatalogItemRow.active.is_(True))
+        .order_by(CatalogItemRow.points_cost, CatalogItemRow.id)
+        .limit(limit)
+    )
     with store.reader() as uow:
         return [to_domain(row) for row in uow.session.scalars(query)]
 
@@ -44,11 +48,16 @@ def find_item(store: Store, wanted: str) -> CatalogItem | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def pending_redemptions(store: Store, employee_ids: list[str] | None = None,
-                        limit: int = 20) -> list[Redemption]:
+def pending_redemptions(
+    store: Store, employee_ids: list[str] | None = None, limit: int = 20
+) -> list[Redemption]:
     """Redemptions waiting for a decision, oldest first (of these employees, when given)."""
-    query = (select(RedemptionRow.id).where(RedemptionRow.state == "requested")
-             .order_by(RedemptionRow.id).limit(limit))
+    query = (
+        select(RedemptionRow.id)
+        .where(RedemptionRow.state == "requested")
+        .order_by(RedemptionRow.id)
+        .limit(limit)
+    )
     if employee_ids is not None:
         query = query.where(RedemptionRow.employee_id.in_(employee_ids))
     with store.reader() as uow:
@@ -57,5 +66,6 @@ def pending_redemptions(store: Store, employee_ids: list[str] | None = None,
 
 def reports_of(store: Store, manager_id: str) -> list[str]:
     with store.reader() as uow:
-        return list(uow.session.scalars(
-            select(EmployeeRow.id).where(EmployeeRow.manager_id == manager_id)).all())
+        return list(
+            uow.session.scalars(select(EmployeeRow.id).where(EmployeeRow.manager_id == manager_id)).all()
+        )

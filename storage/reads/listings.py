@@ -29,30 +29,39 @@ def ids_for_external(store: Store, external_ids: Iterable[str]) -> dict[str, str
     found: dict[str, str] = {}
     with read_only(store.engine).connect() as conn:
         for start in range(0, len(wanted), 5000):
-            chunk = wanted[start:start + 5000]
-            found.update(conn.execute(
-                select(EmployeeRow.external_id, EmployeeRow.id)
-                .where(among(conn, EmployeeRow.external_id, chunk))).all())
+            chunk = wanted[start : start + 5000]
+            found.update(
+                conn.execute(
+                    select(EmployeeRow.external_id, EmployeeRow.id).where(
+                        among(conn, EmployeeRow.external_id, chunk)
+                    )
+                ).all()
+            )
     return found
 
 
 def external_ids(store: Store, employee_ids: Iterable[str]) -> dict[str, str | None]:
     wanted = list(set(employee_ids))
     with store.reader() as uow:
-        return dict(uow.session.execute(select(EmployeeRow.id, EmployeeRow.external_id)
-                                        .where(EmployeeRow.id.in_(wanted))).all())
+        return dict(
+            uow.session.execute(
+                select(EmployeeRow.id, EmployeeRow.external_id).where(EmployeeRow.id.in_(wanted))
+            ).all()
+        )
 
 
-def employees_page(store: Store, after: tuple[datetime, str] | None,
-                   updated_since: datetime | None, limit: int) -> list[Employee]:
+def employees_page(
+    store: Store, after: tuple[datetime, str] | None, updated_since: datetime | None, limit: int
+) -> list[Employee]:
     """Employees in (updated_at, id) order, so a sync client can resume where it stopped."""
     query = select(EmployeeRow).order_by(EmployeeRow.updated_at, EmployeeRow.id).limit(limit + 1)
     if updated_since is not None:
         query = query.where(EmployeeRow.updated_at >= updated_since)
     if after is not None:
         at, last_id = after
-        query = query.where(or_(EmployeeRow.updated_at > at,
-                                and_(EmployeeRow.updated_at == at, EmployeeRow.id > last_id)))
+        query = query.where(
+            or_(EmployeeRow.updated_at > at, and_(EmployeeRow.updated_at == at, EmployeeRow.id > last_id))
+        )
     with store.reader() as uow:
         return [uow.codec.to_domain(row) for row in uow.session.scalars(query)]
 
@@ -75,9 +84,16 @@ class TransactionView:
     postings: list[TransactionLine]
 
 
-def transactions_page(store: Store, *, after_id: int | None, employee_id: str | None,
-                      kind: str | None, since: datetime | None, until: datetime | None,
-                      limit: int) -> list[TransactionView]:
+def transactions_page(
+    store: Store,
+    *,
+    after_id: int | None,
+    employee_id: str | None,
+    kind: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[TransactionView]:
     query = select(TransactionRow).order_by(TransactionRow.id).limit(limit + 1)
     if after_id is not None:
         query = query.where(TransactionRow.id > after_id)
@@ -88,24 +104,32 @@ def transactions_page(store: Store, *, after_id: int | None, employee_id: str | 
     if until is not None:
         query = query.where(TransactionRow.created_at < until)
     if employee_id is not None:
-        query = query.where(TransactionRow.id.in_(
-            select(PostingRow.transaction_id).join(AccountRow, AccountRow.id == PostingRow.account_id)
-            .where(AccountRow.owner_id == employee_id)))
+        query = query.where(
+            TransactionRow.id.in_(
+                select(PostingRow.transaction_id)
+                .join(AccountRow, AccountRow.id == PostingRow.account_id)
+                .where(AccountRow.owner_id == employee_id)
+            )
+        )
     with store.reader() as uow:
-        rows = [(r.id, r.kind, r.actor, r.memo, r.reference, r.created_at)
-                for r in uow.session.scalars(query)]
+        rows = [
+            (r.id, r.kind, r.actor, r.memo, r.reference, r.created_at) for r in uow.session.scalars(query)
+        ]
         lines = uow.session.execute(
             select(PostingRow.transaction_id, AccountRow.kind, AccountRow.owner_id, PostingRow.amount)
             .join(AccountRow, AccountRow.id == PostingRow.account_id)
-            .where(PostingRow.transaction_id.in_([r[0] for r in rows])).order_by(PostingRow.id)).all()
+            .where(PostingRow.transaction_id.in_([r[0] for r in rows]))
+            .order_by(PostingRow.id)
+        ).all()
     by_txn: dict[int, list[TransactionLine]] = {}
     for txn_id, account, owner, amount in lines:
         by_txn.setdefault(txn_id, []).append(TransactionLine(account, owner, amount))
     return [TransactionView(*r, by_txn.get(r[0], [])) for r in rows]
 
 
-def redemptions_page(store: Store, *, after_id: int | None, state: str | None,
-                     employee_id: str | None, limit: int) -> list[Redemption]:
+def redemptions_page(
+    store: Store, *, after_id: int | None, state: str | None, employee_id: str | None, limit: int
+) -> list[Redemption]:
     query = select(RedemptionRow).order_by(RedemptionRow.id).limit(limit + 1)
     if after_id is not None:
         query = query.where(RedemptionRow.id > after_id)
@@ -117,8 +141,7 @@ def redemptions_page(store: Store, *, after_id: int | None, state: str | None,
         return [uow.redemptions.to_domain(row) for row in uow.session.scalars(query)]
 
 
-def catalog_page(store: Store, *, after_id: int | None, active: bool | None,
-                 limit: int) -> list[CatalogItem]:
+def catalog_page(store: Store, *, after_id: int | None, active: bool | None, limit: int) -> list[CatalogItem]:
     query = select(CatalogItemRow).order_by(CatalogItemRow.id).limit(limit + 1)
     if after_id is not None:
         query = query.where(CatalogItemRow.id > after_id)

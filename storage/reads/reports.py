@@ -14,8 +14,15 @@ from storage.store import Store
 GROUPS = ("department", "value", "giver", "recipient")
 
 
-def recognitions_page(store: Store, *, after_id: int | None, since: datetime | None,
-                      value: str | None, department: str | None, limit: int) -> list[Recognition]:
+def recognitions_page(
+    store: Store,
+    *,
+    after_id: int | None,
+    since: datetime | None,
+    value: str | None,
+    department: str | None,
+    limit: int,
+) -> list[Recognition]:
     """Recognitions in id order; `department` matches any recipient's department."""
     query = select(RecognitionRow.id).order_by(RecognitionRow.id).limit(limit + 1)
     if after_id is not None:
@@ -25,10 +32,13 @@ def recognitions_page(store: Store, *, after_id: int | None, since: datetime | N
     if value:
         query = query.where(RecognitionRow.value == value)
     if department:
-        query = query.where(RecognitionRow.id.in_(
-            select(RecognitionRecipientRow.recognition_id)
-            .join(EmployeeRow, EmployeeRow.id == RecognitionRecipientRow.employee_id)
-            .where(EmployeeRow.department == department)))
+        query = query.where(
+            RecognitionRow.id.in_(
+                select(RecognitionRecipientRow.recognition_id)
+                .join(EmployeeRow, EmployeeRow.id == RecognitionRecipientRow.employee_id)
+                .where(EmployeeRow.department == department)
+            )
+        )
     with store.reader() as uow:
         return [uow.recognitions.get(rid) for rid in uow.session.scalars(query).all()]
 
@@ -47,16 +57,20 @@ class Participation:
     received: int
 
 
-def recognition_report(store: Store, start: datetime, end: datetime,
-                       group_by: str) -> tuple[list[ReportRow], Participation]:
+def recognition_report(
+    store: Store, start: datetime, end: datetime, group_by: str
+) -> tuple[list[ReportRow], Participation]:
     """Recognitions and points received in [start, end), grouped, with participation."""
     if group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {GROUPS}")
     window = (RecognitionRow.created_at >= start, RecognitionRow.created_at < end)
     points = func.sum(RecognitionRow.points_each)
     count = func.count(distinct(RecognitionRow.id))
-    base = select(count, points).select_from(RecognitionRow).join(
-        RecognitionRecipientRow, RecognitionRecipientRow.recognition_id == RecognitionRow.id)
+    base = (
+        select(count, points)
+        .select_from(RecognitionRow)
+        .join(RecognitionRecipientRow, RecognitionRecipientRow.recognition_id == RecognitionRow.id)
+    )
     key = {
         "value": RecognitionRow.value,
         "giver": RecognitionRow.giver_id,
@@ -72,11 +86,15 @@ def recognition_report(store: Store, start: datetime, end: datetime,
 
 
 def _participation(session, window) -> Participation:
-    active = session.scalar(select(func.count()).select_from(EmployeeRow).where(
-        EmployeeRow.status == "active", EmployeeRow.erased_at.is_(None), EmployeeRow.is_bot.is_(False)))
+    active = session.scalar(
+        select(func.count())
+        .select_from(EmployeeRow)
+        .where(EmployeeRow.status == "active", EmployeeRow.erased_at.is_(None), EmployeeRow.is_bot.is_(False))
+    )
     gave = session.scalar(select(func.count(distinct(RecognitionRow.giver_id))).where(*window))
     received = session.scalar(
         select(func.count(distinct(RecognitionRecipientRow.employee_id)))
         .join(RecognitionRow, RecognitionRow.id == RecognitionRecipientRow.recognition_id)
-        .where(*window))
+        .where(*window)
+    )
     return Participation(int(active or 0), int(gave or 0), int(received or 0))

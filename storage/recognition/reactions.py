@@ -11,8 +11,7 @@ from rewards.reactions import ReactionKudos
 from storage.database.unit_session import UnitSession
 from storage.schema.reactions import ReactionKudosRow
 
-COLUMNS = ("giver_id", "recipient_id", "message_ref", "recognition_id", "points", "created_at",
-           "reversed_at")
+COLUMNS = ("giver_id", "recipient_id", "message_ref", "recognition_id", "points", "created_at", "reversed_at")
 
 
 class SqlReactionLog:
@@ -25,27 +24,39 @@ class SqlReactionLog:
         return cls(uow.session)
 
     def add(self, reaction: ReactionKudos) -> ReactionKudos:
-        new_id = self.session.scalar(insert(ReactionKudosRow).values(
-            **{name: getattr(reaction, name) for name in COLUMNS}).returning(ReactionKudosRow.id))
+        new_id = self.session.scalar(
+            insert(ReactionKudosRow)
+            .values(**{name: getattr(reaction, name) for name in COLUMNS})
+            .returning(ReactionKudosRow.id)
+        )
         return replace(reaction, id=new_id)
 
     def active(self, giver_id: str, message_ref: str) -> ReactionKudos | None:
         row = self.session.scalars(
-            select(ReactionKudosRow).where(ReactionKudosRow.giver_id == giver_id,
-                                           ReactionKudosRow.message_ref == message_ref,
-                                           ReactionKudosRow.reversed_at.is_(None))
-            .order_by(ReactionKudosRow.id.desc()).limit(1)).first()
+            select(ReactionKudosRow)
+            .where(
+                ReactionKudosRow.giver_id == giver_id,
+                ReactionKudosRow.message_ref == message_ref,
+                ReactionKudosRow.reversed_at.is_(None),
+            )
+            .order_by(ReactionKudosRow.id.desc())
+            .limit(1)
+        ).first()
         if row is None:
             return None
         return ReactionKudos(id=row.id, **{name: getattr(row, name) for name in COLUMNS})
 
     def mark_reversed(self, reaction_id: int, at: datetime) -> None:
-        self.session.execute(update(ReactionKudosRow).where(ReactionKudosRow.id == reaction_id)
-                             .values(reversed_at=at))
+        self.session.execute(
+            update(ReactionKudosRow).where(ReactionKudosRow.id == reaction_id).values(reversed_at=at)
+        )
 
     def points_given_since(self, giver_id: str, since: datetime) -> int:
         total = self.session.scalar(
-            select(func.coalesce(func.sum(ReactionKudosRow.points), 0))
-            .where(ReactionKudosRow.giver_id == giver_id, ReactionKudosRow.created_at >= since,
-                   ReactionKudosRow.reversed_at.is_(None)))
+            select(func.coalesce(func.sum(ReactionKudosRow.points), 0)).where(
+                ReactionKudosRow.giver_id == giver_id,
+                ReactionKudosRow.created_at >= since,
+                ReactionKudosRow.reversed_at.is_(None),
+            )
+        )
         return int(total or 0)

@@ -25,7 +25,8 @@ INSERT_WITH_RECIPIENTS = text(
     " RETURNING id),"
     " rr AS (INSERT INTO recognition_recipients (recognition_id, employee_id)"
     " SELECT r.id, u.employee_id FROM r, unnest(CAST(:recipient_ids AS varchar[])) AS u(employee_id))"
-    " SELECT id FROM r").bindparams(bindparam("created_at", type_=R.c.created_at.type))
+    " SELECT id FROM r"
+).bindparams(bindparam("created_at", type_=R.c.created_at.type))
 COLUMNS = ["giver_id", "points_each", "value", "reason", "source", "private", "created_at"]
 RUN_INSERT = Prepared(INSERT, COLUMNS)
 RUN_INSERT_RECIPIENT = Prepared(INSERT_RECIPIENT, ["recognition_id", "employee_id"])
@@ -35,17 +36,27 @@ RECIPIENTS = select(RR.c.employee_id).where(RR.c.recognition_id == bindparam("id
 POINTS_BETWEEN = (
     select(func.coalesce(func.sum(R.c.points_each), 0))
     .join(RR, RR.c.recognition_id == R.c.id)
-    .where(R.c.giver_id == bindparam("giver"), RR.c.employee_id == bindparam("recipient"),
-           R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
+    .where(
+        R.c.giver_id == bindparam("giver"),
+        RR.c.employee_id == bindparam("recipient"),
+        R.c.created_at >= bindparam("since", type_=R.c.created_at.type),
+    )
 )
 
-POINTS_TO_EACH = InList("recipient", lambda recipients: (
-    select(RR.c.employee_id, func.sum(R.c.points_each))
-    .join(RR, RR.c.recognition_id == R.c.id)
-    .where(R.c.giver_id == bindparam("giver"), RR.c.employee_id.in_(recipients),
-           R.c.created_at >= bindparam("since", type_=R.c.created_at.type))
-    .group_by(RR.c.employee_id)
-), RR.c.employee_id.type)
+POINTS_TO_EACH = InList(
+    "recipient",
+    lambda recipients: (
+        select(RR.c.employee_id, func.sum(R.c.points_each))
+        .join(RR, RR.c.recognition_id == R.c.id)
+        .where(
+            R.c.giver_id == bindparam("giver"),
+            RR.c.employee_id.in_(recipients),
+            R.c.created_at >= bindparam("since", type_=R.c.created_at.type),
+        )
+        .group_by(RR.c.employee_id)
+    ),
+    RR.c.employee_id.type,
+)
 
 
 class SqlRecognitionRepository:
@@ -55,18 +66,23 @@ class SqlRecognitionRepository:
     def add(self, recognition: Recognition) -> Recognition:
         conn = self.session.connection()
         values = {
-            "giver_id": recognition.giver_id, "points_each": recognition.points_each,
-            "value": recognition.value, "reason": recognition.reason,
-            "source": recognition.source, "private": recognition.private,
+            "giver_id": recognition.giver_id,
+            "points_each": recognition.points_each,
+            "value": recognition.value,
+            "reason": recognition.reason,
+            "source": recognition.source,
+            "private": recognition.private,
             "created_at": recognition.created_at,
         }
         if conn.dialect.name == "postgresql":
-            new_id = RUN_INSERT_WITH_RECIPIENTS.scalar(conn, {
-                **values, "recipient_ids": list(recognition.recipient_ids)})
+            new_id = RUN_INSERT_WITH_RECIPIENTS.scalar(
+                conn, {**values, "recipient_ids": list(recognition.recipient_ids)}
+            )
             return replace(recognition, id=new_id)
         new_id = RUN_INSERT.scalar(conn, values)
-        RUN_INSERT_RECIPIENT.run_many(conn, [{"recognition_id": new_id, "employee_id": rid}
-                                             for rid in recognition.recipient_ids])
+        RUN_INSERT_RECIPIENT.run_many(
+            conn, [{"recognition_id": new_id, "employee_id": rid} for rid in recognition.recipient_ids]
+        )
         return replace(recognition, id=new_id)
 
     def get(self, recognition_id: int) -> Recognition | None:
@@ -76,17 +92,27 @@ class SqlRecognitionRepository:
             return None
         recipients = conn.execute(RECIPIENTS, {"id": recognition_id}).scalars().all()
         return Recognition(
-            id=row.id, giver_id=row.giver_id, recipient_ids=list(recipients),
-            points_each=row.points_each, value=row.value, reason=row.reason, source=row.source,
-            private=row.private, created_at=row.created_at,
+            id=row.id,
+            giver_id=row.giver_id,
+            recipient_ids=list(recipients),
+            points_each=row.points_each,
+            value=row.value,
+            reason=row.reason,
+            source=row.source,
+            private=row.private,
+            created_at=row.created_at,
         )
 
     def points_between(self, giver_id: str, recipient_id: str, since: datetime) -> int:
-        total = self.session.connection().execute(POINTS_BETWEEN, {
-            "giver": giver_id, "recipient": recipient_id, "since": since}).scalar()
+        total = (
+            self.session.connection()
+            .execute(POINTS_BETWEEN, {"giver": giver_id, "recipient": recipient_id, "since": since})
+            .scalar()
+        )
         return int(total or 0)
 
     def points_to_each(self, giver_id: str, recipient_ids, since: datetime) -> dict[str, int]:
-        rows = POINTS_TO_EACH.rows(self.session.connection(), sorted(set(recipient_ids)),
-                                   {"giver": giver_id, "since": since})
+        rows = POINTS_TO_EACH.rows(
+            self.session.connection(), sorted(set(recipient_ids)), {"giver": giver_id, "since": since}
+        )
         return {recipient: int(total or 0) for recipient, total in rows}

@@ -14,16 +14,25 @@ T = SchedulerJobRunRow.__table__
 def record(store: Store, job: str, *, ok: bool) -> None:
     """Count one run of `job`, successful or not."""
     now = store.clock.now()
-    changes = {"runs": T.c.runs + 1, "failures": T.c.failures + (0 if ok else 1),
-               ("last_success_at" if ok else "last_failure_at"): now}
+    changes = {
+        "runs": T.c.runs + 1,
+        "failures": T.c.failures + (0 if ok else 1),
+        ("last_success_at" if ok else "last_failure_at"): now,
+    }
     with store.engine.begin() as conn:
         if conn.execute(update(T).where(T.c.job == job).values(changes)).rowcount:
             return
         try:
             with conn.begin_nested():
-                conn.execute(insert(T).values(
-                    job=job, runs=1, failures=0 if ok else 1,
-                    last_success_at=now if ok else None, last_failure_at=None if ok else now))
+                conn.execute(
+                    insert(T).values(
+                        job=job,
+                        runs=1,
+                        failures=0 if ok else 1,
+                        last_success_at=now if ok else None,
+                        last_failure_at=None if ok else now,
+                    )
+                )
         except IntegrityError:  # another scheduler counted its first run at the same moment
             conn.execute(update(T).where(T.c.job == job).values(changes))
 

@@ -43,24 +43,47 @@ class SqlMilestoneAwards:
             return {}
         issuance = self.ledger.account_id(None, AccountKind.ISSUANCE)
         for line in lines:
-            check_balanced([Posting(issuance, -line.points),
-                            Posting(wallets[line.employee_id], line.points)])
+            check_balanced([Posting(issuance, -line.points), Posting(wallets[line.employee_id], line.points)])
         try:
-            ids = self.session.execute(
-                insert(TransactionRow).returning(TransactionRow.id, sort_by_parameter_order=True),
-                [{"kind": "milestone", "idempotency_key": line.key, "fingerprint": line.fingerprint,
-                  "reference": f"milestone:{line.key}"[:200], "actor": "scheduler",
-                  "memo": line.memo[:200], "created_at": at} for line in lines]).scalars().all()
+            ids = (
+                self.session.execute(
+                    insert(TransactionRow).returning(TransactionRow.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "kind": "milestone",
+                            "idempotency_key": line.key,
+                            "fingerprint": line.fingerprint,
+                            "reference": f"milestone:{line.key}"[:200],
+                            "actor": "scheduler",
+                            "memo": line.memo[:200],
+                            "created_at": at,
+                        }
+                        for line in lines
+                    ],
+                )
+                .scalars()
+                .all()
+            )
         except IntegrityError as exc:
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey("a milestone key was awarded meanwhile") from None
             raise
         # RETURNING makes SQLAlchemy send multi-row VALUES pages instead of one INSERT per row.
-        self.session.execute(insert(PostingRow).returning(PostingRow.id), [
-            row for txn_id, line in zip(ids, lines, strict=True) for row in (
-                {"transaction_id": txn_id, "account_id": issuance, "amount": -line.points},
-                {"transaction_id": txn_id, "account_id": wallets[line.employee_id],
-                 "amount": line.points})])
+        self.session.execute(
+            insert(PostingRow).returning(PostingRow.id),
+            [
+                row
+                for txn_id, line in zip(ids, lines, strict=True)
+                for row in (
+                    {"transaction_id": txn_id, "account_id": issuance, "amount": -line.points},
+                    {
+                        "transaction_id": txn_id,
+                        "account_id": wallets[line.employee_id],
+                        "amount": line.points,
+                    },
+                )
+            ],
+        )
         deltas: dict[int, int] = defaultdict(int)
         for line in lines:
             deltas[wallets[line.employee_id]] += line.points
@@ -74,8 +97,10 @@ class SqlMilestoneAwards:
         rows = self.session.execute(
             select(AccountRow.owner_id, AccountRow.id)
             .join(EmployeeRow, EmployeeRow.id == AccountRow.owner_id)
-            .where(AccountRow.code.in_(codes), EmployeeRow.status == "active",
-                   EmployeeRow.erased_at.is_(None))).all()
+            .where(
+                AccountRow.code.in_(codes), EmployeeRow.status == "active", EmployeeRow.erased_at.is_(None)
+            )
+        ).all()
         return dict(rows)
 
 
@@ -87,18 +112,36 @@ class BulkEventPublisher(SqlEventPublisher):
             return
         now = self.clock.now()
         if self._subscriptions is None:
-            self._subscriptions = list(self.session.execute(
-                select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.events)
-                .where(WebhookSubscriptionRow.active.is_(True))))
-        targets = [("slack", None)] + [("webhook", sub_id) for sub_id, events in
-                                       self._subscriptions or [] if subscribed(events, topic)]
+            self._subscriptions = list(
+                self.session.execute(
+                    select(WebhookSubscriptionRow.id, WebhookSubscriptionRow.events).where(
+                        WebhookSubscriptionRow.active.is_(True)
+                    )
+                )
+            )
+        targets = [("slack", None)] + [
+            ("webhook", sub_id) for sub_id, events in self._subscriptions or [] if subscribed(events, topic)
+        ]
         rows = []
         for payload in payloads:
             event_id = f"evt_{uuid.uuid4().hex}"
-            body = json.dumps({"type": topic, "timestamp": now.isoformat(), "data": payload},
-                              separators=(",", ":"), default=str)
-            rows += [{"channel": channel, "subscription_id": sub_id, "topic": topic,
-                      "event_id": event_id, "payload": body, "status": "pending", "attempts": 0,
-                      "available_at": now, "created_at": now} for channel, sub_id in targets]
+            body = json.dumps(
+                {"type": topic, "timestamp": now.isoformat(), "data": payload},
+                separators=(",", ":"),
+                default=str,
+            )
+            rows += [
+                {
+                    "channel": channel,
+                    "subscription_id": sub_id,
+                    "topic": topic,
+                    "event_id": event_id,
+                    "payload": body,
+                    "status": "pending",
+                    "attempts": 0,
+                    "available_at": now,
+                    "created_at": now,
+                }
+                for channel, sub_id in targets
+            ]
         self.session.execute(insert(OutboxRow).returning(OutboxRow.id), rows)
-

@@ -24,12 +24,12 @@ class SqlSchedulerUnitOfWork(SqlUnitOfWork):
 
 def scheduler_uow(store: Store) -> SqlSchedulerUnitOfWork:
     """A writing unit of work with the scheduler's repositories."""
-    return SqlSchedulerUnitOfWork(store.engine, store.cipher, store.blind_index, store.clock,
-                                  store.directory)
+    return SqlSchedulerUnitOfWork(store.engine, store.cipher, store.blind_index, store.clock, store.directory)
 
 
 def scheduler_reader(store: Store) -> SqlSchedulerUnitOfWork:
     """A read-only one (no write lock on SQLite), for the sweeps' scans."""
     reader = store.reader()
-    return SqlSchedulerUnitOfWork(reader.engine, store.cipher, store.blind_index, store.clock,
-                                  store.directory)
+    return SqlSchedulerUnitOfWork(
+        reader.engine, store.cipher, store.blind_index, store.clock, store.directory
+    )

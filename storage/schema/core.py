@@ -51,8 +51,14 @@ class EmployeeRow(Base):
 
 
 ENCRYPTED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "employees": ("email_enc", "display_name_enc", "birth_date_enc", "hire_date_enc",
-                  "phone_enc", "postal_address_enc"),
+    "employees": (
+        "email_enc",
+        "display_name_enc",
+        "birth_date_enc",
+        "hire_date_enc",
+        "phone_enc",
+        "postal_address_enc",
+    ),
     "redemptions": ("fulfilment_enc",),
     "webhook_subscriptions": ("secret_enc",),
     "api_idempotency": ("response_body",),  # a replayed response may hold a code or a secret

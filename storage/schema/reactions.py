@@ -13,8 +13,10 @@ from storage.schema.types import BigId, UTCDateTime
 
 class ReactionKudosRow(Base):
     __tablename__ = "reaction_kudos"
-    __table_args__ = (Index("ix_reaction_kudos_giver_ref", "giver_id", "message_ref"),
-                      Index("ix_reaction_kudos_giver_created", "giver_id", "created_at"))
+    __table_args__ = (
+        Index("ix_reaction_kudos_giver_ref", "giver_id", "message_ref"),
+        Index("ix_reaction_kudos_giver_created", "giver_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     giver_id: Mapped[str] = mapped_column(ForeignKey("employees.id"))

@@ -62,8 +62,7 @@ class Caller:
 
 def new_caller(store, http, scopes=SCOPES, name="hris") -> Caller:
     client, secret = clients.create_client(store, name, list(scopes))
-    response = http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                         auth=(client.id, secret))
+    response = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client.id, secret))
     assert response.status_code == 200, response.get_data(as_text=True)
     return Caller(http, client.id, secret, response.get_json()["access_token"])
 
@@ -97,8 +96,12 @@ def call(base: str, method: str, path: str, token: str, body=None, headers=None)
     import urllib.request
 
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        base + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             status, head, raw = response.status, dict(response.headers), response.read()

@@ -31,8 +31,10 @@ ROUTES = [
     ("GET", "/api/v1/redemptions", "redemptions:read"),
     ("POST", "/api/v1/redemptions", "redemptions:write"),
     ("GET", "/api/v1/redemptions/1", "redemptions:read"),
-    *[("POST", f"/api/v1/redemptions/1/{a}", "redemptions:write")
-      for a in ("approve", "reject", "fulfill", "cancel")],
+    *[
+        ("POST", f"/api/v1/redemptions/1/{a}", "redemptions:write")
+        for a in ("approve", "reject", "fulfill", "cancel")
+    ],
     ("GET", "/api/v1/recognitions", "reports:read"),
     ("GET", "/api/v1/reports/recognition", "reports:read"),
     ("GET", "/api/v1/webhooks", "webhooks:manage"),
@@ -64,8 +66,7 @@ def test_token_with_client_secret_basic(store, http):
 
 def test_token_with_client_secret_post(store, http):
     client, secret = clients.create_client(store, "hris", ["employees:read", "ledger:read"])
-    response = token_request(http, {"client_id": client.id, "client_secret": secret,
-                                    "scope": "ledger:read"})
+    response = token_request(http, {"client_id": client.id, "client_secret": secret, "scope": "ledger:read"})
     assert response.status_code == 200
     assert response.get_json()["scope"] == "ledger:read"
 
@@ -125,12 +126,17 @@ def test_an_expired_token_is_refused(store, http, clock):
 
 
 def test_the_route_table_above_names_every_api_route(app):
-    served = {(method, rule.rule) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json"
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    served = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     listed = {(method, path) for method, path, _ in ROUTES}
-    shapes = {(m, "/".join("<>" if part.isdigit() or part == "E-1" else part
-                           for part in p.split("/"))) for m, p in listed}
+    shapes = {
+        (m, "/".join("<>" if part.isdigit() or part == "E-1" else part for part in p.split("/")))
+        for m, p in listed
+    }
     for method, rule in served:
         shape = "/".join("<>" if part.startswith("<") else part for part in rule.split("/"))
         assert (method, shape) in shapes, f"{method} {rule} is missing from ROUTES"
@@ -182,8 +188,9 @@ def test_rate_limit_answers_429_with_retry_after(store, app, http):
     assert statuses[-1].get_json()["code"] == "rate_limited"
 
 
-def test_clients_command_creates_lists_and_revokes(db_url, keyring, blind_index, monkeypatch,
-                                                   capsys, http, store):
+def test_clients_command_creates_lists_and_revokes(
+    db_url, keyring, blind_index, monkeypatch, capsys, http, store
+):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("PLAUDIT_ENCRYPTION_KEYS", f"k1:{base64.b64encode(keyring.key('k1')).decode()}")
     monkeypatch.setenv("PLAUDIT_BLIND_INDEX_KEY", base64.b64encode(blind_index._key).decode())
@@ -204,10 +211,12 @@ def test_the_composition_root_applies_the_api_settings(store, tmp_path):
     from plaudit.assembly import build_web_app
     from plaudit.settings import Settings
 
-    settings = Settings.from_env({"DATABASE_URL": "sqlite://", "PLAUDIT_API_TOKEN_LIFETIME": "60",
-                                  "PLAUDIT_API_RATE_LIMIT": "0"})
+    settings = Settings.from_env(
+        {"DATABASE_URL": "sqlite://", "PLAUDIT_API_TOKEN_LIFETIME": "60", "PLAUDIT_API_RATE_LIMIT": "0"}
+    )
     app = build_web_app(settings, store)
     client, secret = clients.create_client(store, "hris", ["employees:read"])
-    response = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
-                                      auth=(client.id, secret))
+    response = app.test_client().post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client.id, secret)
+    )
     assert response.get_json()["expires_in"] == 60

@@ -18,8 +18,11 @@ def people(store, n: int):
 
 def test_an_award_credits_each_wallet(store, hr):
     ana, ben = people(store, 2)
-    response = hr.post("/api/v1/awards", key="a-1", json={
-        "employee_ids": ["E-0", "E-1"], "points": 25, "reason": "Quarter close", "value": "ownership"})
+    response = hr.post(
+        "/api/v1/awards",
+        key="a-1",
+        json={"employee_ids": ["E-0", "E-1"], "points": 25, "reason": "Quarter close", "value": "ownership"},
+    )
     body = response.get_json()
     assert response.status_code == 201
     assert body["total_points"] == 50 and body["employee_ids"] == ["E-0", "E-1"]
@@ -36,8 +39,9 @@ def test_an_award_needs_an_idempotency_key(store, hr):
 
 def test_unknown_employees_are_named_and_nothing_moves(store, hr):
     (ana,) = people(store, 1)
-    response = hr.post("/api/v1/awards", key="a-1", json={
-        "employee_ids": ["E-0", "E-404"], "points": 5, "reason": "x"})
+    response = hr.post(
+        "/api/v1/awards", key="a-1", json={"employee_ids": ["E-0", "E-404"], "points": 5, "reason": "x"}
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "body.employee_ids.1"
     assert balances(store, ana)["wallet"] == 0
@@ -87,8 +91,12 @@ def test_the_same_key_sent_concurrently_has_one_effect(store, hr, live_server):
     assert statuses.count(201) >= 1
     assert balances(store, ana)["wallet"] == 7
     with store.engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(TransactionRow).where(
-            TransactionRow.kind == "award")) == 1
+        assert (
+            conn.scalar(
+                select(func.count()).select_from(TransactionRow).where(TransactionRow.kind == "award")
+            )
+            == 1
+        )
 
 
 def test_a_batch_is_one_all_or_nothing_transaction(store, hr):
@@ -110,19 +118,34 @@ def test_a_batch_with_a_bad_item_awards_nothing(store, hr):
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "body.items.1.employee_id"
     assert all(balances(store, e)["wallet"] == 0 for e in staff)
-    unknown = hr.post("/api/v1/awards/batch", key="b-2", json={"reason": "Q3", "items": [
-        {"employee_id": "E-0", "points": 5}, {"employee_id": "E-404", "points": 5}]})
+    unknown = hr.post(
+        "/api/v1/awards/batch",
+        key="b-2",
+        json={
+            "reason": "Q3",
+            "items": [{"employee_id": "E-0", "points": 5}, {"employee_id": "E-404", "points": 5}],
+        },
+    )
     assert unknown.status_code == 422
     assert unknown.get_json()["code"] == "unknown_employee"
 
 
 def test_a_batch_refuses_duplicates_and_more_than_10000_items(store, hr):
     people(store, 1)
-    dup = hr.post("/api/v1/awards/batch", key="b-1", json={"reason": "Q3", "items": [
-        {"employee_id": "E-0", "points": 5}, {"employee_id": "E-0", "points": 5}]})
+    dup = hr.post(
+        "/api/v1/awards/batch",
+        key="b-1",
+        json={
+            "reason": "Q3",
+            "items": [{"employee_id": "E-0", "points": 5}, {"employee_id": "E-0", "points": 5}],
+        },
+    )
     assert dup.status_code == 422
-    huge = hr.post("/api/v1/awards/batch", key="b-2", json={"reason": "Q3", "items": [
-        {"employee_id": "E-0", "points": 1}] * 10_001})
+    huge = hr.post(
+        "/api/v1/awards/batch",
+        key="b-2",
+        json={"reason": "Q3", "items": [{"employee_id": "E-0", "points": 1}] * 10_001},
+    )
     assert huge.status_code == 422
     assert huge.get_json()["errors"][0]["field"] == "body.items"
 

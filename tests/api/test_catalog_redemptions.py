@@ -8,8 +8,14 @@ from storage.ledger.verify import verify_ledger
 from storage.schema.core import RedemptionRow
 from tests.factories import balances, employee, fund_wallet
 
-GIFT = {"name": "Book voucher", "points_cost": 40, "kind": "gift_card", "denomination": "25 EUR",
-        "stock": 5, "requires_approval": True}
+GIFT = {
+    "name": "Book voucher",
+    "points_cost": 40,
+    "kind": "gift_card",
+    "denomination": "25 EUR",
+    "stock": 5,
+    "requires_approval": True,
+}
 
 
 def test_catalog_create_read_list_and_patch(hr):
@@ -53,8 +59,7 @@ def test_redeem_approve_fulfil(store, hr):
     rid = redemption["id"]
     approved = hr.post(f"/api/v1/redemptions/{rid}/approve", key="r-2", json={})
     assert approved.get_json()["state"] == "approved"
-    fulfilled = hr.post(f"/api/v1/redemptions/{rid}/fulfill", key="r-3",
-                        json={"fulfilment": "CODE-1234-XYZ"})
+    fulfilled = hr.post(f"/api/v1/redemptions/{rid}/fulfill", key="r-3", json={"fulfilment": "CODE-1234-XYZ"})
     assert fulfilled.get_json()["state"] == "fulfilled"
     assert hr.get(f"/api/v1/redemptions/{rid}").get_json()["fulfilment"] == "CODE-1234-XYZ"
     assert balances(store, ana) == {"allowance": 0, "wallet": 60, "held": 0}
@@ -70,8 +75,9 @@ def test_reject_and_cancel_return_the_points(store, hr):
     second = hr.post("/api/v1/redemptions", key="r-2", json={"employee_id": "E-1", "item_id": item_id})
     no_reason = hr.post(f"/api/v1/redemptions/{first.get_json()['id']}/reject", key="r-3", json={})
     assert no_reason.status_code == 422
-    rejected = hr.post(f"/api/v1/redemptions/{first.get_json()['id']}/reject", key="r-4",
-                       json={"reason": "Out of budget"})
+    rejected = hr.post(
+        f"/api/v1/redemptions/{first.get_json()['id']}/reject", key="r-4", json={"reason": "Out of budget"}
+    )
     assert rejected.get_json()["state"] == "rejected"
     cancelled = hr.post(f"/api/v1/redemptions/{second.get_json()['id']}/cancel", key="r-5", json={})
     assert cancelled.get_json()["state"] == "cancelled"
@@ -81,8 +87,9 @@ def test_reject_and_cancel_return_the_points(store, hr):
 
 def test_an_illegal_transition_is_409_with_the_current_state(store, hr):
     _, item_id = redeemable(store, hr)
-    rid = hr.post("/api/v1/redemptions", key="r-1",
-                  json={"employee_id": "E-1", "item_id": item_id}).get_json()["id"]
+    rid = hr.post(
+        "/api/v1/redemptions", key="r-1", json={"employee_id": "E-1", "item_id": item_id}
+    ).get_json()["id"]
     response = hr.post(f"/api/v1/redemptions/{rid}/fulfill", key="r-2", json={"fulfilment": "x"})
     assert response.status_code == 409
     body = response.get_json()

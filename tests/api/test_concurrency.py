@@ -19,9 +19,14 @@ def test_fifty_concurrent_redemptions_exactly_ten_succeed(store, hr, live_server
 
     def redeem(n: int) -> None:
         start.wait()
-        status, _, body = call(live_server, "POST", "/api/v1/redemptions", hr.token,
-                               {"employee_id": "E-1", "item_id": item["id"]},
-                               {"Idempotency-Key": f"redeem-{n}"})
+        status, _, body = call(
+            live_server,
+            "POST",
+            "/api/v1/redemptions",
+            hr.token,
+            {"employee_id": "E-1", "item_id": item["id"]},
+            {"Idempotency-Key": f"redeem-{n}"},
+        )
         assert status in (201, 409), body
         with lock:
             results.append(status)

@@ -18,7 +18,8 @@ def test_openapi_31_document_is_served_and_lists_the_api(http):
     flows = spec["components"]["securitySchemes"]["oauth2"]["flows"]
     assert flows["clientCredentials"]["tokenUrl"] == "/oauth/token"
     assert spec["paths"]["/api/v1/awards"]["post"]["responses"]["422"]["content"] == {
-        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
 
 
 def test_docs_page_works_offline(http):
@@ -64,8 +65,9 @@ def test_malformed_json_is_400(hr):
 
 def test_too_large_body_is_413(store, http, hr, app):
     app.config["MAX_CONTENT_LENGTH"] = 1000
-    response = hr.post("/api/v1/awards", key="k", data="[" + "1," * 1000 + "1]",
-                       content_type="application/json")
+    response = hr.post(
+        "/api/v1/awards", key="k", data="[" + "1," * 1000 + "1]", content_type="application/json"
+    )
     assert response.status_code == 413
     assert response.mimetype == PROBLEM
 
@@ -79,14 +81,25 @@ def test_validation_errors_name_each_bad_field(hr):
     assert {"body.employee_ids", "body.points", "body.reason", "body.extra"} <= fields
 
 
-@pytest.mark.parametrize(("points", "accepted"), [
-    (5, True), (5.0, True), ("5", False), (True, False), (5.5, False), (None, False),
-])
+@pytest.mark.parametrize(
+    ("points", "accepted"),
+    [
+        (5, True),
+        (5.0, True),
+        ("5", False),
+        (True, False),
+        (5.5, False),
+        (None, False),
+    ],
+)
 def test_integers_are_strict(store, hr, points, accepted):
     ana = employee(store, external_id="E-1")
     assert ana
-    response = hr.post("/api/v1/awards", key=f"k-{points!r}",
-                       json={"employee_ids": ["E-1"], "points": points, "reason": "launch"})
+    response = hr.post(
+        "/api/v1/awards",
+        key=f"k-{points!r}",
+        json={"employee_ids": ["E-1"], "points": points, "reason": "launch"},
+    )
     assert (response.status_code == 201) is accepted, response.get_json()
     if not accepted:
         assert response.get_json()["errors"][0]["field"] == "body.points"

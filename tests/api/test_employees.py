@@ -12,8 +12,14 @@ from storage.ledger.verify import verify_ledger
 from storage.schema.core import EmployeeRow, OutboxRow
 from tests.factories import balances, fund_wallet
 
-ANA = {"email": "ana@example.com", "display_name": "Ana Lima", "department": "Sales",
-       "timezone": "Europe/Lisbon", "hire_date": "2021-04-01", "country": "PT"}
+ANA = {
+    "email": "ana@example.com",
+    "display_name": "Ana Lima",
+    "department": "Sales",
+    "timezone": "Europe/Lisbon",
+    "hire_date": "2021-04-01",
+    "country": "PT",
+}
 
 
 def test_put_creates_then_updates(hr):
@@ -45,8 +51,9 @@ def test_manager_is_named_by_hr_id(hr):
 
 
 def test_bad_fields_are_named(hr):
-    response = hr.put("/api/v1/employees/E-1", json={"timezone": "Mars/Base", "birth_date": 12,
-                                                      "email": "nope"})
+    response = hr.put(
+        "/api/v1/employees/E-1", json={"timezone": "Mars/Base", "birth_date": 12, "email": "nope"}
+    )
     assert response.status_code == 422
     fields = {e["field"] for e in response.get_json()["errors"]}
     assert fields == {"body.timezone", "body.birth_date", "body.email"}
@@ -75,18 +82,24 @@ def test_list_pages_with_a_cursor_and_filters_by_updated_since(hr, clock):
 
 def test_bulk_reports_each_item(hr):
     hr.put("/api/v1/employees/E-1", json=ANA)
-    response = hr.post("/api/v1/employees/bulk", json={"items": [
-        {"external_id": "E-1", "department": "Ops"},
-        {"external_id": "E-2", "display_name": "Ben"},
-        {"external_id": "E-3", "manager_external_id": "M-404"},
-    ]})
+    response = hr.post(
+        "/api/v1/employees/bulk",
+        json={
+            "items": [
+                {"external_id": "E-1", "department": "Ops"},
+                {"external_id": "E-2", "display_name": "Ben"},
+                {"external_id": "E-3", "manager_external_id": "M-404"},
+            ]
+        },
+    )
     body = response.get_json()
     assert response.status_code == 200
     assert (body["created"], body["updated"], body["failed"]) == (1, 1, 1)
     assert [i["result"] for i in body["items"]] == ["updated", "created", "error"]
     assert body["items"][2]["error"]["code"] == "unknown_manager"
-    too_many = hr.post("/api/v1/employees/bulk",
-                       json={"items": [{"external_id": f"E-{n}"} for n in range(1001)]})
+    too_many = hr.post(
+        "/api/v1/employees/bulk", json={"items": [{"external_id": f"E-{n}"} for n in range(1001)]}
+    )
     assert too_many.status_code == 422
 
 
@@ -107,23 +120,29 @@ def test_delete_erases_personal_data_and_keeps_the_ledger(store, hr):
         assert balances(store, uow.employees.get(created["id"]))["wallet"] == 30
     assert verify_ledger(store.engine) == []
     with store.engine.connect() as conn:
-        payloads = conn.execute(select(OutboxRow.payload).where(
-            OutboxRow.topic == "employee.erased")).scalars().all()
+        payloads = (
+            conn.execute(select(OutboxRow.payload).where(OutboxRow.topic == "employee.erased"))
+            .scalars()
+            .all()
+        )
     assert payloads and json.loads(payloads[0])["data"]["employee_id"] == created["id"]
     assert "ana@example.com" not in payloads[0]
 
 
-def test_csv_import_with_dry_run_and_a_report_per_row(db_url, keyring, blind_index, monkeypatch,
-                                                      capsys, tmp_path, store, hr):
+def test_csv_import_with_dry_run_and_a_report_per_row(
+    db_url, keyring, blind_index, monkeypatch, capsys, tmp_path, store, hr
+):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("PLAUDIT_ENCRYPTION_KEYS", f"k1:{base64.b64encode(keyring.key('k1')).decode()}")
     monkeypatch.setenv("PLAUDIT_BLIND_INDEX_KEY", base64.b64encode(blind_index._key).decode())
     hr.put("/api/v1/employees/E-1", json=ANA)
     sheet = tmp_path / "people.csv"
-    sheet.write_text("external_id,email,display_name,department,hire_date,is_guest\n"
-                     "E-1,ana@example.com,Ana Lima,Ops,2021-04-01,no\n"
-                     "E-2,ben@example.com,Ben,Sales,2022-01-10,false\n"
-                     "E-3,not-an-email,Cy,Sales,yesterday,no\n")
+    sheet.write_text(
+        "external_id,email,display_name,department,hire_date,is_guest\n"
+        "E-1,ana@example.com,Ana Lima,Ops,2021-04-01,no\n"
+        "E-2,ben@example.com,Ben,Sales,2022-01-10,false\n"
+        "E-3,not-an-email,Cy,Sales,yesterday,no\n"
+    )
     assert cli.main(["employees", "import", str(sheet), "--dry-run"]) == 1
     report = capsys.readouterr().out
     assert "line 2: would update" in report and "line 3: would create" in report

@@ -32,6 +32,7 @@ def _count(row, *where):
     def effect(store):
         with store.engine.connect() as conn:
             return conn.scalar(select(func.count()).select_from(row).where(*where))
+
     return effect
 
 
@@ -51,11 +52,13 @@ def _with_items(hr, body: dict) -> dict:
 def _redemption(state: str):
     def prepare(store, hr):
         item = _wallet_holder(store, hr)
-        rid = hr.post("/api/v1/redemptions", key="setup-1",
-                      json={"employee_id": "E-1", "item_id": item}).get_json()["id"]
+        rid = hr.post(
+            "/api/v1/redemptions", key="setup-1", json={"employee_id": "E-1", "item_id": item}
+        ).get_json()["id"]
         if state == "approved":
             assert hr.post(f"/api/v1/redemptions/{rid}/approve", key="setup-2", json={}).status_code == 200
         return f"/api/v1/redemptions/{rid}"
+
     return prepare
 
 
@@ -64,33 +67,63 @@ def _ledger_rows(store):
 
 
 CASES = {
-    "award": Case(lambda store, hr: employee(store, external_id="E-1") and "/api/v1/awards",
-                  {"employee_ids": ["E-1"], "points": 5, "reason": "Thanks"},
-                  {"employee_ids": ["E-1"], "points": 6, "reason": "Thanks"}, _ledger_rows),
-    "batch": Case(lambda store, hr: employee(store, external_id="E-1") and "/api/v1/awards/batch",
-                  {"reason": "Q3", "items": [{"employee_id": "E-1", "points": 5}]},
-                  {"reason": "Q4", "items": [{"employee_id": "E-1", "points": 5}]}, _ledger_rows),
-    "redeem": Case(lambda store, hr: _wallet_holder(store, hr) and "/api/v1/redemptions",
-                   {"employee_id": "E-1", "item_id": "first"}, {"employee_id": "E-1", "item_id": "second"},
-                   _count(RedemptionRow)),
-    "approve": Case(lambda store, hr: _redemption("requested")(store, hr) + "/approve",
-                    {}, {"reason": "other"}, _ledger_rows),
-    "reject": Case(lambda store, hr: _redemption("requested")(store, hr) + "/reject",
-                   {"reason": "Out of stock"}, {"reason": "Changed mind"}, _ledger_rows),
-    "cancel": Case(lambda store, hr: _redemption("requested")(store, hr) + "/cancel",
-                   {}, {"reason": "other"}, _ledger_rows),
-    "fulfill": Case(lambda store, hr: _redemption("approved")(store, hr) + "/fulfill",
-                    {"fulfilment": "CODE-1234"}, {"fulfilment": "CODE-9999"}, _ledger_rows),
-    "catalog item": Case(lambda store, hr: "/api/v1/catalog/items", GIFT, {**GIFT, "points_cost": 41},
-                         _count(CatalogItemRow)),
-    "webhook": Case(lambda store, hr: "/api/v1/webhooks",
-                    {"url": "https://hooks.example/a", "events": ["award.issued"]},
-                    {"url": "https://hooks.example/b", "events": ["award.issued"]},
-                    _count(WebhookSubscriptionRow)),
-    "milestone rule": Case(lambda store, hr: "/api/v1/milestone-rules",
-                           {"code": "ten", "kind": "birthday", "name": "Ten", "points": 5},
-                           {"code": "ten", "kind": "birthday", "name": "Ten", "points": 6},
-                           _count(MilestoneRuleRow)),
+    "award": Case(
+        lambda store, hr: employee(store, external_id="E-1") and "/api/v1/awards",
+        {"employee_ids": ["E-1"], "points": 5, "reason": "Thanks"},
+        {"employee_ids": ["E-1"], "points": 6, "reason": "Thanks"},
+        _ledger_rows,
+    ),
+    "batch": Case(
+        lambda store, hr: employee(store, external_id="E-1") and "/api/v1/awards/batch",
+        {"reason": "Q3", "items": [{"employee_id": "E-1", "points": 5}]},
+        {"reason": "Q4", "items": [{"employee_id": "E-1", "points": 5}]},
+        _ledger_rows,
+    ),
+    "redeem": Case(
+        lambda store, hr: _wallet_holder(store, hr) and "/api/v1/redemptions",
+        {"employee_id": "E-1", "item_id": "first"},
+        {"employee_id": "E-1", "item_id": "second"},
+        _count(RedemptionRow),
+    ),
+    "approve": Case(
+        lambda store, hr: _redemption("requested")(store, hr) + "/approve",
+        {},
+        {"reason": "other"},
+        _ledger_rows,
+    ),
+    "reject": Case(
+        lambda store, hr: _redemption("requested")(store, hr) + "/reject",
+        {"reason": "Out of stock"},
+        {"reason": "Changed mind"},
+        _ledger_rows,
+    ),
+    "cancel": Case(
+        lambda store, hr: _redemption("requested")(store, hr) + "/cancel",
+        {},
+        {"reason": "other"},
+        _ledger_rows,
+    ),
+    "fulfill": Case(
+        lambda store, hr: _redemption("approved")(store, hr) + "/fulfill",
+        {"fulfilment": "CODE-1234"},
+        {"fulfilment": "CODE-9999"},
+        _ledger_rows,
+    ),
+    "catalog item": Case(
+        lambda store, hr: "/api/v1/catalog/items", GIFT, {**GIFT, "points_cost": 41}, _count(CatalogItemRow)
+    ),
+    "webhook": Case(
+        lambda store, hr: "/api/v1/webhooks",
+        {"url": "https://hooks.example/a", "events": ["award.issued"]},
+        {"url": "https://hooks.example/b", "events": ["award.issued"]},
+        _count(WebhookSubscriptionRow),
+    ),
+    "milestone rule": Case(
+        lambda store, hr: "/api/v1/milestone-rules",
+        {"code": "ten", "kind": "birthday", "name": "Ten", "points": 5},
+        {"code": "ten", "kind": "birthday", "name": "Ten", "points": 6},
+        _count(MilestoneRuleRow),
+    ),
 }
 
 
@@ -124,7 +157,6 @@ def test_the_same_key_with_another_body_is_422_and_changes_nothing(store, hr, na
     assert other.get_json()["code"] == "idempotency_key_reused"
     assert case.effect(store) == effect
     assert verify_ledger(store.engine) == []
-
 
 
 @pytest.mark.parametrize("name", ["batch", "redeem", "approve", "fulfill", "catalog item", "webhook"])

@@ -5,8 +5,14 @@ from __future__ import annotations
 from rewards.services.milestone_rules import list_rules
 from storage.scheduling.unit_of_work import scheduler_uow
 
-TEN_YEARS = {"code": "ten-years", "kind": "work_anniversary", "name": "Ten years with us",
-             "points": 150, "points_table": {"10": 2000, "20": 5000}, "weekend_to_friday": True}
+TEN_YEARS = {
+    "code": "ten-years",
+    "kind": "work_anniversary",
+    "name": "Ten years with us",
+    "points": 150,
+    "points_table": {"10": 2000, "20": 5000},
+    "weekend_to_friday": True,
+}
 
 
 def test_the_defaults_are_listed_and_each_can_be_read(hr):
@@ -36,10 +42,12 @@ def test_a_rule_is_added_and_the_scheduler_sees_it(store, hr):
 
 
 def test_a_rule_is_changed_field_by_field(store, hr):
-    birthday = next(r for r in hr.get("/api/v1/milestone-rules").get_json()["items"]
-                    if r["code"] == "birthday")
-    changed = hr.patch(f"/api/v1/milestone-rules/{birthday['id']}",
-                       json={"points": 75, "weekend_to_friday": True})
+    birthday = next(
+        r for r in hr.get("/api/v1/milestone-rules").get_json()["items"] if r["code"] == "birthday"
+    )
+    changed = hr.patch(
+        f"/api/v1/milestone-rules/{birthday['id']}", json={"points": 75, "weekend_to_friday": True}
+    )
     assert changed.status_code == 200
     body = changed.get_json()
     assert (body["points"], body["weekend_to_friday"], body["name"]) == (75, True, "Birthday")
@@ -52,9 +60,16 @@ def test_a_rule_is_changed_field_by_field(store, hr):
 
 def test_bad_rules_are_refused_naming_the_field_and_change_nothing(store, hr):
     before = list_rules(scheduler_uow(store), store.clock)
-    bad = hr.post("/api/v1/milestone-rules", json={
-        "code": "Bad Code", "kind": "promotion", "name": " ", "points": "100",
-        "points_table": {"zero": 5}})
+    bad = hr.post(
+        "/api/v1/milestone-rules",
+        json={
+            "code": "Bad Code",
+            "kind": "promotion",
+            "name": " ",
+            "points": "100",
+            "points_table": {"zero": 5},
+        },
+    )
     assert bad.status_code == 422
     fields = {error["field"] for error in bad.get_json()["errors"]}
     assert {"body.code", "body.kind", "body.name", "body.points"} <= fields

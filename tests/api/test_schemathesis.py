@@ -28,12 +28,29 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(store, hr, liv
     seed(store, hr)
     binary = Path(sys.executable).with_name("schemathesis")
     result = subprocess.run(
-        [str(binary), "run", f"{live_server}/api/v1/openapi.json", "--checks", "all",
-         # Valid-by-schema requests that the API rightly refuses (an expired cursor, a reused
-         # Idempotency-Key, `to` before `from`, an unknown manager) are not bugs: skip that one check.
-         "--exclude-checks", "positive_data_acceptance",
-         "-H", f"Authorization: Bearer {hr.token}", "--max-examples", str(MAX_EXAMPLES),
-         "--seed", "42", "--generation-database", "none", "--no-color"],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        [
+            str(binary),
+            "run",
+            f"{live_server}/api/v1/openapi.json",
+            "--checks",
+            "all",
+            # Valid-by-schema requests that the API rightly refuses (an expired cursor, a reused
+            # Idempotency-Key, `to` before `from`, an unknown manager) are not bugs: skip that one check.
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "-H",
+            f"Authorization: Bearer {hr.token}",
+            "--max-examples",
+            str(MAX_EXAMPLES),
+            "--seed",
+            "42",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -18,8 +18,9 @@ def _write(url: str, rows: int, base: int) -> None:
         for n in range(rows):
             with engine.begin() as conn:
                 count = conn.execute(text("SELECT count(*) FROM t")).scalar_one()
-                conn.execute(text("INSERT INTO t (n, seen) VALUES (:n, :seen)"),
-                             {"n": offset + n, "seen": count})
+                conn.execute(
+                    text("INSERT INTO t (n, seen) VALUES (:n, :seen)"), {"n": offset + n, "seen": count}
+                )
         done.append(offset)
 
     threads = [threading.Thread(target=insert, args=(base + k * 10_000,)) for k in range(3)]

@@ -38,8 +38,9 @@ class Receiver:
             return False
         content = f"{msg_id}.{timestamp}.{body.decode()}".encode()
         expected = base64.b64encode(hmac.new(self.key, content, hashlib.sha256).digest()).decode()
-        candidates = [s.split(",", 1)[1] for s in headers["webhook-signature"].split(" ")
-                      if s.startswith("v1,")]
+        candidates = [
+            s.split(",", 1)[1] for s in headers["webhook-signature"].split(" ") if s.startswith("v1,")
+        ]
         return any(hmac.compare_digest(expected, c) for c in candidates)
 
     def handle(self, headers, body: bytes) -> int:
@@ -136,7 +137,10 @@ def test_signed_delivery_retries_until_the_receiver_accepts(store, hr, clock, se
     log = _fresh(store, hr).get(f"/api/v1/webhooks/{sub['id']}/deliveries").get_json()["items"]
     assert len(log) == 1 and log[0]["status"] == "delivered" and log[0]["event_id"] == event["id"]
     assert [(a["succeeded"], a["status_code"]) for a in log[0]["log"]] == [
-        (False, 503), (False, 503), (True, 204)]
+        (False, 503),
+        (False, 503),
+        (True, 204),
+    ]
 
 
 def test_a_test_event_is_signed_and_delivered(store, hr, clock, serve_receiver):
@@ -156,8 +160,11 @@ def test_a_forged_signature_is_refused_by_the_receiver(clock):
     receiver.use_secret(secret)
     body = b'{"type":"x"}'
     ts = int(clock.now().timestamp())
-    good = {"webhook-id": "evt_1", "webhook-timestamp": str(ts),
-            "webhook-signature": sign(secret, "evt_1", ts, body)}
+    good = {
+        "webhook-id": "evt_1",
+        "webhook-timestamp": str(ts),
+        "webhook-signature": sign(secret, "evt_1", ts, body),
+    }
     assert receiver.verify(good, body)
     assert not receiver.verify({**good, "webhook-signature": "v1,AAAA"}, body)
     assert not receiver.verify(good, b'{"type":"y"}')

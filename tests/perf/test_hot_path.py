@@ -17,22 +17,35 @@ POLICY = RecognitionPolicy(max_points=50, daily_cap_per_recipient=30)
 
 
 def give(store, giver, recipients, points, key):
-    return give_recognition(store.uow(), GiveRecognition(
-        giver_id=giver.id, recipient_ids=[r.id for r in recipients], points=points,
-        reason="shipping the release", idempotency_key=key), POLICY, store.clock)
+    return give_recognition(
+        store.uow(),
+        GiveRecognition(
+            giver_id=giver.id,
+            recipient_ids=[r.id for r in recipients],
+            points=points,
+            reason="shipping the release",
+            idempotency_key=key,
+        ),
+        POLICY,
+        store.clock,
+    )
 
 
 def outbox_targets(store) -> list[tuple[str, int | None]]:
     with store.reader() as uow:
-        rows = uow.session.execute(select(OutboxRow.channel, OutboxRow.subscription_id)
-                                   .where(OutboxRow.topic == "recognition.created"))
+        rows = uow.session.execute(
+            select(OutboxRow.channel, OutboxRow.subscription_id).where(
+                OutboxRow.topic == "recognition.created"
+            )
+        )
         return sorted((tuple(r) for r in rows), key=lambda r: (r[0], r[1] or 0))
 
 
 def test_a_recognition_reaches_slack_and_exactly_the_webhooks_subscribed_to_it(store):
     everything, _ = webhooks.create(store, "https://hr.example/a", ["*"], None)
-    this_one, _ = webhooks.create(store, "https://hr.example/b",
-                                               ["redemption.requested", "recognition.created"], None)
+    this_one, _ = webhooks.create(
+        store, "https://hr.example/b", ["redemption.requested", "recognition.created"], None
+    )
     webhooks.create(store, "https://hr.example/c", ["redemption.requested"], None)
     webhooks.create(store, "https://hr.example/d", ["Recognition.Created"], None)
     webhooks.create(store, "https://hr.example/e", ["recognition"], None)
@@ -43,8 +56,7 @@ def test_a_recognition_reaches_slack_and_exactly_the_webhooks_subscribed_to_it(s
 
     give(store, ana, [ben], 5, "fan-out")
 
-    assert outbox_targets(store) == [("slack", None), ("webhook", everything.id),
-                                     ("webhook", this_one.id)]
+    assert outbox_targets(store) == [("slack", None), ("webhook", everything.id), ("webhook", this_one.id)]
 
 
 def test_several_recipients_each_get_their_points_in_one_give(store):
@@ -75,9 +87,18 @@ def test_an_unknown_recipient_among_known_ones_changes_nothing(store):
     ana, ben = employee(store), employee(store)
     give_allowance(store, ana, 100)
     with pytest.raises(errors.EmployeeNotFound) as refused:
-        give_recognition(store.uow(), GiveRecognition(
-            giver_id=ana.id, recipient_ids=[ben.id, "no-such-person"], points=5,
-            reason="shipping the release", idempotency_key="unknown"), POLICY, store.clock)
+        give_recognition(
+            store.uow(),
+            GiveRecognition(
+                giver_id=ana.id,
+                recipient_ids=[ben.id, "no-such-person"],
+                points=5,
+                reason="shipping the release",
+                idempotency_key="unknown",
+            ),
+            POLICY,
+            store.clock,
+        )
     assert refused.value.details["employee_id"] == "no-such-person"
     assert balances(store, ana)["allowance"] == 100
     assert balances(store, ben)["wallet"] == 0

@@ -15,19 +15,28 @@ def ledger_counts(engine: Engine, keys: list[str]) -> Counter:
     found: Counter = Counter()
     with engine.connect() as conn:
         for start in range(0, len(keys), 1000):
-            chunk = keys[start:start + 1000]
-            found.update(conn.execute(select(TransactionRow.idempotency_key)
-                                      .where(TransactionRow.idempotency_key.in_(chunk))).scalars())
+            chunk = keys[start : start + 1000]
+            found.update(
+                conn.execute(
+                    select(TransactionRow.idempotency_key).where(TransactionRow.idempotency_key.in_(chunk))
+                ).scalars()
+            )
     return found
 
 
 def misrecorded(engine: Engine, outcomes: list[Outcome]) -> list[str]:
     """Each accepted request not in the ledger exactly once, each refused one that is in it."""
     counts = ledger_counts(engine, [o.key for o in outcomes])
-    wrong = [f"accepted {o.kind} {o.key} is in the ledger {counts[o.key]} times"
-             for o in outcomes if o.accepted and counts[o.key] != 1]
-    return wrong + [f"refused {o.kind} {o.key} (status {o.status}) is in the ledger"
-                    for o in outcomes if o.accepted is False and counts[o.key]]
+    wrong = [
+        f"accepted {o.kind} {o.key} is in the ledger {counts[o.key]} times"
+        for o in outcomes
+        if o.accepted and counts[o.key] != 1
+    ]
+    return wrong + [
+        f"refused {o.kind} {o.key} (status {o.status}) is in the ledger"
+        for o in outcomes
+        if o.accepted is False and counts[o.key]
+    ]
 
 
 def allowance_grants_per_account(engine: Engine) -> Counter:
@@ -38,7 +47,8 @@ def allowance_grants_per_account(engine: Engine) -> Counter:
             .join(TransactionRow, TransactionRow.id == PostingRow.transaction_id)
             .join(AccountRow, AccountRow.id == PostingRow.account_id)
             .where(TransactionRow.kind == "allowance.grant", AccountRow.kind == "allowance")
-            .group_by(PostingRow.account_id)).all()
+            .group_by(PostingRow.account_id)
+        ).all()
     return Counter(dict(rows))
 
 
@@ -46,8 +56,11 @@ def milestone_occurrences(engine: Engine) -> Counter:
     """Milestone awards per (employee, rule, year of the occurrence) — keys are
     `milestone:<employee>:<rule>:<date or n<threshold>>`."""
     with engine.connect() as conn:
-        keys = conn.execute(select(TransactionRow.idempotency_key)
-                            .where(TransactionRow.kind == "milestone")).scalars().all()
+        keys = (
+            conn.execute(select(TransactionRow.idempotency_key).where(TransactionRow.kind == "milestone"))
+            .scalars()
+            .all()
+        )
     return Counter(tuple(key.split(":")[1:3]) + (key.split(":")[3][:4],) for key in keys)
 
 

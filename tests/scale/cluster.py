@@ -33,8 +33,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def call(port: int, method: str, path: str, *, body: bytes | None = None,
-         headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, bytes]:
+def call(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, bytes]:
     """One HTTP request on loopback; raises OSError when no answer came (refused, reset, timeout)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -48,8 +55,9 @@ def call(port: int, method: str, path: str, *, body: bytes | None = None,
         conn.close()
 
 
-def api(port: int, method: str, path: str, token: str, payload=None, key: str | None = None,
-        timeout: float = 10.0) -> tuple[int, dict | None]:
+def api(
+    port: int, method: str, path: str, token: str, payload=None, key: str | None = None, timeout: float = 10.0
+) -> tuple[int, dict | None]:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     if key:
         headers["Idempotency-Key"] = key
@@ -105,21 +113,34 @@ class Cluster:
     processes: list[Process] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        inherited = {k: v for k, v in os.environ.items()
-                     if not k.startswith(("PLAUDIT_", "SLACK_", "PROMETHEUS_", "DATABASE_URL"))}
-        self.env = {**inherited, "DATABASE_URL": self.database_url,
-                    "PLAUDIT_ENCRYPTION_KEYS": f"k1:{generate_key()}",
-                    "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
-                    "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN,
-                    "SLACK_API_URL": self.slack_api_url, "PLAUDIT_API_RATE_LIMIT": "0",
-                    "PLAUDIT_LOG_FORMAT": "json", **self.extra}
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PLAUDIT_", "SLACK_", "PROMETHEUS_", "DATABASE_URL"))
+        }
+        self.env = {
+            **inherited,
+            "DATABASE_URL": self.database_url,
+            "PLAUDIT_ENCRYPTION_KEYS": f"k1:{generate_key()}",
+            "PLAUDIT_BLIND_INDEX_KEY": generate_key(),
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_API_URL": self.slack_api_url,
+            "PLAUDIT_API_RATE_LIMIT": "0",
+            "PLAUDIT_LOG_FORMAT": "json",
+            **self.extra,
+        }
 
     def _spawn(self, name: str, args: list[str], port: int | None = None) -> Process:
         log = self.folder / f"{name}.log"
         with log.open("w") as handle:
-            popen = subprocess.Popen([sys.executable, "-m", "plaudit.cli", *args], env=self.env,
-                                     stdout=handle, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+            popen = subprocess.Popen(
+                [sys.executable, "-m", "plaudit.cli", *args],
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         process = Process(name, popen, log, port)
         self.processes.append(process)
         return process
@@ -144,20 +165,32 @@ class Cluster:
             process.stop()
 
     def run_cli(self, *args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "plaudit.cli", *args], env=self.env,
-                              capture_output=True, text=True, timeout=60, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "plaudit.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         return done.stdout
 
     def api_client(self, port: int, name: str = "scale") -> tuple[str, str]:
         """(client_id, bearer token) of a new client with every scope."""
-        printed = dict(line.split(":", 1) for line in self.run_cli(
-            "clients", "create", "--name", name, "--scopes", "all").splitlines() if ":" in line)
+        printed = dict(
+            line.split(":", 1)
+            for line in self.run_cli("clients", "create", "--name", name, "--scopes", "all").splitlines()
+            if ":" in line
+        )
         client_id, secret = printed["client_id"].strip(), printed["client_secret"].strip()
         basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-        status, raw = call(port, "POST", "/oauth/token",
-                           body=urlencode({"grant_type": "client_credentials"}).encode(),
-                           headers={"Authorization": f"Basic {basic}",
-                                    "Content-Type": "application/x-www-form-urlencoded"})
+        status, raw = call(
+            port,
+            "POST",
+            "/oauth/token",
+            body=urlencode({"grant_type": "client_credentials"}).encode(),
+            headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert status == 200, raw
         return client_id, json.loads(raw)["access_token"]
 

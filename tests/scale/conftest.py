@@ -32,6 +32,7 @@ def cluster_factory(pg_url, fake, tmp_path):
         cluster = Cluster(pg_url, tmp_path, fake.url, extra)
         made.append(cluster)
         return cluster
+
     yield make
     for cluster in made:
         cluster.stop_all()

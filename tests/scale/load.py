@@ -63,23 +63,39 @@ def judge(kind: str, status: int | None, body: dict | None) -> bool | None:
 
 
 def kudos_sender(team: str, giver: str, text: str, trigger: str) -> Callable[[int], Answer]:
-    fields = {"token": "legacy", "team_id": team, "channel_id": "C0GENERAL", "user_id": giver,
-              "command": "/kudos", "text": text, "response_url": "https://hooks.example/c/1",
-              "trigger_id": trigger, "api_app_id": "APLAUDIT"}
+    fields = {
+        "token": "legacy",
+        "team_id": team,
+        "channel_id": "C0GENERAL",
+        "user_id": giver,
+        "command": "/kudos",
+        "text": text,
+        "response_url": "https://hooks.example/c/1",
+        "trigger_id": trigger,
+        "api_app_id": "APLAUDIT",
+    }
     raw = urlencode(fields).encode()
 
     def send(port: int) -> Answer:
         headers = signed_headers(SECRET, raw, "application/x-www-form-urlencoded")
         status, answer = call(port, "POST", "/slack/events", body=raw, headers=headers)
         return status, (json.loads(answer) if answer.strip().startswith(b"{") else None)
+
     return send
 
 
 class Load:
     """Closed-loop clients sending a mix of kudos, awards, redemptions and approvals."""
 
-    def __init__(self, ports: list[int], token: str, client_id: str, people: list[tuple[str, str]],
-                 item_id: int, seed: int = 7) -> None:
+    def __init__(
+        self,
+        ports: list[int],
+        token: str,
+        client_id: str,
+        people: list[tuple[str, str]],
+        item_id: int,
+        seed: int = 7,
+    ) -> None:
         self.ports, self.token, self.client_id = ports, token, client_id
         self.people, self.item_id = people, item_id  # (external id, Slack user id)
         self.outcomes: list[Outcome] = []
@@ -89,8 +105,10 @@ class Load:
 
     def run(self, seconds: float, clients: int, max_requests: int = 100_000) -> list[Outcome]:
         stop = time.monotonic() + seconds
-        threads = [threading.Thread(target=self._client, args=(n, stop, max_requests // clients))
-                   for n in range(clients)]
+        threads = [
+            threading.Thread(target=self._client, args=(n, stop, max_requests // clients))
+            for n in range(clients)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -119,12 +137,19 @@ class Load:
             return self._kudos(rng, port)
         if roll < 0.75:
             external = rng.choice(self.people)[0]
-            return self._api("award", port, "/api/v1/awards",
-                             {"employee_ids": [external], "points": rng.randint(1, 5),
-                              "reason": "load", "notify": True})
-        outcome = self._api("redeem", port, "/api/v1/redemptions",
-                            {"employee_id": rng.choice(self.people)[0], "item_id": self.item_id},
-                            keep=True)
+            return self._api(
+                "award",
+                port,
+                "/api/v1/awards",
+                {"employee_ids": [external], "points": rng.randint(1, 5), "reason": "load", "notify": True},
+            )
+        outcome = self._api(
+            "redeem",
+            port,
+            "/api/v1/redemptions",
+            {"employee_id": rng.choice(self.people)[0], "item_id": self.item_id},
+            keep=True,
+        )
         return outcome
 
     def _kudos(self, rng: random.Random, port: int) -> Outcome:
@@ -132,8 +157,7 @@ class Load:
         if rng.random() < 0.05:
             taker = giver  # refused: nobody thanks themselves
         trigger = f"trig-{uuid.uuid4().hex}"
-        send = kudos_sender("T0PLAUDIT", giver[1], f"<@{taker[1]}> {rng.randint(1, 5)} for the help",
-                            trigger)
+        send = kudos_sender("T0PLAUDIT", giver[1], f"<@{taker[1]}> {rng.randint(1, 5)} for the help", trigger)
         return attempt("kudos", f"slack-command:{trigger}", port, send)
 
     def _api(self, kind: str, port: int, path: str, payload: dict, keep: bool = False) -> Outcome:
@@ -144,6 +168,7 @@ class Load:
             answer = api(to, "POST", path, self.token, payload, key)
             answers.append(answer)
             return answer
+
         outcome = attempt(kind, f"api:{self.client_id}:{key}", port, send)
         if keep and outcome.accepted and answers[-1][1].get("state") == "requested":
             with self.lock:
@@ -158,16 +183,25 @@ def seed_people(port: int, token: str, count: int, fake=None, **fields) -> list[
         external, slack_id = f"E-{n}", f"U{n:06d}"
         if fake is not None:
             fake.add_user(slack_id, name=f"Person {n}", email=f"person{n}@example.com")
-        status, body = api(port, "PUT", f"/api/v1/employees/{external}", token,
-                           {"slack_user_id": slack_id, "display_name": f"Person {n}", **fields})
+        status, body = api(
+            port,
+            "PUT",
+            f"/api/v1/employees/{external}",
+            token,
+            {"slack_user_id": slack_id, "display_name": f"Person {n}", **fields},
+        )
         assert status in (200, 201), body
         people.append((external, slack_id))
     return people
 
 
 def catalog_item(port: int, token: str, cost: int = 5, approval: bool = True) -> int:
-    status, body = api(port, "POST", "/api/v1/catalog/items", token,
-                       {"name": "Team lunch", "kind": "custom", "points_cost": cost,
-                        "requires_approval": approval})
+    status, body = api(
+        port,
+        "POST",
+        "/api/v1/catalog/items",
+        token,
+        {"name": "Team lunch", "kind": "custom", "points_cost": cost, "requires_approval": approval},
+    )
     assert status == 201, body
     return body["id"]

@@ -31,7 +31,9 @@ def test_sigterm_lets_the_request_in_flight_finish_and_refuses_new_ones(tmp_path
                     f"POST /api/v1/awards HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
                     f"Idempotency-Key: in-flight-1\r\nContent-Length: {len(body)}\r\n"
-                    f"Connection: close\r\n\r\n".encode() + body[:half])
+                    f"Connection: close\r\n\r\n".encode()
+                    + body[:half]
+                )
                 time.sleep(0.5)  # the worker has the request and waits for the rest of its body
                 os.kill(server.popen.pid, signal.SIGTERM)  # as an orchestrator stops the master
                 assert wait_for(lambda: _refused(server.port), 10), "still accepting after SIGTERM"
@@ -46,8 +48,11 @@ def test_sigterm_lets_the_request_in_flight_finish_and_refuses_new_ones(tmp_path
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            keys = conn.exec_driver_sql(
-                "SELECT idempotency_key FROM transactions WHERE kind = 'award'").scalars().all()
+            keys = (
+                conn.exec_driver_sql("SELECT idempotency_key FROM transactions WHERE kind = 'award'")
+                .scalars()
+                .all()
+            )
         assert [k for k in keys if k.endswith(":in-flight-1")] != []  # the award is in the ledger
         assert verify_ledger(engine) == []
     finally:

@@ -18,8 +18,11 @@ def scrape(port: int) -> dict[tuple[str, frozenset], float]:
     """Every sample of /metrics, parsed by prometheus_client's own text parser."""
     status, raw = call(port, "GET", "/metrics")
     assert status == 200
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(raw.decode()) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(raw.decode())
+        for s in family.samples
+    }
 
 
 def total(samples: dict, name: str, **labels: str) -> float:
@@ -29,12 +32,12 @@ def total(samples: dict, name: str, **labels: str) -> float:
 
 def grants(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(TransactionRow)
-                            .where(TransactionRow.kind == "allowance.grant")).scalar()
+        return conn.execute(
+            select(func.count()).select_from(TransactionRow).where(TransactionRow.kind == "allowance.grant")
+        ).scalar()
 
 
-def test_metrics_parse_and_count_traffic_across_two_workers(cluster_factory, fake, engine,
-                                                           tmp_path):
+def test_metrics_parse_and_count_traffic_across_two_workers(cluster_factory, fake, engine, tmp_path):
     folder = tmp_path / "metrics"
     folder.mkdir()
     cluster = cluster_factory(**SETTINGS, PROMETHEUS_MULTIPROC_DIR=str(folder))
@@ -46,22 +49,35 @@ def test_metrics_parse_and_count_traffic_across_two_workers(cluster_factory, fak
     before = scrape(server.port)
 
     for n in range(AWARDS):
-        status, body = api(server.port, "POST", "/api/v1/awards", token,
-                           {"employee_ids": [people[n % 3][0]], "points": 1, "reason": "metrics"},
-                           f"metrics-{n}")
+        status, body = api(
+            server.port,
+            "POST",
+            "/api/v1/awards",
+            token,
+            {"employee_ids": [people[n % 3][0]], "points": 1, "reason": "metrics"},
+            f"metrics-{n}",
+        )
         assert status == 201, body
     for n in range(3):
-        send = kudos_sender("T0PLAUDIT", people[n][1], f"<@{people[(n + 1) % 3][1]}> 2 for help",
-                            f"metrics-trig-{n}")
+        send = kudos_sender(
+            "T0PLAUDIT", people[n][1], f"<@{people[(n + 1) % 3][1]}> 2 for help", f"metrics-trig-{n}"
+        )
         assert send(server.port)[1]["response_type"] == "in_channel"
     after = scrape(server.port)
     assert len(list(folder.glob("counter_*.db"))) == 2  # each worker served a share
 
     awards = dict(route="/api/v1/awards", method="POST", status="201")
-    assert total(after, "plaudit_http_requests_total", **awards) \
-        - total(before, "plaudit_http_requests_total", **awards) == AWARDS  # both workers' share
-    assert total(after, "plaudit_http_requests_total") - total(before, "plaudit_http_requests_total") \
+    assert (
+        total(after, "plaudit_http_requests_total", **awards)
+        - total(before, "plaudit_http_requests_total", **awards)
+        == AWARDS
+    )  # both workers' share
+    assert (
+        total(after, "plaudit_http_requests_total") - total(before, "plaudit_http_requests_total")
         >= AWARDS + 3
+    )
     assert total(after, "plaudit_recognitions_total") - total(before, "plaudit_recognitions_total") == 3
-    assert total(after, "plaudit_recognition_points_total") \
-        - total(before, "plaudit_recognition_points_total") == 6
+    assert (
+        total(after, "plaudit_recognition_points_total") - total(before, "plaudit_recognition_points_total")
+        == 6
+    )

@@ -29,9 +29,12 @@ from tests.scale.load import Load, catalog_item, seed_people
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 PEOPLE = 16
 SETTINGS = {
-    "PLAUDIT_ALLOWANCE_POINTS": "300", "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "100000",
-    "PLAUDIT_SCHEDULER_OUTBOX_SECONDS": "0.5", "PLAUDIT_SCHEDULER_MILESTONE_SECONDS": "1",
-    "PLAUDIT_SCHEDULER_ALLOWANCE_SECONDS": "1", "PLAUDIT_SCHEDULER_LEADER_POLL_SECONDS": "1",
+    "PLAUDIT_ALLOWANCE_POINTS": "300",
+    "PLAUDIT_DAILY_CAP_PER_RECIPIENT": "100000",
+    "PLAUDIT_SCHEDULER_OUTBOX_SECONDS": "0.5",
+    "PLAUDIT_SCHEDULER_MILESTONE_SECONDS": "1",
+    "PLAUDIT_SCHEDULER_ALLOWANCE_SECONDS": "1",
+    "PLAUDIT_SCHEDULER_LEADER_POLL_SECONDS": "1",
     "PLAUDIT_OUTBOX_BACKOFF_SECONDS": "0.5",
 }
 
@@ -50,8 +53,14 @@ def start(cluster_factory, fake, schedulers: int = 2):
     servers = [cluster.server("app-a"), cluster.server("app-b")]
     cluster.wait_ready(servers)
     client_id, token = cluster.api_client(servers[0].port)
-    people = seed_people(servers[0].port, token, PEOPLE, fake,
-                         hire_date=years_before_recent(3), birth_date=years_before_recent(30))
+    people = seed_people(
+        servers[0].port,
+        token,
+        PEOPLE,
+        fake,
+        hire_date=years_before_recent(3),
+        birth_date=years_before_recent(30),
+    )
     item = catalog_item(servers[1].port, token)
     for n in range(schedulers):
         cluster.scheduler(f"scheduler-{n}")
@@ -60,12 +69,12 @@ def start(cluster_factory, fake, schedulers: int = 2):
 
 
 def summary(outcomes) -> Counter:
-    return Counter((o.kind, {True: "ok", False: "refused", None: "lost"}[o.accepted])
-                   for o in outcomes)
+    return Counter((o.kind, {True: "ok", False: "refused", None: "lost"}[o.accepted]) for o in outcomes)
 
 
 def test_two_servers_and_two_schedulers_record_every_accepted_request_exactly_once(
-        cluster_factory, fake, engine):
+    cluster_factory, fake, engine
+):
     cluster, servers, load = start(cluster_factory, fake)
 
     outcomes = load.run(seconds=10, clients=6)
@@ -97,6 +106,7 @@ def test_killing_one_server_mid_load_loses_no_accepted_request(cluster_factory, 
         doomed.kill()
         time.sleep(0.5)  # clients keep hitting the dead address until the balancer notices
         load.ports = [survivor.port]
+
     killer = threading.Timer(3.0, crash)
     killer.start()
 

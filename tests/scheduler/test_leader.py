@@ -11,8 +11,10 @@ WAIT = 30  # seconds: an upper bound for events that normally take well under a 
 
 
 def candidate(store, tmp_path) -> SchedulerService:
-    config = SchedulerConfig(leader_poll_seconds=0.2, lock_file=str(tmp_path / "lock")
-                             if store.engine.dialect.name == "sqlite" else None)
+    config = SchedulerConfig(
+        leader_poll_seconds=0.2,
+        lock_file=str(tmp_path / "lock") if store.engine.dialect.name == "sqlite" else None,
+    )
     return SchedulerService(JobContext(store, config), lock_for(store, config.lock_file))
 
 

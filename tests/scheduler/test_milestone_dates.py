@@ -18,17 +18,26 @@ from rewards.milestones import (
     zone_for,
 )
 
-ZONES = ["Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "UTC", "Pacific/Kiritimati",
-         "Pacific/Pago_Pago", "Europe/London"]
+ZONES = [
+    "Pacific/Auckland",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "UTC",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "Europe/London",
+]
 ANNIVERSARY = MilestoneRule(1, "a", MilestoneKind.WORK_ANNIVERSARY, "Work anniversary", 10)
 BIRTHDAY = MilestoneRule(2, "b", MilestoneKind.BIRTHDAY, "Birthday", 10)
 WELCOME = MilestoneRule(3, "w", MilestoneKind.FIRST_WEEK, "Welcome", 10, offset_days=2)
 
 anchors = st.dates(min_value=date(1960, 1, 1), max_value=date(2030, 12, 31))
-instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1),
-                        timezones=st.just(UTC))
+instants = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+)
 rules = st.sampled_from([ANNIVERSARY, BIRTHDAY, WELCOME]).flatmap(
-    lambda r: st.booleans().map(lambda w: MilestoneRule(**{**r.__dict__, "weekend_to_friday": w})))
+    lambda r: st.booleans().map(lambda w: MilestoneRule(**{**r.__dict__, "weekend_to_friday": w}))
+)
 windows = st.integers(min_value=0, max_value=30).map(lambda d: timedelta(days=d, hours=1))
 
 
@@ -64,8 +73,7 @@ def test_auckland_anniversary_fires_at_9_local_which_is_the_previous_evening_in_
 def test_los_angeles_is_never_a_day_early_because_of_utc():
     zone = ZoneInfo("America/Los_Angeles")
     # 15 June 2026 02:00 UTC is still 14 June in Los Angeles.
-    assert occurrences_due(BIRTHDAY, date(1990, 6, 15), zone,
-                           datetime(2026, 6, 15, 2, 0, tzinfo=UTC)) == []
+    assert occurrences_due(BIRTHDAY, date(1990, 6, 15), zone, datetime(2026, 6, 15, 2, 0, tzinfo=UTC)) == []
 
 
 @settings(max_examples=300, deadline=None)
@@ -88,14 +96,12 @@ def test_due_occurrences_are_never_early_and_never_past_the_window(rule, anchor,
 @given(rule=rules, anchor=anchors, now=instants, zone=st.sampled_from(ZONES), window=windows)
 def test_the_fast_calendar_finds_exactly_what_the_plain_rules_find(rule, anchor, now, zone, window):
     tz = ZoneInfo(zone)
-    assert DueCalendar(rule, tz, now, window).due(anchor) == occurrences_due(rule, anchor, tz, now,
-                                                                             window)
+    assert DueCalendar(rule, tz, now, window).due(anchor) == occurrences_due(rule, anchor, tz, now, window)
 
 
 @settings(max_examples=60, deadline=None)
 @given(anchor=anchors, zone=st.sampled_from(ZONES), rule=rules)
-def test_walking_hour_by_hour_through_a_year_each_yearly_occurrence_is_due_in_one_stretch(
-        anchor, zone, rule):
+def test_walking_hour_by_hour_through_a_year_each_yearly_occurrence_is_due_in_one_stretch(anchor, zone, rule):
     tz = ZoneInfo(zone)
     seen: dict[date, list[datetime]] = {}
     start = datetime(2027, 1, 1, tzinfo=UTC)

@@ -67,8 +67,9 @@ def test_across_years_and_zones_every_milestone_once_on_its_local_date_after_9(s
 
 def test_scheduler_down_three_days_awards_missed_milestones_once_when_it_starts(store, clock):
     clock.set(datetime(2026, 6, 14, 12, 0, tzinfo=UTC))
-    person = employee(store, timezone="Asia/Kolkata", hire_date=date(2021, 6, 15),
-                      birth_date=date(1990, 6, 16))
+    person = employee(
+        store, timezone="Asia/Kolkata", hire_date=date(2021, 6, 15), birth_date=date(1990, 6, 16)
+    )
     sweep(store)
     assert milestone_transactions(store) == []
 
@@ -92,12 +93,20 @@ def test_occurrences_older_than_the_window_are_not_paid(store, clock):
 
 def test_each_award_publishes_milestone_awarded_without_personal_data(store, clock):
     clock.set(datetime(2026, 6, 15, 10, 0, tzinfo=UTC))
-    person = employee(store, hire_date=date(2021, 6, 15), birth_date=None,
-                      display_name="Ana Secret", email="ana@example.com")
+    person = employee(
+        store,
+        hire_date=date(2021, 6, 15),
+        birth_date=None,
+        display_name="Ana Secret",
+        email="ana@example.com",
+    )
     sweep(store)
     with store.reader() as uow:
-        rows = uow.session.scalars(select(OutboxRow.payload).where(
-            OutboxRow.topic == "milestone.awarded", OutboxRow.channel == "slack")).all()
+        rows = uow.session.scalars(
+            select(OutboxRow.payload).where(
+                OutboxRow.topic == "milestone.awarded", OutboxRow.channel == "slack"
+            )
+        ).all()
     assert len(rows) == 1
     data = json.loads(rows[0])["data"]
     assert data["employee_ids"] == [person.id] and data["milestone"] == "work_anniversary"
@@ -114,8 +123,12 @@ def test_recognition_badges_at_10_received_once(store, clock):
     giver, star = employee(store, birth_date=None), employee(store, birth_date=None)
     give_allowance(store, giver, 1000)
     for n in range(10):
-        give_recognition(store.uow(), GiveRecognition(
-            giver.id, [star.id], 1, "thanks a lot", f"kudos-{n}"), RecognitionPolicy(), clock)
+        give_recognition(
+            store.uow(),
+            GiveRecognition(giver.id, [star.id], 1, "thanks a lot", f"kudos-{n}"),
+            RecognitionPolicy(),
+            clock,
+        )
     sweep(store)
     sweep(store)
     keys = keys_by_employee(store).get(star.id, [])
@@ -133,8 +146,10 @@ def test_a_batch_meeting_an_award_made_elsewhere_replays_it_and_awards_the_rest(
     clock.set(datetime(2026, 6, 15, 10, 0, tzinfo=UTC))
     one, two = employee(store), employee(store)
     anniversary_rule = rule(store, "work-anniversary")
-    planned = [Planned(f"milestone:{p.id}:{anniversary_rule.id}:2026-06-15", p.id,
-                       anniversary_rule, 3) for p in (one, two)]
+    planned = [
+        Planned(f"milestone:{p.id}:{anniversary_rule.id}:2026-06-15", p.id, anniversary_rule, 3)
+        for p in (one, two)
+    ]
     options = SweepOptions()
     issue_award(store.uow(), award_command(planned[0], options), clock)
     report = SweepReport()
@@ -150,8 +165,11 @@ def test_rules_accept_json_shaped_input_and_refuse_bad_rules(store, clock):
     from rewards.milestones import MilestoneRule
     from rewards.services.milestone_rules import InvalidMilestoneRule, add_rule
 
-    added = add_rule(scheduler_uow(store), MilestoneRule(
-        0, "five", "work_anniversary", "Five", 10, points_table={"5": 999}), clock)
+    added = add_rule(
+        scheduler_uow(store),
+        MilestoneRule(0, "five", "work_anniversary", "Five", 10, points_table={"5": 999}),
+        clock,
+    )
     assert added.points_for(5) == 999 and added.kind == "work_anniversary"
     changed = update_rule(scheduler_uow(store), added.id, {"points_table": {"6": 5}}, clock)
     assert changed.points_table == {6: 5}

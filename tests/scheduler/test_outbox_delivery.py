@@ -62,8 +62,9 @@ def test_429_with_retry_after_then_200_delivers_each_message_once(store, clock, 
     assert len(texts_to(fake_slack, person.slack_user_id)) == 1
     assert len(texts_to(fake_slack, manager.slack_user_id)) == 1
     with store.reader() as uow:
-        attempts = uow.session.execute(select(OutboxAttemptRow.status_code, OutboxAttemptRow.succeeded)
-                                       .order_by(OutboxAttemptRow.id)).all()
+        attempts = uow.session.execute(
+            select(OutboxAttemptRow.status_code, OutboxAttemptRow.succeeded).order_by(OutboxAttemptRow.id)
+        ).all()
     assert [tuple(a) for a in attempts] == [(429, False), (200, True)]
 
 
@@ -76,16 +77,18 @@ def test_private_celebration_skips_the_channel_post(store, clock, fake_slack):
     assert len(texts_to(fake_slack, person.slack_user_id)) == 1
 
 
-def test_500_every_time_dead_letters_and_outbox_status_shows_it(store, clock, fake_slack,
-                                                                db_url, monkeypatch, capsys):
+def test_500_every_time_dead_letters_and_outbox_status_shows_it(
+    store, clock, fake_slack, db_url, monkeypatch, capsys
+):
     person, _ = anniversary_today(store, clock)
     fake_slack.fail_always("chat.postMessage", 500)
     for _ in range(4):
         deliver_due(store, slack(store, fake_slack), policy=RetryPolicy(max_attempts=3))
         clock.advance(hours=1)
     with store.reader() as uow:
-        states = uow.session.execute(select(OutboxRow.status, OutboxRow.attempts).where(
-            OutboxRow.topic == "milestone.awarded")).all()
+        states = uow.session.execute(
+            select(OutboxRow.status, OutboxRow.attempts).where(OutboxRow.topic == "milestone.awarded")
+        ).all()
     assert [tuple(s) for s in states] == [("dead", 3)]
 
     monkeypatch.setenv("DATABASE_URL", db_url)

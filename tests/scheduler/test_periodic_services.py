@@ -25,30 +25,49 @@ from tests.factories import balances, employee, fund_wallet, give_allowance
 
 def events(store, topic):
     with store.reader() as uow:
-        return [json.loads(p)["data"] for p in uow.session.scalars(
-            select(OutboxRow.payload).where(OutboxRow.topic == topic, OutboxRow.channel == "slack")
-            .order_by(OutboxRow.id))]
+        return [
+            json.loads(p)["data"]
+            for p in uow.session.scalars(
+                select(OutboxRow.payload)
+                .where(OutboxRow.topic == topic, OutboxRow.channel == "slack")
+                .order_by(OutboxRow.id)
+            )
+        ]
 
 
-@pytest.mark.parametrize(("day", "period", "label"), [
-    (date(2026, 11, 26), "monthly", "2026-11"), (date(2026, 11, 26), "weekly", "2026-W48"),
-    (date(2026, 11, 26), "quarterly", "2026-Q4"), (date(2027, 1, 1), "weekly", "2026-W53"),
-])
+@pytest.mark.parametrize(
+    ("day", "period", "label"),
+    [
+        (date(2026, 11, 26), "monthly", "2026-11"),
+        (date(2026, 11, 26), "weekly", "2026-W48"),
+        (date(2026, 11, 26), "quarterly", "2026-Q4"),
+        (date(2027, 1, 1), "weekly", "2026-W53"),
+    ],
+)
 def test_period_labels(day, period, label):
     assert period_key(day, period) == label
 
 
 def roll(store, period="monthly", points=100):
-    return roll_allowance_periods(scheduler_uow(store), AllowancePolicy(points, period),
-                                  store.clock, "Asia/Kolkata", scheduler_reader(store))
+    return roll_allowance_periods(
+        scheduler_uow(store),
+        AllowancePolicy(points, period),
+        store.clock,
+        "Asia/Kolkata",
+        scheduler_reader(store),
+    )
 
 
 def test_at_each_period_boundary_leftover_expires_and_the_new_allowance_arrives_once(store, clock):
     clock.set(datetime(2026, 3, 31, 12, 0, tzinfo=UTC))
     giver, friend = employee(store), employee(store)
     assert roll(store).rolled == 2
-    give_recognition(store.uow(), GiveRecognition(giver.id, [friend.id], 30, "great demo", "k1"),
-                     RecognitionPolicy(), clock)
+    give_recognition(
+        store.uow(),
+        GiveRecognition(giver.id, [friend.id], 30, "great demo", "k1"),
+        RecognitionPolicy(),
+        clock,
+    )
     assert roll(store).rolled == 0
     clock.set(datetime(2026, 3, 31, 18, 25, tzinfo=UTC))  # 23:55 in Kolkata: still March
     assert roll(store).rolled == 0
@@ -58,8 +77,8 @@ def test_at_each_period_boundary_leftover_expires_and_the_new_allowance_arrives_
     assert balances(store, giver)["allowance"] == 100
     with store.reader() as uow:  # system balances are not cached: sum the postings
         moved = uow.session.scalar(
-            select(func.sum(PostingRow.amount)).join(AccountRow)
-            .where(AccountRow.code == "system:expired"))
+            select(func.sum(PostingRow.amount)).join(AccountRow).where(AccountRow.code == "system:expired")
+        )
     assert moved == 70 + 100  # the giver's leftover and the friend's untouched allowance
     assert verify_ledger(store.engine) == []
 
@@ -112,8 +131,12 @@ def test_weekly_digest_summarises_last_week_once(store, clock):
     ana, ben, cy = employee(store), employee(store), employee(store)
     give_allowance(store, ana, 100)
     for n, (who, value) in enumerate([(ben, "teamwork"), (cy, "teamwork"), (ben, "ownership")]):
-        give_recognition(store.uow(), GiveRecognition(ana.id, [who.id], 10, "thanks!", f"d{n}",
-                                                      value=value), RecognitionPolicy(), clock)
+        give_recognition(
+            store.uow(),
+            GiveRecognition(ana.id, [who.id], 10, "thanks!", f"d{n}", value=value),
+            RecognitionPolicy(),
+            clock,
+        )
     options = DigestOptions(channel="C0KUDOS", org_timezone="UTC")
     clock.set(datetime(2026, 3, 9, 8, 59, tzinfo=UTC))  # Monday, before 9:00
     assert post_weekly_digest(scheduler_uow(store), options, clock) is True  # the week before

@@ -47,9 +47,12 @@ def test_the_weekly_digest_names_values_and_people_in_the_recognition_channel(sq
     clock.set(datetime(2026, 3, 4, 12, 0, tzinfo=UTC))
     ana, ben = employee(sqlite_store), employee(sqlite_store)
     give_allowance(sqlite_store, ana, 100)
-    give_recognition(sqlite_store.uow(), GiveRecognition(ana.id, [ben.id], 10, "thanks!", "d1",
-                                                         value="teamwork"),
-                     RecognitionPolicy(), clock)
+    give_recognition(
+        sqlite_store.uow(),
+        GiveRecognition(ana.id, [ben.id], 10, "thanks!", "d1", value="teamwork"),
+        RecognitionPolicy(),
+        clock,
+    )
     clock.set(datetime(2026, 3, 9, 9, 30, tzinfo=UTC))
     post_weekly_digest(scheduler_uow(sqlite_store), DigestOptions("C0KUDOS"), clock)
     with FakeSlack() as fake:

@@ -36,8 +36,14 @@ SPEED = 365 * 86400 / YEAR_SECONDS
 POLL = 1.0
 TAKEOVER_LIMIT = 30.0  # the bound; with POLL = 1 s it normally takes about a second
 ZONES = ["Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata", "UTC"]
-ANCHORS = [date(2024, 2, 29), date(2020, 1, 1), date(2015, 12, 31), date(2019, 6, 15),
-           date(2018, 7, 4), date(2011, 10, 30)]
+ANCHORS = [
+    date(2024, 2, 29),
+    date(2020, 1, 1),
+    date(2015, 12, 31),
+    date(2019, 6, 15),
+    date(2018, 7, 4),
+    date(2011, 10, 30),
+]
 LEADER_LINE = "this process is the leader"
 LATE_SHARE = 0.1  # of the year (about 36 simulated days): well inside the 60-day window checked
 
@@ -46,17 +52,18 @@ LATE_SHARE = 0.1  # of the year (about 36 simulated days): well inside the 60-da
 def pg_store(tmp_path, postgres_url):
     url = database_url("postgres", tmp_path, postgres_url)
     keys, blind = f"k1:{generate_key()}", generate_key()
-    store = Store.open(url, Keyring.parse(keys), BlindIndex.from_text(blind),
-                       FakeClock(START - timedelta(days=1)))
-    yield store, {"DATABASE_URL": url, "PLAUDIT_ENCRYPTION_KEYS": keys,
-                  "PLAUDIT_BLIND_INDEX_KEY": blind}
+    store = Store.open(
+        url, Keyring.parse(keys), BlindIndex.from_text(blind), FakeClock(START - timedelta(days=1))
+    )
+    yield store, {"DATABASE_URL": url, "PLAUDIT_ENCRYPTION_KEYS": keys, "PLAUDIT_BLIND_INDEX_KEY": blind}
     store.close()
 
 
 def spawn(env: dict, log: Path) -> subprocess.Popen:
     handle = log.open("w")
-    return subprocess.Popen([sys.executable, "-m", "plaudit.cli", "scheduler"], env=env,
-                            stdout=handle, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "plaudit.cli", "scheduler"], env=env, stdout=handle, stderr=subprocess.STDOUT
+    )
 
 
 def wait_for(predicate, limit: float) -> float | None:
@@ -77,18 +84,25 @@ def leads(log: Path) -> bool:
     return LEADER_LINE in log.read_text()
 
 
-def test_two_processes_award_a_simulated_year_once_and_hand_over_when_the_leader_dies(
-        pg_store, tmp_path):
+def test_two_processes_award_a_simulated_year_once_and_hand_over_when_the_leader_dies(pg_store, tmp_path):
     store, db_env = pg_store
-    people = {employee(store, timezone=zone, hire_date=anchor, birth_date=anchor).id: (zone, anchor)
-              for zone in ZONES for anchor in ANCHORS}
+    people = {
+        employee(store, timezone=zone, hire_date=anchor, birth_date=anchor).id: (zone, anchor)
+        for zone in ZONES
+        for anchor in ANCHORS
+    }
     rules = {r.code: r.id for r in list_rules(scheduler_uow(store), store.clock)}
     epoch = time.time() + 3
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("PLAUDIT_", "SLACK_"))},
-           **db_env, "PLAUDIT_SIMULATED_CLOCK_START": START.isoformat(),
-           "PLAUDIT_SIMULATED_CLOCK_EPOCH": str(epoch), "PLAUDIT_SIMULATED_CLOCK_SPEED": str(SPEED),
-           "PLAUDIT_SCHEDULER_MILESTONE_SECONDS": "0.2", "PLAUDIT_MILESTONE_WINDOW_DAYS": "60",
-           "PLAUDIT_SCHEDULER_LEADER_POLL_SECONDS": str(POLL)}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PLAUDIT_", "SLACK_"))},
+        **db_env,
+        "PLAUDIT_SIMULATED_CLOCK_START": START.isoformat(),
+        "PLAUDIT_SIMULATED_CLOCK_EPOCH": str(epoch),
+        "PLAUDIT_SIMULATED_CLOCK_SPEED": str(SPEED),
+        "PLAUDIT_SCHEDULER_MILESTONE_SECONDS": "0.2",
+        "PLAUDIT_MILESTONE_WINDOW_DAYS": "60",
+        "PLAUDIT_SCHEDULER_LEADER_POLL_SECONDS": str(POLL),
+    }
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     procs = [spawn(env, logs[0]), spawn(env, logs[1])]
     try:
@@ -114,8 +128,7 @@ def test_two_processes_award_a_simulated_year_once_and_hand_over_when_the_leader
             proc.wait(30)
 
     awarded = {key: at for key, at in milestone_transactions(store)}
-    per_occurrence = Counter(key.rsplit(":", 1)[0] + ":" + key.rsplit(":", 1)[1][:4]
-                             for key in awarded)
+    per_occurrence = Counter(key.rsplit(":", 1)[0] + ":" + key.rsplit(":", 1)[1][:4] for key in awarded)
     assert max(per_occurrence.values()) == 1  # never twice for an employee, rule and year
     for emp_id, (zone, anchor) in people.items():
         for code in ("work-anniversary", "birthday"):

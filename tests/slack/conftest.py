@@ -33,10 +33,15 @@ def fake():
 
 def make_settings(store, fake, **extra) -> Settings:
     return Settings(
-        database_url=str(store.engine.url), slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
-        slack_api_url=fake.url, recognition=RecognitionPolicy(max_points=50),
+        database_url=str(store.engine.url),
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=fake.url,
+        recognition=RecognitionPolicy(max_points=50),
         redemption=RedemptionPolicy(approval_threshold=100),
-        allowance=AllowancePolicy(points_per_period=100), extra=extra)
+        allowance=AllowancePolicy(points_per_period=100),
+        extra=extra,
+    )
 
 
 @pytest.fixture
@@ -57,11 +62,13 @@ def slack(web):
 @pytest.fixture
 def deliver(store, settings, fake):
     """Deliver the outbox to the FakeSlack, as the scheduler would."""
-    notifier = SlackNotifier(WebClient(token="xoxb-test", base_url=fake.url),
-                             RenderContext(store, settings.extra), all_renderers())
+    notifier = SlackNotifier(
+        WebClient(token="xoxb-test", base_url=fake.url), RenderContext(store, settings.extra), all_renderers()
+    )
 
     def run() -> int:
         return deliver_due(store, {"slack": notifier})
+
     return run
 
 

@@ -44,22 +44,25 @@ def test_the_same_trigger_id_gives_once(slack, store):
     assert wallet_of(store, "UBEN") == 5
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("<@UANA> 10 for my own work", "yourself"),
-    ("<@UBEN> 0 for nothing", "from 1"),
-    ("<@UBEN> -5 for nothing", "negative"),
-    ("<@UBEN> 2.5 for half", "fractional"),
-    ("<@UBEN> ten for the help", "not a number"),
-    ("<@UBEN> <@UCY> 30 for a lot", "points left to give"),
-    ("<@UNOBODY> 10 for the help", "could not find"),
-    ("<@UROBOT> 10 for beeping", "Bots cannot"),
-    ("<@UBEN> 10", "Say what the kudos is for"),
-    ("<@UBEN> 10 for help #synergy", "not one of our values"),
-    ("<@UGUEST> 10 for visiting", "Guests cannot"),
-    ("<@UGONE> 10 for the past", "no longer active"),
-    ("thanks everyone", "Name at least one person"),
-    ("@ben 10 for plain text", "Name at least one person"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("<@UANA> 10 for my own work", "yourself"),
+        ("<@UBEN> 0 for nothing", "from 1"),
+        ("<@UBEN> -5 for nothing", "negative"),
+        ("<@UBEN> 2.5 for half", "fractional"),
+        ("<@UBEN> ten for the help", "not a number"),
+        ("<@UBEN> <@UCY> 30 for a lot", "points left to give"),
+        ("<@UNOBODY> 10 for the help", "could not find"),
+        ("<@UROBOT> 10 for beeping", "Bots cannot"),
+        ("<@UBEN> 10", "Say what the kudos is for"),
+        ("<@UBEN> 10 for help #synergy", "not one of our values"),
+        ("<@UGUEST> 10 for visiting", "Guests cannot"),
+        ("<@UGONE> 10 for the past", "no longer active"),
+        ("thanks everyone", "Name at least one person"),
+        ("@ben 10 for plain text", "Name at least one person"),
+    ],
+)
 def test_each_bad_kudos_is_explained_privately_and_moves_nothing(slack, store, text, says):
     slack.command("UANA", "<@UDEE> 45 for warming up")  # Ana has 55 left
 

@@ -9,7 +9,8 @@ from bot.inbound.kudos_parser import Give, OpenModal, ParseError, Subcommand, pa
 
 def test_full_give_with_named_and_bare_mentions():
     assert parse("<@U123|ana> <@U456> 20 for shipping the release #ownership") == Give(
-        ["U123", "U456"], [], 20, "shipping the release", "ownership")
+        ["U123", "U456"], [], 20, "shipping the release", "ownership"
+    )
 
 
 def test_plus_sign_points_word_and_comma_glued_mentions():
@@ -29,7 +30,8 @@ def test_amount_omitted_uses_default_and_for_is_optional():
 
 def test_user_groups_with_and_without_label():
     assert parse("<!subteam^S123|@team> <!subteam^S9> <@U1> 3 for launch") == Give(
-        ["U1"], ["S123", "S9"], 3, "launch", None)
+        ["U1"], ["S123", "S9"], 3, "launch", None
+    )
 
 
 def test_value_anywhere_in_the_reason_and_case_kept_for_the_domain():
@@ -45,34 +47,40 @@ def test_zero_is_passed_on_for_the_domain_to_refuse():
     assert parse("<@U1> 0 for nothing").points == 0
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("<@U1> -5 for taking", "negative"),
-    ("<@U1> 2.5 for half", "fractional"),
-    ("<@U1> .5 for half", "fractional"),
-    ("<@U1> 10k for much", "not a number"),
-    ("<@U1> 1e3 for much", "not a number"),
-    ("<@U1> ten for help", "not a number"),
-    ("thanks all", "Name at least one person"),
-    ("@ana 10 for plain", "Name at least one person"),
-    ("<@U1> 5 for #teamwork and #ownership", "one value"),
-    ("leaderboard fortnight", "not a period"),
-    ("redeem", "which reward"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("<@U1> -5 for taking", "negative"),
+        ("<@U1> 2.5 for half", "fractional"),
+        ("<@U1> .5 for half", "fractional"),
+        ("<@U1> 10k for much", "not a number"),
+        ("<@U1> 1e3 for much", "not a number"),
+        ("<@U1> ten for help", "not a number"),
+        ("thanks all", "Name at least one person"),
+        ("@ana 10 for plain", "Name at least one person"),
+        ("<@U1> 5 for #teamwork and #ownership", "one value"),
+        ("leaderboard fortnight", "not a period"),
+        ("redeem", "which reward"),
+    ],
+)
 def test_mistakes_say_what_was_wrong(text, message):
     with pytest.raises(ParseError, match=message):
         parse(text)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("balance", Subcommand("balance")),
-    ("HELP", Subcommand("help")),
-    ("history", Subcommand("history")),
-    ("rewards", Subcommand("rewards")),
-    ("leaderboard", Subcommand("leaderboard")),
-    ("leaderboard week #ownership", Subcommand("leaderboard", ["week", "#ownership"])),
-    ("redeem Coffee mug", Subcommand("redeem", ["Coffee", "mug"])),
-    ("", OpenModal()),
-    ("   ", OpenModal()),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("balance", Subcommand("balance")),
+        ("HELP", Subcommand("help")),
+        ("history", Subcommand("history")),
+        ("rewards", Subcommand("rewards")),
+        ("leaderboard", Subcommand("leaderboard")),
+        ("leaderboard week #ownership", Subcommand("leaderboard", ["week", "#ownership"])),
+        ("redeem Coffee mug", Subcommand("redeem", ["Coffee", "mug"])),
+        ("", OpenModal()),
+        ("   ", OpenModal()),
+    ],
+)
 def test_subcommands_and_the_empty_command(text, expected):
     assert parse(text) == expected

@@ -7,8 +7,14 @@ from tests.slack.conftest import allowance_of, wallet_of
 
 
 def reaction(kind="reaction_added", user="UANA", author="UBEN", emoji="clap", ts="1700000000.000100"):
-    return {"type": kind, "user": user, "reaction": emoji, "item_user": author,
-            "item": {"type": "message", "channel": "C0TEAM", "ts": ts}, "event_ts": "1700000001.0"}
+    return {
+        "type": kind,
+        "user": user,
+        "reaction": emoji,
+        "item_user": author,
+        "item": {"type": "message", "channel": "C0TEAM", "ts": ts},
+        "event_ts": "1700000001.0",
+    }
 
 
 def test_reaction_gives_a_point_once_even_when_redelivered(slack, store):

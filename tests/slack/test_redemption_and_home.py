@@ -24,8 +24,9 @@ def arrange(store):
 def request_trip(slack, fake, store, trip, view_id="VCONFIRM"):
     slack.press("UANA", "redeem", str(trip.id), view_id="VHOME")
     confirm = fake.calls_to("views.open")[-1].args["view"]
-    reply = slack.submit("UANA", "redeem_confirm", {}, view_id=view_id,
-                         private_metadata=confirm["private_metadata"])
+    reply = slack.submit(
+        "UANA", "redeem_confirm", {}, view_id=view_id, private_metadata=confirm["private_metadata"]
+    )
     return reply.json()
 
 
@@ -77,11 +78,19 @@ def test_reject_asks_for_a_reason_and_gives_the_points_back(slack, fake, store, 
     slack.press("UBEN", "redemption_reject", rid, channel="DBEN", message_ts="1.5")
     modal = fake.calls_to("views.open")[-1].args["view"]
     assert modal["callback_id"] == "reject_reason"
-    empty = slack.submit("UBEN", "reject_reason", {"reason": {"reason": {"value": ""}}},
-                         private_metadata=modal["private_metadata"]).json()
+    empty = slack.submit(
+        "UBEN",
+        "reject_reason",
+        {"reason": {"reason": {"value": ""}}},
+        private_metadata=modal["private_metadata"],
+    ).json()
     assert "reason" in empty["errors"]
-    slack.submit("UBEN", "reject_reason", {"reason": {"reason": {"value": "over budget"}}},
-                 private_metadata=modal["private_metadata"])
+    slack.submit(
+        "UBEN",
+        "reject_reason",
+        {"reason": {"reason": {"value": "over budget"}}},
+        private_metadata=modal["private_metadata"],
+    )
 
     assert wallet_of(store, "UANA") == 500
     assert "Rejected by <@UBEN>: over budget" in fake.calls_to("chat.update")[-1].args["text"]
@@ -192,8 +201,13 @@ def test_approving_from_app_home_republishes_it(slack, fake, store, deliver):
     request_trip(slack, fake, store, trip)
     slack.event({"type": "app_home_opened", "user": "UBEN", "tab": "home"})
     home = fake.calls_to("views.publish")[-1].args["view"]
-    approve = next(e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]
-                   if e["action_id"] == "redemption_approve")
+    approve = next(
+        e
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "redemption_approve"
+    )
 
     slack.press("UBEN", "redemption_approve", approve["value"], view_id="VHOMEBEN")
 
@@ -212,8 +226,9 @@ def test_the_employee_is_told_of_fulfilment_cancellation_and_expiry(slack, fake,
         return request_redemption(store.uow(), ana.id, trip.id, key, policy, store.clock)
 
     def decide(r, action, **kw):
-        decide_redemption(store.uow(), r.id, action, f"{action}-{r.id}", store.clock, policy,
-                          check_approver=False, **kw)
+        decide_redemption(
+            store.uow(), r.id, action, f"{action}-{r.id}", store.clock, policy, check_approver=False, **kw
+        )
 
     first, second = ask("r1"), ask("r2")
     decide(first, "approve")

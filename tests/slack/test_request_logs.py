@@ -34,10 +34,13 @@ def test_a_slack_request_logs_its_team_user_and_request_id(web):
 
 def test_slack_ids_are_read_from_every_kind_of_request():
     assert slack_ids(b"team_id=T1&user_id=U2&text=hi", "application/x-www-form-urlencoded") == {
-        "slack_team_id": "T1", "slack_user_id": "U2"}
+        "slack_team_id": "T1",
+        "slack_user_id": "U2",
+    }
     payload = json.dumps({"team": {"id": "T1"}, "user": {"id": "U3"}})
-    assert slack_ids(f"payload={payload}".encode(), "application/x-www-form-urlencoded")[
-        "slack_user_id"] == "U3"
+    assert (
+        slack_ids(f"payload={payload}".encode(), "application/x-www-form-urlencoded")["slack_user_id"] == "U3"
+    )
     event = json.dumps({"team_id": "T1", "event": {"user": "U4"}}).encode()
     assert slack_ids(event, "application/json") == {"slack_team_id": "T1", "slack_user_id": "U4"}
     assert slack_ids(b"\xff{", "application/json") == {}

@@ -25,8 +25,9 @@ def test_a_chat_user_is_linked_by_email_or_created(store):
     assert (linked.id, created, linked.slack_user_id) == (hr.id, False, "UANA")
     again, created_again = meet_chat_user(store.uow(), ChatProfile("UANA"), store.clock)
     assert again.id == hr.id and not created_again
-    new, created = meet_chat_user(store.uow(), ChatProfile("UNEW", display_name="New", deleted=True),
-                                  store.clock)
+    new, created = meet_chat_user(
+        store.uow(), ChatProfile("UNEW", display_name="New", deleted=True), store.clock
+    )
     assert created and not new.is_active and new.display_name == "New"
 
 
@@ -40,8 +41,9 @@ def test_first_sight_in_slack_grants_this_periods_allowance_once(slack, store, f
 
 
 def react(store, giver, author, ref, key):
-    return give_reaction_kudos(store.uow(), SqlReactionLog.of, React(giver.id, author.id, ref, key, "clap"),
-                               POLICY, store.clock)
+    return give_reaction_kudos(
+        store.uow(), SqlReactionLog.of, React(giver.id, author.id, ref, key, "clap"), POLICY, store.clock
+    )
 
 
 def test_reaction_kudos_rules(store, clock):
@@ -64,9 +66,11 @@ def test_a_reaction_is_reversed_once(store):
     ana, ben = employee(store), employee(store)
     give_allowance(store, ana, 10)
     react(store, ana, ben, "C:1:clap", "e1")
+
     def reverse(key):
-        return reverse_reaction_kudos(store.uow(), SqlReactionLog.of, ana.id, "C:1:clap", key,
-                                      timedelta(minutes=5), store.clock)
+        return reverse_reaction_kudos(
+            store.uow(), SqlReactionLog.of, ana.id, "C:1:clap", key, timedelta(minutes=5), store.clock
+        )
 
     assert reverse("r1")
     assert reverse("r1")  # the same removal event again: replayed, not reversed twice
@@ -82,13 +86,16 @@ def test_celebration_preference(store):
         set_celebration(store.uow(), ana.id, "loud", store.clock)
 
 
-@pytest.mark.parametrize(("day", "period", "key", "renews"), [
-    (date(2026, 11, 26), "monthly", "2026-11", date(2026, 12, 1)),
-    (date(2026, 12, 31), "monthly", "2026-12", date(2027, 1, 1)),
-    (date(2026, 11, 26), "quarterly", "2026-Q4", date(2027, 1, 1)),
-    (date(2026, 11, 26), "weekly", "2026-W48", date(2026, 11, 30)),
-    (date(2027, 1, 1), "weekly", "2026-W53", date(2027, 1, 4)),
-])
+@pytest.mark.parametrize(
+    ("day", "period", "key", "renews"),
+    [
+        (date(2026, 11, 26), "monthly", "2026-11", date(2026, 12, 1)),
+        (date(2026, 12, 31), "monthly", "2026-12", date(2027, 1, 1)),
+        (date(2026, 11, 26), "quarterly", "2026-Q4", date(2027, 1, 1)),
+        (date(2026, 11, 26), "weekly", "2026-W48", date(2026, 11, 30)),
+        (date(2027, 1, 1), "weekly", "2026-W53", date(2027, 1, 4)),
+    ],
+)
 def test_period_keys_and_renewal(day, period, key, renews):
     assert period_key(day, period) == key
     assert next_period_start(day, period) == renews

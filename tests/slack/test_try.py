@@ -12,8 +12,11 @@ def shown(session: TrySession, line: str) -> str:
 
 def button(session: TrySession, action_id: str, value: str | None = None) -> int:
     """The number printed beside the newest button with this action (and value)."""
-    found = [n for n, b in enumerate(session.screen.buttons, 1)
-             if b.action_id == action_id and value in (None, b.value)]
+    found = [
+        n
+        for n, b in enumerate(session.screen.buttons, 1)
+        if b.action_id == action_id and value in (None, b.value)
+    ]
     return found[-1]
 
 

@@ -16,8 +16,9 @@ def employees_count(store) -> int:
 
 
 def test_a_recipient_synced_from_hr_is_linked_by_email_not_duplicated(slack, fake, store):
-    ben = employee(store, external_id="HR-BEN", slack_user_id=None, email="Ben@Example.com",
-                   department="Design")
+    ben = employee(
+        store, external_id="HR-BEN", slack_user_id=None, email="Ben@Example.com", department="Design"
+    )
     fund_wallet(store, ben, 7)
     before = employees_count(store)
 

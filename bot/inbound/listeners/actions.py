@@ -41,8 +41,9 @@ def register(app: App, bot: Bot) -> None:
         if not decisions.check_approver(bot, body, int(action["value"])):
             return
         key = decisions.button_key(body, action)
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=reject_modal(int(action["value"]), where[0], where[1], key))
+        client.views_open(
+            trigger_id=body["trigger_id"], view=reject_modal(int(action["value"]), where[0], where[1], key)
+        )
 
     @app.action("celebration_choice")
     def on_celebration(ack: Ack, body: dict, action: dict) -> None:

@@ -27,8 +27,10 @@ def register(app: App, bot: Bot) -> None:
             return
         if isinstance(parsed, OpenModal):
             ack()
-            client.views_open(trigger_id=command["trigger_id"],
-                              view=give_modal(bot.settings.recognition, channel=command.get("channel_id")))
+            client.views_open(
+                trigger_id=command["trigger_id"],
+                view=give_modal(bot.settings.recognition, channel=command.get("channel_id")),
+            )
             return
         ack(**_answer(bot, command, parsed))
 
@@ -44,8 +46,9 @@ def _answer(bot: Bot, command: dict, parsed) -> dict:
         return explain(exc.message)
     except Exception:  # Slack must still hear something: say so, privately
         log.exception("kudos failed")
-        return explain("Something went wrong on our side and nothing was given; try again shortly.",
-                       usage=False)
+        return explain(
+            "Something went wrong on our side and nothing was given; try again shortly.", usage=False
+        )
 
 
 def _give(bot: Bot, command: dict, parsed: Give) -> dict:
@@ -53,8 +56,14 @@ def _give(bot: Bot, command: dict, parsed: Give) -> dict:
     giver = command["user_id"]
     recipients = giving.recipients_of(bot, giver, parsed.user_ids, parsed.group_ids)
     recognition = giving.give(
-        bot, giver, recipients, parsed.points, parsed.reason, parsed.value,
+        bot,
+        giver,
+        recipients,
+        parsed.points,
+        parsed.reason,
+        parsed.value,
         key=f"slack-command:{command['trigger_id']}",
-        context={"channel": command.get("channel_id", "")})
+        context={"channel": command.get("channel_id", "")},
+    )
     text = kudos_text(giver, recipients, recognition.points_each, recognition.reason, recognition.value)
     return {"response_type": "in_channel", "text": text, "blocks": kudos_blocks(text)}

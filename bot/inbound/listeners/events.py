@@ -28,10 +28,19 @@ def register(app: App, bot: Bot) -> None:
         try:
             giver = bot.directory.employee_for(event["user"])
             author = bot.directory.employee_for(event["item_user"])
-            give_reaction_kudos(bot.store.uow(), SqlReactionLog.of, React(
-                giver_id=giver.id, recipient_id=author.id, message_ref=_ref(event),
-                idempotency_key=f"slack-event:{body['event_id']}", emoji=event["reaction"]),
-                bot.settings.recognition, bot.clock)
+            give_reaction_kudos(
+                bot.store.uow(),
+                SqlReactionLog.of,
+                React(
+                    giver_id=giver.id,
+                    recipient_id=author.id,
+                    message_ref=_ref(event),
+                    idempotency_key=f"slack-event:{body['event_id']}",
+                    emoji=event["reaction"],
+                ),
+                bot.settings.recognition,
+                bot.clock,
+            )
         except DomainError as exc:
             log.info("reaction kudos refused: %s", exc.code)
 
@@ -41,17 +50,26 @@ def register(app: App, bot: Bot) -> None:
             return
         try:
             giver = bot.directory.employee_for(event["user"])
-            reverse_reaction_kudos(bot.store.uow(), SqlReactionLog.of, giver.id, _ref(event),
-                                   f"slack-event:{body['event_id']}", bot.config.reaction_undo_window,
-                                   bot.clock)
+            reverse_reaction_kudos(
+                bot.store.uow(),
+                SqlReactionLog.of,
+                giver.id,
+                _ref(event),
+                f"slack-event:{body['event_id']}",
+                bot.config.reaction_undo_window,
+                bot.clock,
+            )
         except DomainError as exc:
             log.info("reaction reversal refused: %s", exc.code)
 
 
 def _counts(bot: Bot, event: dict) -> bool:
     item = event.get("item") or {}
-    return (event.get("reaction", "").split("::")[0] == bot.config.reaction_emoji
-            and item.get("type") == "message" and bool(event.get("item_user")))
+    return (
+        event.get("reaction", "").split("::")[0] == bot.config.reaction_emoji
+        and item.get("type") == "message"
+        and bool(event.get("item_user"))
+    )
 
 
 def _ref(event: dict) -> str:

@@ -25,8 +25,9 @@ def register(app: App, bot: Bot) -> None:
             link = client.chat_getPermalink(channel=channel, message_ts=message.get("ts"))["permalink"]
         except SlackApiError as exc:
             log.info("no permalink: %s", exc.response.get("error"))
-        view = give_modal(bot.settings.recognition, users=[author] if author else None,
-                          link=link, channel=channel)
+        view = give_modal(
+            bot.settings.recognition, users=[author] if author else None, link=link, channel=channel
+        )
         client.views_open(trigger_id=shortcut["trigger_id"], view=view)
 
     @app.shortcut("give_kudos")

@@ -14,8 +14,10 @@ from rewards.model import RedemptionState
 from rewards.services.redemptions import request_redemption
 
 FIELD_OF = {
-    errors.InvalidPoints: "points", errors.InsufficientPoints: "points",
-    errors.DailyCapExceeded: "points", errors.ReasonRequired: "reason",
+    errors.InvalidPoints: "points",
+    errors.InsufficientPoints: "points",
+    errors.DailyCapExceeded: "points",
+    errors.ReasonRequired: "reason",
     errors.UnknownValue: "value",
 }
 
@@ -34,8 +36,9 @@ def register(app: App, bot: Bot) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         reason = _value(view, "reason", "reason") or ""
         action = {"value": str(meta["redemption_id"]), "action_id": "redemption_reject"}
-        problem = decisions.decide_from_button(bot, body, action, "reject", reason=reason,
-                                               key=meta["key"], where=(meta["channel"], meta["ts"]))
+        problem = decisions.decide_from_button(
+            bot, body, action, "reject", reason=reason, key=meta["key"], where=(meta["channel"], meta["ts"])
+        )
         if problem:
             ack(response_action="errors", errors={"reason": problem})
         else:
@@ -50,12 +53,23 @@ def give_submission(bot: Bot, body: dict, view: dict) -> dict:
     if not raw_points.lstrip("+").isdigit():
         return _errors("points", f"“{raw_points}” is not a whole number of points, like 10.")
     private = _value(view, "visibility", "visibility") == "private"
-    context = {k: v for k, v in (("channel", meta.get("channel")), ("link", meta.get("link")),
-                                 ("announce", "yes")) if v}
+    context = {
+        k: v
+        for k, v in (("channel", meta.get("channel")), ("link", meta.get("link")), ("announce", "yes"))
+        if v
+    }
     try:
-        giving.give(bot, body["user"]["id"], users, int(raw_points), _value(view, "reason", "reason") or "",
-                    _value(view, "value", "value"), key=f"slack-view:{view['id']}", private=private,
-                    context=context)
+        giving.give(
+            bot,
+            body["user"]["id"],
+            users,
+            int(raw_points),
+            _value(view, "reason", "reason") or "",
+            _value(view, "value", "value"),
+            key=f"slack-view:{view['id']}",
+            private=private,
+            context=context,
+        )
     except errors.DomainError as exc:
         return _errors(FIELD_OF.get(type(exc), "recipients"), exc.message)
     return {}
@@ -65,15 +79,23 @@ def redeem_submission(bot: Bot, body: dict, view: dict) -> dict:
     meta = json.loads(view.get("private_metadata") or "{}")
     employee = bot.directory.employee_for(body["user"]["id"])
     try:
-        redemption = request_redemption(bot.store.uow(), employee.id, int(meta["item_id"]),
-                                        f"slack-view:{view['id']}", bot.redemption_policy(), bot.clock)
+        redemption = request_redemption(
+            bot.store.uow(),
+            employee.id,
+            int(meta["item_id"]),
+            f"slack-view:{view['id']}",
+            bot.redemption_policy(),
+            bot.clock,
+        )
     except errors.DomainError as exc:
         return notice_modal("Not redeemed", f":warning: {exc.message}")
     if redemption.state == RedemptionState.REQUESTED:
-        return notice_modal("Requested", f"{redemption.points} points are held while an approver decides."
-                                         " I will message you.")
-    return notice_modal("Redeemed",
-                        f"Done: {redemption.points} points spent. I will message you the details.")
+        return notice_modal(
+            "Requested", f"{redemption.points} points are held while an approver decides. I will message you."
+        )
+    return notice_modal(
+        "Redeemed", f"Done: {redemption.points} points spent. I will message you the details."
+    )
 
 
 def _value(view: dict, block: str, action: str) -> str | None:

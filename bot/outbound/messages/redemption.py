@@ -16,11 +16,17 @@ def requested(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     name = _item_name(data, ctx)
     who = f"<@{employee}>" if employee else "An employee"
     text = f"{who} asks to redeem *{name}* for {data['points']} points (#{data['redemption_id']})."
-    posts = [SlackPost(channel=slack_id, text=text, blocks=approval_blocks(text, data["redemption_id"]))
-             for slack_id in (ctx.slack_id(a) for a in data.get("approvers") or []) if slack_id]
+    posts = [
+        SlackPost(channel=slack_id, text=text, blocks=approval_blocks(text, data["redemption_id"]))
+        for slack_id in (ctx.slack_id(a) for a in data.get("approvers") or [])
+        if slack_id
+    ]
     if employee:
-        waiting = ("an approver decides." if data.get("approvers") else
-                   "an approver decides — none is configured yet, so please tell your Plaudit admin.")
+        waiting = (
+            "an approver decides."
+            if data.get("approvers")
+            else "an approver decides — none is configured yet, so please tell your Plaudit admin."
+        )
         text = f"You asked for *{name}*; {data['points']} points are held while {waiting}"
         posts.append(SlackPost(channel=employee, text=text))
     return posts
@@ -32,10 +38,14 @@ def _told(template: str):
         if not employee:
             return []
         decider = ctx.slack_id(data.get("decided_by")) if data.get("decided_by") else None
-        text = template.format(name=_item_name(data, ctx), points=data["points"],
-                               by=f" by <@{decider}>" if decider else "",
-                               reason=escape(data.get("reason") or "no reason given"))
+        text = template.format(
+            name=_item_name(data, ctx),
+            points=data["points"],
+            by=f" by <@{decider}>" if decider else "",
+            reason=escape(data.get("reason") or "no reason given"),
+        )
         return [SlackPost(channel=employee, text=text)]
+
     return render
 
 

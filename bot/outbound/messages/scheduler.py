@@ -44,15 +44,16 @@ def milestone_awarded(data: dict[str, Any], ctx: RenderContext) -> list[SlackPos
     headline = _headline(data, mention)
     posts = []
     channel = data.get("celebration_channel") or next(
-        (ctx.settings.get(k) for k in CHANNEL_SETTINGS if ctx.settings.get(k)), None)
+        (ctx.settings.get(k) for k in CHANNEL_SETTINGS if ctx.settings.get(k)), None
+    )
     if channel and person.celebration == Celebration.PUBLIC:
         posts.append(_post(channel, f"{headline} (+{points} points)"))
-    posts.append(_post(person.slack_user_id, f"{_headline(data, 'you')} {points} points are now"
-                                             " in your wallet."))
+    posts.append(
+        _post(person.slack_user_id, f"{_headline(data, 'you')} {points} points are now in your wallet.")
+    )
     manager = _slack_id(ctx, person.manager_id)
     if manager and person.celebration != Celebration.NONE:
-        posts.append(_post(manager, f"Heads-up: {headline.split(' ', 1)[1]}"
-                                    f" They received {points} points."))
+        posts.append(_post(manager, f"Heads-up: {headline.split(' ', 1)[1]} They received {points} points."))
     return posts
 
 
@@ -73,17 +74,25 @@ def _requester(ctx: RenderContext, data: dict[str, Any], unknown: str) -> str:
 def redemption_reminder(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     """A reminder to the approver of a redemption still waiting for a decision."""
     requester = _requester(ctx, data, "A colleague")
-    return _approver_posts(data, ctx, f":hourglass: Reminder: {requester} is waiting for your"
-                           f" decision on redemption #{data.get('redemption_id')}"
-                           f" ({data.get('points')} points).")
+    return _approver_posts(
+        data,
+        ctx,
+        f":hourglass: Reminder: {requester} is waiting for your"
+        f" decision on redemption #{data.get('redemption_id')}"
+        f" ({data.get('points')} points).",
+    )
 
 
 def redemption_escalated(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     """Escalation of a long-waiting redemption to the HR approvers."""
     requester = _requester(ctx, data, "an employee")
-    return _approver_posts(data, ctx, f":rotating_light: Redemption #{data.get('redemption_id')}"
-                           f" by {requester} ({data.get('points')} points) has waited"
-                           f" {data.get('waited_days')} days for a decision. Please decide.")
+    return _approver_posts(
+        data,
+        ctx,
+        f":rotating_light: Redemption #{data.get('redemption_id')}"
+        f" by {requester} ({data.get('points')} points) has waited"
+        f" {data.get('waited_days')} days for a decision. Please decide.",
+    )
 
 
 def weekly_digest(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
@@ -92,13 +101,17 @@ def weekly_digest(data: dict[str, Any], ctx: RenderContext) -> list[SlackPost]:
     if not channel:
         return []
     values = ", ".join(f"#{v} ({n})" for v, n in data.get("top_values") or []) or "none yet"
-    stars = " ".join(f"<@{s}>" for s in (_slack_id(ctx, e) for e in data.get("top_recipient_ids")
-                                         or []) if s) or "everyone"
+    stars = (
+        " ".join(f"<@{s}>" for s in (_slack_id(ctx, e) for e in data.get("top_recipient_ids") or []) if s)
+        or "everyone"
+    )
     count = data.get("recognitions", 0)
-    text = (f":sparkles: *This week in recognition* ({data.get('week')}): "
-            f"{count} recognition{'' if count == 1 else 's'}, {data.get('points', 0)} points.\n"
-            f"Top values: {values}\nMost appreciated: {stars}\n"
-            f"Milestones celebrated: {data.get('milestones', 0)}")
+    text = (
+        f":sparkles: *This week in recognition* ({data.get('week')}): "
+        f"{count} recognition{'' if count == 1 else 's'}, {data.get('points', 0)} points.\n"
+        f"Top values: {values}\nMost appreciated: {stars}\n"
+        f"Milestones celebrated: {data.get('milestones', 0)}"
+    )
     return [_post(channel, text)]
 
 
