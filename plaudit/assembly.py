@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Flask
+from flask_openapi3 import OpenAPI
 
 from plaudit import scheduler_role
 from plaudit.keyring_source import load_keys
@@ -46,8 +48,8 @@ def build_web_app(settings: Settings, store: Store) -> Flask:
     return app
 
 
-def _mounts():
-    """Adapters that add routes to the web app (each issue's adapter registers here)."""
+def _mounts() -> list[Callable[[OpenAPI, Settings, Store], None]]:
+    """The adapters that add routes to the web app: the HTTP API and Slack."""
     from api.app import configure as configure_api
     from bot.http import mount as mount_slack  # mounts only when the Slack secrets are set
 

@@ -62,6 +62,9 @@ def _configure_logging(command: str) -> None:
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)  # each migration step is noise
         logs.quiet_leaky_libraries()
+    if os.environ.get("PLAUDIT_LOG_SQL", "").lower() in {"1", "true", "yes"}:
+        # Every statement, SQLAlchemy's and those run straight on the driver, at INFO.
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,8 +12,9 @@ from plaudit.settings import Settings, SettingsError
 from rewards.delivery import Deliverer
 from scheduler.config import SchedulerConfig, SchedulerConfigError
 from scheduler.jobs import JobContext
-from scheduler.leader import lock_for
 from scheduler.runner import SchedulerService
+from scheduler.webhooks import WebhookDeliverer
+from storage.scheduling.leader_lock import lock_for
 from storage.store import Store
 
 log = logging.getLogger("plaudit.scheduler_assembly")
@@ -46,18 +47,8 @@ def default_deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]
         deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra), all_renderers())
     else:
         log.warning("SLACK_BOT_TOKEN is not set: Slack messages wait in the outbox")
-    webhook = _webhook_deliverer(settings, store)
-    if webhook is not None:
-        deliverers["webhook"] = webhook
+    deliverers["webhook"] = WebhookDeliverer(store)
     return deliverers
-
-
-def _webhook_deliverer(settings: Settings, store: Store) -> Deliverer | None:
-    try:  # scheduler/webhooks.py comes with the HTTP API's issue; until it lands, no webhooks
-        from scheduler.webhooks import WebhookDeliverer
-    except ImportError:
-        return None
-    return WebhookDeliverer(store)
 
 
 def job_context(

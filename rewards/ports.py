@@ -109,12 +109,25 @@ class EventPublisher(Protocol):
 
 
 class UnitOfWork(Protocol):
-    employees: EmployeeRepository
-    ledger: LedgerRepository
-    recognitions: RecognitionRepository
-    catalog: CatalogRepository
-    redemptions: RedemptionRepository
-    events: EventPublisher
+    # Read-only members: an implementation may hold its own repository classes (a plain
+    # attribute in a Protocol would be invariant and demand exactly these port types).
+    @property
+    def employees(self) -> EmployeeRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def recognitions(self) -> RecognitionRepository: ...
+    @property
+    def catalog(self) -> CatalogRepository: ...
+    @property
+    def redemptions(self) -> RedemptionRepository: ...
+    @property
+    def events(self) -> EventPublisher: ...
+
+    def rechecked_under_lock(self) -> UnitOfWork:
+        """Declared by a use case that re-checks under `ledger.lock` what it read before it:
+        the store may then let those reads run before its write lock."""
+        ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from sqlalchemy import insert, select, update
+from datetime import timedelta
 
 from rewards.delivery import Deliverer, DeliveryFailed, OutboxMessage
-from storage.database.engine import is_sqlite
-from storage.schema.core import OutboxAttemptRow, OutboxRow
+from storage.delivery.dispatch import claim_due, record_attempt
 from storage.store import Store
 
 log = logging.getLogger("plaudit.outbox")
@@ -54,33 +50,9 @@ def deliver_due(
     if max_attempts is not None:
         policy = RetryPolicy(max_attempts, policy.base_seconds, policy.max_seconds, policy.lease)
     delivered = 0
-    for message in _claim_due(store, limit, list(deliverers), policy.lease):
+    for message in claim_due(store, limit, list(deliverers), policy.lease):
         delivered += _attempt(store, deliverers[message.channel], message, policy)
     return delivered
-
-
-def _claim_due(store: Store, limit: int, channels: list[str], lease: timedelta) -> list[OutboxMessage]:
-    """Take due messages of the channels we deliver; SKIP LOCKED lets dispatchers share the work."""
-    if not channels:
-        return []
-    now = store.clock.now()
-    query = (
-        select(OutboxRow)
-        .where(OutboxRow.status == "pending", OutboxRow.available_at <= now, OutboxRow.channel.in_(channels))
-        .order_by(OutboxRow.id)
-        .limit(limit)
-    )
-    if not is_sqlite(store.engine):
-        query = query.with_for_update(skip_locked=True)
-    with store.uow() as uow:
-        rows = uow.session.scalars(query).all()
-        # Lease the rows so a second dispatcher does not send them while we do.
-        lease = now + lease
-        for row in rows:
-            row.available_at = lease
-        messages = [_to_message(row) for row in rows]
-        uow.commit()
-    return messages
 
 
 def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, policy: RetryPolicy) -> int:
@@ -113,10 +85,10 @@ def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, policy:
 def _record(
     store: Store,
     message: OutboxMessage,
-    status_code,
-    error,
-    retry_after,
-    permanent,
+    status_code: int | None,
+    error: str | None,
+    retry_after: float | None,
+    permanent: bool,
     policy: RetryPolicy,
     duration_ms: int,
     progress: int,
@@ -133,41 +105,11 @@ def _record(
             "available_at": now + timedelta(seconds=backoff(attempts, retry_after, policy)),
             "last_error": error,
         }
-    with store.uow() as uow:
-        uow.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == message.id)
-            .values(attempts=attempts, progress=progress, **values)
-        )
-        uow.session.execute(
-            insert(OutboxAttemptRow).values(
-                outbox_id=message.id,
-                attempted_at=now,
-                succeeded=error is None,
-                status_code=status_code,
-                error=error,
-                duration_ms=duration_ms,
-            )
-        )
-        uow.commit()
-
-
-def _to_message(row: OutboxRow) -> OutboxMessage:
-    return OutboxMessage(
-        id=row.id,
-        channel=row.channel,
-        topic=row.topic,
-        event_id=row.event_id,
-        payload=json.loads(row.payload),
-        attempts=row.attempts,
-        created_at=row.created_at,
-        subscription_id=row.subscription_id,
-        progress=row.progress,
+    record_attempt(
+        store,
+        message,
+        changes={"attempts": attempts, "progress": progress, **values},
+        status_code=status_code,
+        error=error,
+        duration_ms=duration_ms,
     )
-
-
-def oldest_pending(store: Store) -> datetime | None:
-    with store.reader() as uow:
-        return uow.session.scalar(
-            select(OutboxRow.created_at).where(OutboxRow.status == "pending").order_by(OutboxRow.id).limit(1)
-        )

@@ -10,7 +10,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheduler.jobs import JOBS, JobContext, run_recorded
-from scheduler.leader import LeaderLock
+from storage.scheduling.leader_lock import LeaderLock
 
 log = logging.getLogger("plaudit.scheduler")
 

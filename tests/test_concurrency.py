@@ -130,8 +130,9 @@ def test_a_repeated_key_whose_first_use_emptied_the_wallet_replays_instead_of_re
 
 
 def test_thirty_threads_give_from_an_allowance_that_covers_exactly_ten(store):
-    """Gives read people before SQLite's write lock (`lock_late`): the allowance and the daily
-    cap, checked under it, still hold exactly when thirty gives race for ten gives' worth."""
+    """Gives read people before SQLite's write lock (the give declares `rechecked_under_lock`):
+    the allowance and the daily cap, checked under it, still hold exactly when thirty gives race
+    for ten gives' worth."""
     from rewards.policy import RecognitionPolicy
     from rewards.services.recognition import GiveRecognition, give_recognition
     from tests.factories import give_allowance
@@ -151,7 +152,7 @@ def test_thirty_threads_give_from_an_allowance_that_covers_exactly_ten(store):
             idempotency_key=f"give-{n % 15}",
         )
         try:
-            give_recognition(store.uow().lock_late(), cmd, policy, store.clock)
+            give_recognition(store.uow(), cmd, policy, store.clock)
             return "ok"
         except (errors.InsufficientPoints, errors.DailyCapExceeded):
             return "refused"

@@ -43,5 +43,4 @@ def give(
         private=private,
         context=dict(context or {}),
     )
-    # Reads before the accounts are locked need no write lock: the service re-checks under it.
-    return give_recognition(bot.store.uow().lock_late(), cmd, policy, bot.clock)
+    return give_recognition(bot.store.uow(), cmd, policy, bot.clock)

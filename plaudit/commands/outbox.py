@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from plaudit.assembly import build_store
 from plaudit.settings import Settings
-from scheduler.outbox_admin import outbox_status, retry_dead
+from storage.delivery.outbox_admin import outbox_status, retry_dead
 
 
 def register(sub) -> None:

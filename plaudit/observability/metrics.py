@@ -14,17 +14,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from storage.scheduling import job_runs
-from storage.schema.core import (
-    OutboxAttemptRow,
-    OutboxRow,
-    RecognitionRecipientRow,
-    RecognitionRow,
-    RedemptionRow,
-)
+from storage.reads.operations import delivery_figures, program_figures
 from storage.store import Store
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -44,27 +36,14 @@ class LedgerCollector:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def collect(self) -> Iterable:
-        with self.store.reader() as uow:
-            conn = uow.session.connection()
-            recognitions = conn.execute(select(func.count()).select_from(RecognitionRow)).scalar()
-            points = conn.execute(
-                select(func.coalesce(func.sum(RecognitionRow.points_each), 0)).join(RecognitionRecipientRow)
-            ).scalar()
-            by_state = conn.execute(
-                select(RedemptionRow.state, func.count()).group_by(RedemptionRow.state)
-            ).all()
-            outbox = conn.execute(
-                select(OutboxRow.status, func.count(), func.min(OutboxRow.created_at)).group_by(
-                    OutboxRow.status
-                )
-            ).all()
-        yield CounterMetricFamily("plaudit_recognitions", "Recognitions given", value=recognitions)
+    def collect(self) -> Iterable[Metric]:
+        figures = program_figures(self.store)
+        yield CounterMetricFamily("plaudit_recognitions", "Recognitions given", value=figures.recognitions)
         yield CounterMetricFamily(
-            "plaudit_recognition_points", "Points given in recognitions", value=int(points or 0)
+            "plaudit_recognition_points", "Points given in recognitions", value=figures.recognition_points
         )
         states = GaugeMetricFamily("plaudit_redemptions", "Redemptions by state", labels=["state"])
-        for state, count in by_state:
+        for state, count in figures.redemptions_by_state.items():
             states.add_metric([state], count)
         yield states
         depth = GaugeMetricFamily("plaudit_outbox_messages", "Outbox messages by status", labels=["status"])
@@ -72,7 +51,7 @@ class LedgerCollector:
             "plaudit_outbox_oldest_pending_seconds", "Age of the oldest undelivered outbox message"
         )
         age = 0.0
-        for status, count, first in outbox:
+        for status, (count, first) in figures.outbox_by_status.items():
             depth.add_metric([status], count)
             if status == "pending" and first is not None:
                 age = max(0.0, time.time() - first.timestamp())
@@ -81,18 +60,10 @@ class LedgerCollector:
         yield oldest
         yield from self._webhooks_and_jobs()
 
-    def _webhooks_and_jobs(self) -> Iterable:
-        with self.store.reader() as uow:
-            conn = uow.session.connection()
-            failures = conn.execute(
-                select(func.count())
-                .select_from(OutboxAttemptRow)
-                .join(OutboxRow, OutboxRow.id == OutboxAttemptRow.outbox_id)
-                .where(OutboxRow.channel == "webhook", OutboxAttemptRow.succeeded.is_(False))
-            ).scalar()
-            runs = job_runs.all_runs(conn)
+    def _webhooks_and_jobs(self) -> Iterable[Metric]:
+        figures = delivery_figures(self.store)
         yield CounterMetricFamily(
-            "plaudit_webhook_failures", "Failed webhook delivery attempts", value=failures or 0
+            "plaudit_webhook_failures", "Failed webhook delivery attempts", value=figures.webhook_failures
         )
         counts = CounterMetricFamily(
             "plaudit_scheduler_runs", "Scheduled job runs", labels=["job", "outcome"]
@@ -102,7 +73,7 @@ class LedgerCollector:
             "When each scheduled job last succeeded",
             labels=["job"],
         )
-        for job, total, failed, last_success in runs:
+        for job, total, failed, last_success in figures.job_runs:
             counts.add_metric([job, "success"], total - failed)
             counts.add_metric([job, "failure"], failed)
             if last_success is not None:
@@ -114,7 +85,7 @@ class LedgerCollector:
 class _ProcessMetrics:
     """This process's own metrics (the default registry), for single-process serving."""
 
-    def collect(self) -> Iterable:
+    def collect(self) -> Iterable[Metric]:
         from prometheus_client import REGISTRY
 
         return REGISTRY.collect()

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from flask import Flask, Response, g, jsonify, request
 
 from plaudit.observability import logs, metrics
-from scheduler.outbox import oldest_pending
+from storage.delivery.dispatch import oldest_pending
 from storage.schema import migrate
 from storage.store import Store
 

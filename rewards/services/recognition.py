@@ -52,9 +52,9 @@ def give_recognition(
     )
 
     def perform() -> Recognition:
-        # Read before the accounts are locked: a unit of work may run this before SQLite's write
-        # lock (`lock_late`), so only what is checked after `ledger.lock` is current. A person's
-        # status read a moment early is as if the give came a moment earlier.
+        # Read before the accounts are locked, and before the store's write lock: only what is
+        # checked after `ledger.lock` is current. A person's status read a moment early is as if
+        # the give came a moment earlier.
         giver, *recipients = lookups.employees(uow, [cmd.giver_id, *cmd.recipient_ids], personal=False)
         check_participants(giver, recipients, policy)
         allowance = uow.ledger.account_id(giver.id, AccountKind.ALLOWANCE)
@@ -115,7 +115,11 @@ def give_recognition(
         assert found is not None
         return found
 
-    return run_once(uow, cmd.idempotency_key, digest, perform, replay, always_posts=True)
+    # Everything read before `ledger.lock` is re-checked under it (or is as if the give came
+    # a moment earlier), so those reads need not wait for the store's write lock.
+    return run_once(
+        uow.rechecked_under_lock(), cmd.idempotency_key, digest, perform, replay, always_posts=True
+    )
 
 
 def local_day_start(now: datetime, tz_name: str | None, default_tz: str) -> datetime:

@@ -9,6 +9,7 @@ the connection's DB-API cursor, inside the same transaction.
 
 from __future__ import annotations
 
+import logging
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -16,6 +17,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from storage.database.engine import write_lock
+
+# SQLAlchemy's own statement logger: with SQL logging on, these statements appear beside its own.
+statement_log = logging.getLogger("sqlalchemy.engine.Engine")
 
 
 class Prepared:
@@ -57,8 +61,10 @@ class Prepared:
         compiled = self._for(connection.dialect)
         if self.writes:
             write_lock(connection)
+        args = self._args(compiled, params)
+        _log_statement(compiled[0], args)
         cursor = connection.connection.dbapi_connection.cursor()
-        cursor.execute(compiled[0], self._args(compiled, params))
+        cursor.execute(compiled[0], args)
         return cursor
 
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -66,8 +72,10 @@ class Prepared:
         compiled = self._for(connection.dialect)
         if self.writes:
             write_lock(connection)
+        many = [self._args(compiled, row) for row in rows]
+        _log_statement(compiled[0], many)
         cursor = connection.connection.dbapi_connection.cursor()
-        cursor.executemany(compiled[0], [self._args(compiled, row) for row in rows])
+        cursor.executemany(compiled[0], many)
         cursor.close()
 
     def records(self, connection: Connection, params: Mapping[str, Any]) -> list:
@@ -96,6 +104,12 @@ class Prepared:
         row = cursor.fetchone()
         cursor.close()
         return None if row is None else row[0]
+
+
+def _log_statement(sql: str, args: object) -> None:
+    if statement_log.isEnabledFor(logging.INFO):
+        statement_log.info(sql)
+        statement_log.info("[on the driver] %r", args)
 
 
 def integrity_error(connection: Connection) -> type[Exception]:

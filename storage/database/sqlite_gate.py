@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import itertools
+import logging
 import os
 import sqlite3
 import threading
@@ -31,12 +32,14 @@ _gates_lock = threading.Lock()
 
 def gate_for(database: str | None) -> WriteGate:
     """The process's one gate for this database file (shared by every engine on it)."""
-    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
-    path = os.path.realpath(database) + "-writelock" if on_disk else None
+    real = None  # the file's real path, when the database is a file on disk
+    if database and database != ":memory:" and not database.startswith("file:"):
+        real = os.path.realpath(database)
+    path = real + "-writelock" if real is not None else None
     with _gates_lock:
         gate = _gates.get(path)
         if gate is None or path is None:
-            gate = _gates[path] = WriteGate(path, database=os.path.realpath(database) if on_disk else None)
+            gate = _gates[path] = WriteGate(path, database=real)
         return gate
 
 
@@ -64,7 +67,7 @@ class WriteGate:
         self.lock_path = lock_path
         self.database = database
         self.wait_seconds = wait_seconds
-        self._fd = None
+        self._fd: int | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -91,14 +94,16 @@ class WriteGate:
         if self.database is None or not self.checkpoint_due():
             return
         if self._checkpointing.acquire(blocking=False):
-            threading.Thread(target=self._checkpoint, name="plaudit-sqlite-checkpoint", daemon=True).start()
+            threading.Thread(
+                target=self._checkpoint, args=(self.database,), name="plaudit-sqlite-checkpoint", daemon=True
+            ).start()
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self, database: str) -> None:
         try:
             # Another connection checkpointing at the same time: the next due commit tries again.
             with contextlib.suppress(sqlite3.Error):
                 # mode=rw: a database removed meanwhile is not created anew, empty
-                conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=5)
+                conn = sqlite3.connect(f"file:{quote(database)}?mode=rw", uri=True, timeout=5)
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
                 finally:
@@ -131,6 +136,10 @@ class WriteGate:
             self._lock.release()
 
 
+# SQLAlchemy's statement logger: with SQL logging on, the driver's own BEGIN shows beside its statements.
+statement_log = logging.getLogger("sqlalchemy.engine.Engine")
+
+
 class GatedConnection(sqlite3.Connection):
     """A sqlite3 connection that lets the gate go only after its transaction has ended."""
 
@@ -149,6 +158,7 @@ class GatedConnection(sqlite3.Connection):
         """Queue at the gate, then take SQLite's write lock for a new transaction."""
         self.begin_write()
         try:
+            statement_log.info("BEGIN IMMEDIATE (on the driver)")
             self.execute("BEGIN IMMEDIATE").close()
         except BaseException:
             self.rollback()  # lets the gate go
@@ -184,6 +194,6 @@ class GatedConnection(sqlite3.Connection):
             self._release()
 
     def _release(self) -> None:
-        if self.holds_gate:
+        if self.holds_gate and self.gate is not None:  # holding it implies a gate
             self.holds_gate = False
             self.gate.leave()

@@ -34,22 +34,31 @@ class SqlUnitOfWork:
         self.codec = EmployeeCodec(cipher, blind_index)
         self.clock = clock
         self.directory = directory
-        self.session: UnitSession | None = None
+        self._session: UnitSession | None = None
 
-    def lock_late(self) -> SqlUnitOfWork:
+    @property
+    def session(self) -> UnitSession:
+        """The open unit's session; using it outside `with` is a programming error."""
+        if self._session is None:
+            raise RuntimeError("this unit of work is not open")
+        return self._session
+
+    def rechecked_under_lock(self) -> SqlUnitOfWork:
         """Let reads before the first write (or `ledger.lock`) run before SQLite's write lock.
 
         For use cases that re-check what matters under the lock: on SQLite nothing read
         before it is serialised with other writers. PostgreSQL is unchanged (rows are locked).
         """
+        if self._session is not None:
+            raise RuntimeError("the locking of an open unit of work cannot change")
         if is_sqlite(self.engine):
             self.engine = late_lock(self.engine)
         return self
 
     def __enter__(self) -> SqlUnitOfWork:
-        if self.session is not None:
+        if self._session is not None:
             raise RuntimeError("this unit of work is already open")
-        session = self.session = UnitSession(self.engine.connect())
+        session = self._session = UnitSession(self.engine.connect())
         self.employees = SqlEmployeeRepository(session, self.codec)
         self.ledger = SqlLedgerRepository(session, self.directory, lock_rows=not is_sqlite(self.engine))
         self.recognitions = SqlRecognitionRepository(session)
@@ -59,12 +68,10 @@ class SqlUnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self.session is not None
-        session, self.session = self.session, None
+        session, self._session = self.session, None
         session.close()
 
     def commit(self) -> None:
-        assert self.session is not None
         self.ledger.locked.clear()  # row locks end with the transaction
         try:
             self.session.commit()
@@ -75,6 +82,5 @@ class SqlUnitOfWork:
             raise
 
     def rollback(self) -> None:
-        assert self.session is not None
         self.ledger.locked.clear()
         self.session.rollback()

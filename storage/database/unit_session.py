@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Executable, Result, ScalarResult
+from sqlalchemy.orm import Session, SessionTransaction
+
+T = TypeVar("T")
 
 
 class UnitSession:
     """The unit of work's connection, and an ORM session over it made only when first used.
 
     The hot paths (a give, an award) run Core statements on `connection()` and never pay for
-    an ORM session; anything else (`execute`, `scalars`, `get`, …) goes to one bound to the
-    same connection and transaction, which never commits on its own: `commit()` does.
+    an ORM session; the ORM operations below go to one bound to the same connection and
+    transaction (made on first use), which never commits on its own: `commit()` does.
     """
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self.orm: Session | None = None
+        self._orm: Session | None = None
 
     def connection(self) -> Connection:
         """The connection, in a transaction: begun on first use (statements run on its raw
@@ -28,19 +31,19 @@ class UnitSession:
         return self._connection
 
     def commit(self) -> None:
-        if self.orm is not None:
-            self.orm.commit()  # flushes into the connection's transaction
+        if self._orm is not None:
+            self._orm.commit()  # flushes into the connection's transaction
         self._connection.commit()
 
     def rollback(self) -> None:
-        if self.orm is not None:
-            self.orm.rollback()
+        if self._orm is not None:
+            self._orm.rollback()
         self._connection.rollback()
 
     def close(self) -> None:
         try:
-            if self.orm is not None:
-                self.orm.close()
+            if self._orm is not None:
+                self._orm.close()
         finally:
             try:
                 # Explicitly: after a failed COMMIT the connection would otherwise go back to
@@ -49,12 +52,41 @@ class UnitSession:
             finally:
                 self._connection.close()
 
-    def __getattr__(self, name: str) -> Any:
-        if self.orm is None:
-            self.orm = Session(
+    def orm(self) -> Session:
+        """The ORM session over this connection and transaction, made on first use."""
+        if self._orm is None:
+            self._orm = Session(
                 bind=self.connection(),
                 expire_on_commit=False,
                 autoflush=True,
                 join_transaction_mode="rollback_only",
             )
-        return getattr(self.orm, name)
+        return self._orm
+
+    # The ORM operations repositories use, each handed to the ORM session.
+    def execute(self, statement: Executable, params: Any = None, **kw: Any) -> Result[Any]:
+        return self.orm().execute(statement, params, **kw)
+
+    def scalar(self, statement: Executable, params: Any = None, **kw: Any) -> Any:
+        return self.orm().scalar(statement, params, **kw)
+
+    def scalars(self, statement: Executable, params: Any = None, **kw: Any) -> ScalarResult[Any]:
+        return self.orm().scalars(statement, params, **kw)
+
+    def get(self, entity: type[T], ident: Any, **kw: Any) -> T | None:
+        return self.orm().get(entity, ident, **kw)
+
+    def add(self, instance: object) -> None:
+        self.orm().add(instance)
+
+    def add_all(self, instances: Iterable[object]) -> None:
+        self.orm().add_all(instances)
+
+    def delete(self, instance: object) -> None:
+        self.orm().delete(instance)
+
+    def flush(self) -> None:
+        self.orm().flush()
+
+    def begin_nested(self) -> SessionTransaction:
+        return self.orm().begin_nested()

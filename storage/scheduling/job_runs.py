@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.schema.scheduling import SchedulerJobRunRow
@@ -37,5 +39,7 @@ def record(store: Store, job: str, *, ok: bool) -> None:
             conn.execute(update(T).where(T.c.job == job).values(changes))
 
 
-def all_runs(conn) -> list:
-    return conn.execute(select(T.c.job, T.c.runs, T.c.failures, T.c.last_success_at)).all()
+def all_runs(conn: Connection) -> list[tuple[str, int, int, datetime | None]]:
+    """Each job's (name, runs, failures, last success)."""
+    rows = conn.execute(select(T.c.job, T.c.runs, T.c.failures, T.c.last_success_at)).all()
+    return [(job, int(runs), int(failures), last) for job, runs, failures, last in rows]

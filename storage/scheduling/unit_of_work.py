@@ -12,7 +12,6 @@ from storage.store import Store
 class SqlSchedulerUnitOfWork(SqlUnitOfWork):
     def __enter__(self) -> SqlSchedulerUnitOfWork:
         super().__enter__()
-        assert self.session is not None
         self.milestone_rules = SqlMilestoneRuleRepository(self.session)
         self.milestone_data = SqlMilestoneData(self.session, self.cipher)
         self.marks = SqlMarks(self.session)

@@ -12,7 +12,7 @@ from rewards.clock import SystemClock
 from scheduler.config import SchedulerConfig, SchedulerConfigError
 
 
-def test_defaults_match_the_issue():
+def test_defaults_are_the_documented_ones():
     config = SchedulerConfig.from_mapping({})
     assert config.milestone_hour == 9 and config.milestone_window == timedelta(days=7)
     assert config.remind_after == timedelta(hours=48)

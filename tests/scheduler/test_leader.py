@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scheduler.config import SchedulerConfig
 from scheduler.jobs import JobContext
-from scheduler.leader import FileLeaderLock, lock_for
+from storage.scheduling.leader_lock import FileLeaderLock, lock_for
 from scheduler.runner import SchedulerService
 
 WAIT = 30  # seconds: an upper bound for events that normally take well under a second

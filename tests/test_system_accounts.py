@@ -1,4 +1,4 @@
-"""Regressions for foundation fixes made while building the API."""
+"""System accounts: the ledger remembers only the accounts a committed transaction created."""
 
 from __future__ import annotations
 

@@ -1,0 +1,86 @@
+"""The dispatcher's statements: claim due outbox messages under a lease, and record each attempt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from rewards.delivery import OutboxMessage
+from storage.database.engine import is_sqlite
+from storage.schema.core import OutboxAttemptRow, OutboxRow
+from storage.store import Store
+
+
+def claim_due(store: Store, limit: int, channels: list[str], lease: timedelta) -> list[OutboxMessage]:
+    """Take due messages of the given channels; SKIP LOCKED lets dispatchers share the work."""
+    if not channels:
+        return []
+    now = store.clock.now()
+    query = (
+        select(OutboxRow)
+        .where(OutboxRow.status == "pending", OutboxRow.available_at <= now, OutboxRow.channel.in_(channels))
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
+    if not is_sqlite(store.engine):
+        query = query.with_for_update(skip_locked=True)
+    with store.uow() as uow:
+        rows = uow.session.scalars(query).all()
+        # Lease the rows so a second dispatcher does not send them while we do.
+        leased_until = now + lease
+        for row in rows:
+            row.available_at = leased_until
+        messages = [_to_message(row) for row in rows]
+        uow.commit()
+    return messages
+
+
+def record_attempt(
+    store: Store,
+    message: OutboxMessage,
+    *,
+    changes: Mapping[str, Any],
+    status_code: int | None,
+    error: str | None,
+    duration_ms: int,
+) -> None:
+    """Apply an attempt's outcome to its message and append it to the delivery log, in one transaction."""
+    with store.uow() as uow:
+        uow.session.execute(update(OutboxRow).where(OutboxRow.id == message.id).values(**changes))
+        uow.session.execute(
+            insert(OutboxAttemptRow).values(
+                outbox_id=message.id,
+                attempted_at=store.clock.now(),
+                succeeded=error is None,
+                status_code=status_code,
+                error=error,
+                duration_ms=duration_ms,
+            )
+        )
+        uow.commit()
+
+
+def oldest_pending(store: Store) -> datetime | None:
+    """When the oldest undelivered message was written, or None when nothing waits."""
+    with store.reader() as uow:
+        return uow.session.scalar(
+            select(OutboxRow.created_at).where(OutboxRow.status == "pending").order_by(OutboxRow.id).limit(1)
+        )
+
+
+def _to_message(row: OutboxRow) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        channel=row.channel,
+        topic=row.topic,
+        event_id=row.event_id,
+        payload=json.loads(row.payload),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        subscription_id=row.subscription_id,
+        progress=row.progress,
+    )
