@@ -67,7 +67,9 @@ def validation_problem(exc: ValidationError) -> Response:
 
 
 def domain_problem(exc: DomainError) -> Response:
-    details = {k: v for k, v in exc.details.items() if isinstance(v, str | int | float | bool)}
+    details: dict[str, Any] = {
+        k: v for k, v in exc.details.items() if isinstance(v, str | int | float | bool)
+    }
     return problem(exc.status, exc.code, _title(exc.code), exc.message, **details)
 
 

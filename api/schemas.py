@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
-from api.idempotency import HEADER
-
 
 def _strict_int(value: Any) -> Any:
     if isinstance(value, bool):
@@ -78,7 +76,7 @@ _SCHEMAS: dict[type, dict[str, Any]] = {}
 
 class IdempotencyHeader(RequestPart):
     idempotency_key: str = Field(
-        alias=HEADER,
+        alias="Idempotency-Key",  # api.idempotency.HEADER (a literal, for mypy)
         min_length=1,
         max_length=200,
         description="A unique value per operation (a UUID). Repeats return the first response.",
@@ -88,7 +86,7 @@ class IdempotencyHeader(RequestPart):
 class OptionalIdempotencyHeader(RequestPart):
     idempotency_key: str | None = Field(
         default=None,
-        alias=HEADER,
+        alias="Idempotency-Key",
         min_length=1,
         max_length=200,
         description="Optional: a unique value per operation; repeats return the first response.",

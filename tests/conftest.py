@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from rewards.clock import FakeClock
-from storage.database.engine import normalise_url
 from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
-from storage.schema import metadata, migrate
+from storage.schema import migrate
 from storage.store import Store
+from tests.databases import (
+    BACKENDS,
+    POSTGRES_NOT_SET,
+    POSTGRES_URL_VAR,
+    create_postgres_database,
+    database_url,
+    drop_postgres_database,
+    new_keyring,
+)
 
-POSTGRES_URL_VAR = "PLAUDIT_TEST_POSTGRES_URL"
-BACKENDS = ["sqlite", "postgres"]
 
-
-def test_keyring(*ids: str) -> Keyring:
-    return Keyring.parse(",".join(f"{i}:{generate_key()}" for i in ids or ("k1",)))
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Give every "no PostgreSQL" skip one place and reason, so `-ra` prints them as one counted line."""
+    report = yield
+    longrepr = report.longrepr
+    if report.skipped and isinstance(longrepr, tuple) and longrepr[2].endswith(POSTGRES_NOT_SET):
+        report.longrepr = (__file__, None, f"PostgreSQL tests, because {POSTGRES_NOT_SET}")
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -32,40 +42,13 @@ def postgres_url() -> Iterator[str | None]:
     if not base:
         yield None
         return
-    url = make_url(normalise_url(base))
-    name = f"plaudit_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # CI sets the variable: a missing server must fail loudly
-        pytest.fail(f"{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {exc}")
-    test_url = url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(test_url)
-    migrate.upgrade(engine)
-    engine.dispose()
+    name, test_url = create_postgres_database(base)
     yield test_url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def database_url(backend: str, tmp_path, postgres_url: str | None) -> str:
-    """A clean, migrated database of the given kind for one test."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'plaudit.db'}"
-    if postgres_url is None:
-        pytest.skip(f"{POSTGRES_URL_VAR} is not set")
-    engine = create_engine(postgres_url)
-    with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return postgres_url
+    drop_postgres_database(base, name)
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
@@ -76,7 +59,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def keyring() -> Keyring:
-    return test_keyring("k1")
+    return new_keyring("k1")
 
 
 @pytest.fixture

@@ -8,13 +8,7 @@ from pydantic import Field
 
 from api.blueprints import api_blueprint, security
 from api.context import actor, ctx
-from api.idempotency import (
-    domain_key,
-    idempotent_by_ledger,
-    idempotent_ledger,
-    mark_replayed,
-    request_fingerprint,
-)
+from api.idempotency import idempotency_key, idempotent, replayed
 from api.problems import problem
 from api.schemas import Body, Bool, ExternalId, IdempotencyHeader, Out, Points
 from rewards.services.award_batch import MAX_BATCH, AwardBatch, BatchRejected, issue_award_batch
@@ -64,14 +58,14 @@ class BatchOut(Out):
     created_at: datetime
 
 
-def _internal_ids(externals: list[str]) -> tuple[list[str | None], list[dict]]:
+def _internal_ids(externals: list[str]) -> tuple[list[str], list[dict[str, str]]]:
     found = listings.ids_for_external(ctx().store, externals)
     unknown = [_unknown(f"body.items.{i}.employee_id") for i, e in enumerate(externals) if e not in found]
-    return [found.get(e) for e in externals], unknown
+    return [found[e] for e in externals if e in found], unknown
 
 
 @bp.post("/awards", security=WRITE, responses={201: AwardOut})
-@idempotent_by_ledger
+@idempotent
 def create_award(header: IdempotencyHeader, body: AwardIn):
     """Give each named employee `points` from the organisation (idempotent by key)."""
     store = ctx().store
@@ -79,18 +73,17 @@ def create_award(header: IdempotencyHeader, body: AwardIn):
         txn = issue_award(
             store.uow(),
             IssueAward(
-                employee_ids=body.employee_ids,
+                employee_ids=[],
+                external_ids=body.employee_ids,
                 points=body.points,
                 reason=body.reason,
                 value=body.value,
                 notify=body.notify,
-                idempotency_key=domain_key(),
+                idempotency_key=idempotency_key(ledger_replays=True),
                 actor=actor(),
-                by_hr_id=True,
-                request_digest=request_fingerprint(),
             ),
             store.clock,
-            on_replay=mark_replayed,
+            on_replay=replayed,
         )
     except UnknownHrIds as exc:
         return _unknown_problem([_unknown(f"body.employee_ids.{i}") for i in exc.indexes])
@@ -105,7 +98,7 @@ def create_award(header: IdempotencyHeader, body: AwardIn):
 
 
 @bp.post("/awards/batch", security=WRITE, responses={201: BatchOut})
-@idempotent_ledger
+@idempotent
 def create_batch(header: IdempotencyHeader, body: BatchIn):
     """Award up to 10,000 items in one all-or-nothing ledger transaction."""
     externals = [item.employee_id for item in body.items]
@@ -120,7 +113,7 @@ def create_batch(header: IdempotencyHeader, body: BatchIn):
                 reason=body.reason,
                 value=body.value,
                 notify=body.notify,
-                idempotency_key=domain_key(),
+                idempotency_key=idempotency_key(),
                 actor=actor(),
             ),
             ctx().store.clock,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from http import HTTPStatus
+from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.blueprints import api_blueprint, security
 from api.context import actor, ctx
-from api.idempotency import domain_key, idempotent_ledger
+from api.idempotency import idempotency_key, idempotent
 from api.pagination import id_cursor, page
 from api.routes.employees import find
 from api.schemas import Body, ExternalId, Id, IdempotencyHeader, Out, PageQuery
@@ -85,12 +87,17 @@ def render(redemption: Redemption) -> dict:
 
 
 @bp.post("/redemptions", security=WRITE, responses={201: RedemptionOut})
-@idempotent_ledger
+@idempotent
 def create_redemption(header: IdempotencyHeader, body: RedemptionIn):
     """Redeem a catalog item for an employee: the cost is held (or spent when no approval is needed)."""
     employee = find(body.employee_id)
     redemption = request_redemption(
-        ctx().store.uow(), employee.id, body.item_id, domain_key(), ctx().redemption_policy, ctx().store.clock
+        ctx().store.uow(),
+        employee.id,
+        body.item_id,
+        idempotency_key(),
+        ctx().redemption_policy,
+        ctx().store.clock,
     )
     return render(redemption), 201, {"Location": f"/api/v1/redemptions/{redemption.id}"}
 
@@ -126,7 +133,7 @@ def _decide(redemption_id: int, action: str, reason: str | None = None, fulfilme
         ctx().store.uow(),
         redemption_id,
         action,
-        domain_key(),
+        idempotency_key(),
         ctx().store.clock,
         ctx().redemption_policy,
         actor_id=actor(),
@@ -137,32 +144,32 @@ def _decide(redemption_id: int, action: str, reason: str | None = None, fulfilme
     return render(decided)
 
 
-DECISION = {200: RedemptionOut}
+DECISION: dict[str | int | HTTPStatus, type[BaseModel] | dict[Any, Any] | None] = {200: RedemptionOut}
 
 
 @bp.post("/redemptions/<int:redemption_id>/approve", security=WRITE, responses=DECISION)
-@idempotent_ledger
+@idempotent
 def approve(path: RedemptionPath, header: IdempotencyHeader, body: DecisionIn):
     """Approve a requested redemption: the held points are spent. 409 names the current state."""
     return _decide(path.redemption_id, "approve", body.reason)
 
 
 @bp.post("/redemptions/<int:redemption_id>/reject", security=WRITE, responses=DECISION)
-@idempotent_ledger
+@idempotent
 def reject(path: RedemptionPath, header: IdempotencyHeader, body: RejectionIn):
     """Reject a requested redemption: the held points go back to the wallet."""
     return _decide(path.redemption_id, "reject", body.reason)
 
 
 @bp.post("/redemptions/<int:redemption_id>/fulfill", security=WRITE, responses=DECISION)
-@idempotent_ledger
+@idempotent
 def fulfill(path: RedemptionPath, header: IdempotencyHeader, body: FulfilmentIn):
     """Fulfil an approved redemption with its code, link or instructions."""
     return _decide(path.redemption_id, "fulfill", fulfilment=body.fulfilment)
 
 
 @bp.post("/redemptions/<int:redemption_id>/cancel", security=WRITE, responses=DECISION)
-@idempotent_ledger
+@idempotent
 def cancel(path: RedemptionPath, header: IdempotencyHeader, body: DecisionIn):
     """Cancel a requested or approved redemption: the points go back to the wallet."""
     return _decide(path.redemption_id, "cancel", body.reason)

@@ -128,7 +128,7 @@ def recognition_report(query: ReportQuery):
     rows, part = reports.recognition_report(ctx().store, query.from_, query.to, query.group_by)
     if query.group_by in ("giver", "recipient"):
         ext = listings.external_ids(ctx().store, [r.key for r in rows if r.key])
-        rows = [reports.ReportRow(ext.get(r.key), r.recognitions, r.points) for r in rows]
+        rows = [reports.ReportRow(ext.get(r.key) if r.key else None, r.recognitions, r.points) for r in rows]
     active = part.active_employees or 1
     out = ReportOut(
         group_by=query.group_by,

@@ -107,7 +107,7 @@ def _out(sub: subs.Subscription) -> dict:
 @idempotent
 def create_webhook(header: OptionalIdempotencyHeader, body: WebhookIn):
     """Subscribe a URL to events; the response holds the signing secret, shown only once."""
-    events = ["*"] if "*" in body.events else sorted(set(body.events))
+    events: list[str] = ["*"] if "*" in body.events else sorted(set(body.events))
     sub, secret = subs.create(ctx().store, str(body.url), events, actor())
     return {**_out(sub), "secret": secret}, 201, {"Location": f"/api/v1/webhooks/{sub.id}"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from rewards import errors
 from rewards.clock import Clock
@@ -21,7 +22,7 @@ class BatchRejected(errors.DomainError):
     code = "batch_rejected"
     status = 422
 
-    def __init__(self, message: str, problems: list[dict]) -> None:
+    def __init__(self, message: str, problems: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.problems = problems
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from rewards import errors
 from rewards.clock import Clock
@@ -16,7 +17,7 @@ MAX_AWARD_POINTS = 1_000_000
 
 
 class UnknownHrIds(errors.DomainError):
-    """Some HR ids name no employee; `indexes` says which (positions in `employee_ids`)."""
+    """Some HR ids name no employee; `indexes` says which (positions in `external_ids`)."""
 
     code = "unknown_employee"
     status = 422
@@ -28,6 +29,8 @@ class UnknownHrIds(errors.DomainError):
 
 @dataclass(frozen=True)
 class IssueAward:
+    """Award `points` to each recipient, named by employee id or by HR id (`external_ids`)."""
+
     employee_ids: list[str]
     points: int
     reason: str
@@ -36,22 +39,25 @@ class IssueAward:
     notify: bool = True
     actor: str | None = None  # API client id, "scheduler", ...
     kind: str = "award"  # "award" or "milestone"
-    extra: dict | None = None  # event details, e.g. the milestone rule
-    by_hr_id: bool = False  # employee_ids are HR ids, resolved inside the award's transaction
-    request_digest: str | None = None  # the caller's own digest of the request, kept instead
+    extra: dict[str, Any] | None = None  # event details, e.g. the milestone rule
+    external_ids: list[str] = field(default_factory=list)  # HR ids, resolved in the award's transaction
 
 
 def award_digest(cmd: IssueAward) -> str:
     """The fingerprint kept with the award's key: a repeat of the key must match it."""
-    if cmd.request_digest:
-        return cmd.request_digest
-    return fingerprint(
-        employees=sorted(cmd.employee_ids),
-        points=cmd.points,
-        reason=cmd.reason,
-        value=cmd.value,
-        kind=cmd.kind,
-    )
+    fields: dict[str, Any] = {
+        "employees": sorted(cmd.employee_ids),
+        "points": cmd.points,
+        "reason": cmd.reason,
+        "value": cmd.value,
+        "kind": cmd.kind,
+    }
+    if cmd.external_ids:
+        # The answer to a repeat names the HR ids in the order given and honours `notify`, so
+        # both belong to what a repeat must match. Awards by employee id keep the fingerprint
+        # that milestone sweeps compute for the same key.
+        fields.update(hr_ids=cmd.external_ids, notify=cmd.notify)
+    return fingerprint(**fields)
 
 
 def issue_award(
@@ -115,21 +121,26 @@ def post_award(uow: UnitOfWork, cmd: IssueAward, clock: Clock, digest: str) -> L
 
 
 def _recipients(uow: UnitOfWork, cmd: IssueAward) -> list[Employee]:
-    if not cmd.by_hr_id:
-        return lookups.employees(uow, cmd.employee_ids, personal=False)
-    by_hr_id = uow.employees.get_many_by_external_id(cmd.employee_ids, personal=False)
-    found = [by_hr_id.get(hr_id) for hr_id in cmd.employee_ids]
+    employees = lookups.employees(uow, cmd.employee_ids, personal=False) if cmd.employee_ids else []
+    if not cmd.external_ids:
+        return employees
+    by_hr_id = uow.employees.get_many_by_external_id(cmd.external_ids, personal=False)
+    found = [by_hr_id.get(hr_id) for hr_id in cmd.external_ids]
     unknown = [i for i, employee in enumerate(found) if employee is None]
     if unknown:
         raise UnknownHrIds("Some HR ids are not known to Plaudit; nothing was awarded.", unknown)
-    return found
+    named = employees + [e for e in found if e is not None]
+    if len({e.id for e in named}) != len(named):
+        raise errors.NoRecipients("Each employee may be named only once per award.")
+    return named
 
 
 def _validate(cmd: IssueAward) -> None:
-    if not cmd.employee_ids:
+    if not cmd.employee_ids and not cmd.external_ids:
         raise errors.NoRecipients("Name at least one employee to award.")
-    if len(set(cmd.employee_ids)) != len(cmd.employee_ids):
-        raise errors.NoRecipients("Each employee may be named only once per award.")
+    for ids in (cmd.employee_ids, cmd.external_ids):
+        if len(set(ids)) != len(ids):
+            raise errors.NoRecipients("Each employee may be named only once per award.")
     points = cmd.points
     if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= MAX_AWARD_POINTS:
         raise errors.InvalidPoints(f"Award points must be a whole number from 1 to {MAX_AWARD_POINTS}.")

@@ -70,7 +70,8 @@ def list_rules(
 ) -> list[MilestoneRule]:
     """Every milestone rule (the defaults seeded on first use); read through `reader` if given."""
     ensure_default_rules(uow, clock, reader)
-    with reader or uow as source:
+    source = reader or uow
+    with source:
         return source.milestone_rules.list()
 
 
@@ -79,7 +80,8 @@ def get_rule(
 ) -> MilestoneRule:
     """One milestone rule by id (the defaults seeded on first use)."""
     ensure_default_rules(uow, clock, reader)
-    with reader or uow as source:
+    source = reader or uow
+    with source:
         rule = source.milestone_rules.get(rule_id)
     if rule is None:
         raise MilestoneRuleNotFound("No such milestone rule.", rule_id=rule_id)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from rewards import errors
 from rewards.clock import Clock
-from rewards.model import AccountKind, Employee, ItemKind, Posting, Redemption, RedemptionState
+from rewards.model import (
+    AccountKind,
+    Employee,
+    ItemKind,
+    LedgerTransaction,
+    Posting,
+    Redemption,
+    RedemptionState,
+)
 from rewards.policy import RedemptionPolicy
 from rewards.ports import UnitOfWork
 from rewards.redemption_states import transition
@@ -116,8 +125,8 @@ def decide_redemption(
     def perform() -> Redemption:
         redemption = lookups.redemption(uow, redemption_id, for_update=True)
         employee = lookups.employee(uow, redemption.employee_id)
-        deciding = action in ("approve", "reject") and check_approver and actor_id is not None
-        if deciding and not may_decide(employee, actor_id, policy):
+        deciding = action in ("approve", "reject") and check_approver
+        if deciding and actor_id is not None and not may_decide(employee, actor_id, policy):
             raise errors.NotAnApprover("Only the designated approver can decide this.")
         if action == "reject" and check_approver and not (reason or "").strip():
             raise errors.ReasonRequired("Say why the redemption is rejected.")
@@ -172,7 +181,7 @@ def _postings_for(uow: UnitOfWork, redemption: Redemption, action: str) -> list[
     return []  # fulfil moves no points
 
 
-def _restock(uow: UnitOfWork, item_id: int, now) -> None:
+def _restock(uow: UnitOfWork, item_id: int, now: datetime) -> None:
     item = uow.catalog.get(item_id, for_update=True)
     if item is not None and item.stock is not None:
         uow.catalog.save(replace(item, stock=item.stock + 1, updated_at=now))
@@ -192,5 +201,5 @@ def _publish(uow: UnitOfWork, topic: str, redemption: Redemption, **extra: objec
     )
 
 
-def _replay(uow: UnitOfWork, txn) -> Redemption:
+def _replay(uow: UnitOfWork, txn: LedgerTransaction) -> Redemption:
     return lookups.redemption(uow, lookups.reference_id(txn.reference, "redemption"))

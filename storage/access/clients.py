@@ -77,7 +77,7 @@ def create_client(store: Store, name: str, scopes: list[str]) -> tuple[ApiClient
     with store.uow() as uow:
         uow.session.execute(insert(ApiClientRow).values(**values))
         uow.commit()
-    return ApiClient(**{**values, "scopes": tuple(scopes)}), secret
+    return ApiClient(client_id, name, tuple(scopes), digest(secret), True, now), secret
 
 
 def get_client(store: Store, client_id: str) -> ApiClient | None:
@@ -95,11 +95,12 @@ def list_clients(store: Store) -> list[ApiClient]:
 def revoke_client(store: Store, client_id: str) -> bool:
     """Deactivate a client and delete its tokens: every later request with them gets 401."""
     with store.uow() as uow:
-        changed = uow.session.execute(
+        result = uow.session.execute(
             update(ApiClientRow)
             .where(ApiClientRow.id == client_id, ApiClientRow.active.is_(True))
             .values(active=False, revoked_at=store.clock.now())
-        ).rowcount
+        )
+        changed = getattr(result, "rowcount", 0)  # an UPDATE's result is a CursorResult
         uow.session.execute(delete(ApiTokenRow).where(ApiTokenRow.client_id == client_id))
         uow.commit()
     _recent.forget_client(client_id)

@@ -37,6 +37,11 @@ class Record:
     body: str | None = None
     headers: dict[str, str] | None = None
 
+    @property
+    def refused(self) -> bool:
+        """Whether the stored answer is a refusal (4xx)."""
+        return not self.pending and self.status is not None and 400 <= self.status < 500
+
 
 def claim(store: Store, client_id: str, key: str, fingerprint: str) -> tuple[bool, Record]:
     """(True, new claim) when this request runs; (False, existing record) when it was seen."""
@@ -99,8 +104,8 @@ def _sealed(store: Store, record_id: int, body: str) -> str:
 
 def record(
     store: Store, client_id: str, key: str, fingerprint: str, status: int, body: str, headers: dict[str, str]
-) -> None:
-    """Store a finished response; if a concurrent twin stored one first, theirs stays."""
+) -> bool:
+    """Store a finished response (True); if a concurrent twin stored one first, theirs stays (False)."""
     now = store.clock.now()
     try:
         with store.engine.begin() as conn:
@@ -123,7 +128,8 @@ def record(
                 update(Row).where(Row.id == new_id).values(response_body=_sealed(store, new_id, body))
             )
     except IntegrityError:
-        pass
+        return False
+    return True
 
 
 def complete(store: Store, record_id: int, status: int, body: str, headers: dict[str, str]) -> None:

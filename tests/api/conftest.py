@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from werkzeug.serving import make_server
 
 from api.app import create_app
-from api.config import SCOPES, ApiConfig
-from storage.access import clients
-
-NO_LIMIT = ApiConfig(rate_limit_per_second=0)
+from tests.api.callers import NO_LIMIT, Caller, new_caller
 
 
 @pytest.fixture
@@ -26,45 +22,6 @@ def app(store):
 @pytest.fixture
 def http(app):
     return app.test_client()
-
-
-@dataclass
-class Caller:
-    """An API client with a bearer token, calling through the Flask test client."""
-
-    http: object
-    client_id: str
-    secret: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def get(self, url, **kw):
-        return self.http.get(url, headers={**self.auth, **kw.pop("headers", {})}, **kw)
-
-    def post(self, url, key: str | None = None, **kw):
-        headers = {**self.auth, **kw.pop("headers", {})}
-        if key:
-            headers["Idempotency-Key"] = key
-        return self.http.post(url, headers=headers, **kw)
-
-    def put(self, url, **kw):
-        return self.http.put(url, headers={**self.auth, **kw.pop("headers", {})}, **kw)
-
-    def patch(self, url, **kw):
-        return self.http.patch(url, headers={**self.auth, **kw.pop("headers", {})}, **kw)
-
-    def delete(self, url, **kw):
-        return self.http.delete(url, headers={**self.auth, **kw.pop("headers", {})}, **kw)
-
-
-def new_caller(store, http, scopes=SCOPES, name="hris") -> Caller:
-    client, secret = clients.create_client(store, name, list(scopes))
-    response = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client.id, secret))
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return Caller(http, client.id, secret, response.get_json()["access_token"])
 
 
 @pytest.fixture
@@ -87,24 +44,3 @@ def live_server(app) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
-
-
-def call(base: str, method: str, path: str, token: str, body=None, headers=None):
-    """One real HTTP request (stdlib only); returns (status, headers, parsed JSON or None)."""
-    import json
-    import urllib.error
-    import urllib.request
-
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        base + path,
-        data=data,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            status, head, raw = response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        status, head, raw = exc.code, dict(exc.headers), exc.read()
-    return status, head, json.loads(raw) if raw else None

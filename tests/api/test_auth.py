@@ -11,7 +11,7 @@ from api.config import SCOPES
 from plaudit import cli
 from storage.access import clients
 from storage.schema.api_access import ApiClientRow, ApiTokenRow
-from tests.api.conftest import new_caller
+from tests.api.callers import new_caller
 
 # Every route, with the scope it needs (sample ids: auth is checked before anything else).
 ROUTES = [

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from storage.ledger.verify import verify_ledger
 from storage.schema.core import TransactionRow
-from tests.api.conftest import call
+from tests.api.callers import call
 from tests.factories import balances, employee
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from storage.ledger.verify import verify_ledger
-from tests.api.conftest import call
+from tests.api.callers import call
 from tests.factories import balances, employee, fund_wallet
 
 

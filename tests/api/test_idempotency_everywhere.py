@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from storage.ledger.verify import verify_ledger
 from storage.schema.core import CatalogItemRow, RedemptionRow, TransactionRow, WebhookSubscriptionRow
 from storage.schema.scheduling import MilestoneRuleRow
-from tests.api.conftest import call
+from tests.api.callers import call
 from tests.factories import employee, fund_wallet
 
 GIFT = {"name": "Book voucher", "points_cost": 40, "kind": "gift_card", "requires_approval": True}

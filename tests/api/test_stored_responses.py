@@ -56,7 +56,7 @@ def test_rotation_covers_stored_responses(store, hr, keyring, blind_index, clock
     assert "api_idempotency" in seen
     only_new = Store(store.engine, FieldCipher(Keyring.parse(f"k2:{new_key}")), blind_index, clock)
     from api.app import create_app
-    from tests.api.conftest import NO_LIMIT
+    from tests.api.callers import NO_LIMIT
 
     app = create_app(only_new, config=NO_LIMIT)
     replay = app.test_client().post(

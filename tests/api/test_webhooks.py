@@ -180,7 +180,7 @@ def test_retry_after_is_read_as_seconds_or_a_date():
 
 
 def _fresh(store, hr):
-    from tests.api.conftest import new_caller
+    from tests.api.callers import new_caller
 
     return new_caller(store, hr.http, ["webhooks:manage"])
 

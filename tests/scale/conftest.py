@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from bot.simulator.fake_slack import FakeSlack
 from storage.database.engine import make_engine
-from tests.conftest import database_url
+from tests.databases import database_url
 from tests.scale.cluster import Cluster
 
 

@@ -26,7 +26,7 @@ from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
 from storage.ledger.verify import verify_ledger
 from storage.scheduling.unit_of_work import scheduler_uow
 from storage.store import Store
-from tests.conftest import database_url
+from tests.databases import database_url
 from tests.factories import employee
 from tests.scheduler.helpers import milestone_transactions
 

@@ -10,13 +10,8 @@ from bot.outbound.notifier import RenderContext, SlackNotifier
 from bot.simulator.fake_slack import FakeSlack
 from bot.simulator.signed_requests import SlackDriver, flask_transport
 from plaudit.assembly import build_web_app
-from plaudit.settings import Settings
-from rewards.policy import AllowancePolicy, RecognitionPolicy, RedemptionPolicy
 from scheduler.outbox import deliver_due
-from storage.reads import activity
-
-SECRET = "test-signing-secret"
-PEOPLE = {"UANA": "ana", "UBEN": "ben", "UCY": "cy", "UDEE": "dee"}
+from tests.slack.helpers import PEOPLE, SECRET, make_settings
 
 
 @pytest.fixture
@@ -29,19 +24,6 @@ def fake():
         fake.add_user("UGONE", name="Gone", deleted=True)
         fake.add_usergroup("SDESIGN", ["UANA", "UBEN", "UCY"])
         yield fake
-
-
-def make_settings(store, fake, **extra) -> Settings:
-    return Settings(
-        database_url=str(store.engine.url),
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SECRET,
-        slack_api_url=fake.url,
-        recognition=RecognitionPolicy(max_points=50),
-        redemption=RedemptionPolicy(approval_threshold=100),
-        allowance=AllowancePolicy(points_per_period=100),
-        extra=extra,
-    )
 
 
 @pytest.fixture
@@ -70,15 +52,3 @@ def deliver(store, settings, fake):
         return deliver_due(store, {"slack": notifier})
 
     return run
-
-
-def wallet_of(store, slack_id: str) -> int:
-    with store.reader() as uow:
-        employee = uow.employees.get_by_slack_id(slack_id)
-    return activity.balances(store, employee.id).wallet if employee else 0
-
-
-def allowance_of(store, slack_id: str) -> int:
-    with store.reader() as uow:
-        employee = uow.employees.get_by_slack_id(slack_id)
-    return activity.balances(store, employee.id).allowance if employee else 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.ledger.verify import verify_ledger
-from tests.slack.conftest import allowance_of, wallet_of
+from tests.slack.helpers import allowance_of, wallet_of
 
 
 def test_give_answers_in_channel_and_dms_each_recipient(slack, fake, store, deliver):

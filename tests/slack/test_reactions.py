@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage.ledger.verify import verify_ledger
-from tests.slack.conftest import allowance_of, wallet_of
+from tests.slack.helpers import allowance_of, wallet_of
 
 
 def reaction(kind="reaction_added", user="UANA", author="UBEN", emoji="clap", ts="1700000000.000100"):

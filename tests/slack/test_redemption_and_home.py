@@ -9,7 +9,7 @@ from rewards.model import CatalogItem, Celebration, RedemptionState
 from rewards.services.catalog import add_item
 from storage.ledger.verify import verify_ledger
 from tests.factories import employee, fund_wallet
-from tests.slack.conftest import wallet_of
+from tests.slack.helpers import wallet_of
 
 
 def arrange(store):
@@ -178,7 +178,7 @@ def test_balance_history_leaderboard_and_help(slack, store):
 def test_slack_approvers_decide_for_people_without_a_manager(store, fake, deliver):
     from bot.simulator.signed_requests import SlackDriver, flask_transport
     from plaudit.assembly import build_web_app
-    from tests.slack.conftest import SECRET, make_settings
+    from tests.slack.helpers import SECRET, make_settings
 
     web = build_web_app(make_settings(store, fake, PLAUDIT_SLACK_APPROVERS="UDEE"), store)
     slack = SlackDriver(flask_transport(web.test_client()), SECRET)

@@ -9,7 +9,7 @@ import logging
 from bot.simulator.signed_requests import SlackDriver, flask_transport
 from plaudit.observability import logs
 from plaudit.observability.web import slack_ids
-from tests.slack.conftest import SECRET
+from tests.slack.helpers import SECRET
 
 
 def test_a_slack_request_logs_its_team_user_and_request_id(web):

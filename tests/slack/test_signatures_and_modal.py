@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.simulator.signed_requests import give_form_values
 from storage.ledger.verify import verify_ledger
 from storage.schema.core import EmployeeRow, TransactionRow
-from tests.slack.conftest import allowance_of, wallet_of
+from tests.slack.helpers import allowance_of, wallet_of
 
 
 def _counts(store):
@@ -116,7 +116,7 @@ def test_home_button_and_global_shortcut_open_the_form_and_public_kudos_go_to_th
     from bot.simulator.signed_requests import SlackDriver, flask_transport
     from plaudit.assembly import build_web_app
     from scheduler.outbox import deliver_due
-    from tests.slack.conftest import SECRET, make_settings
+    from tests.slack.helpers import SECRET, make_settings
 
     settings = make_settings(store, fake, PLAUDIT_CELEBRATION_CHANNEL="C0KUDOS")
     web = build_web_app(settings, store)

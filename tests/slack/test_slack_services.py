@@ -108,7 +108,7 @@ def test_a_user_first_seen_by_concurrent_requests_becomes_one_employee(web, stor
 
     from bot.simulator.signed_requests import SlackDriver, flask_transport
     from storage.schema.core import EmployeeRow
-    from tests.slack.conftest import SECRET
+    from tests.slack.helpers import SECRET
 
     go = threading.Barrier(4)
     replies = []

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from storage.ledger.verify import verify_ledger
 from storage.schema.core import EmployeeRow
 from tests.factories import employee, fund_wallet
-from tests.slack.conftest import wallet_of
+from tests.slack.helpers import wallet_of
 
 
 def employees_count(store) -> int:
