@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, redirect
 from flask_openapi3 import Info, OpenAPI
+from flask_openapi3.models import SecurityScheme
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
@@ -14,11 +17,12 @@ from api.docs_page import INDEX_HTML
 from api.problems import Problem
 from api.spec import finalize
 from rewards.policy import RedemptionPolicy
+from rewards.services.allowance import AllowanceTerms
 from storage.store import Store
 
 SPEC_PATH = "/api/v1/openapi.json"
 
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: dict[str, SecurityScheme | dict[str, Any]] = {
     "oauth2": {
         "type": "oauth2",
         "description": "Client credentials: POST /oauth/token with your client id and secret.",
@@ -55,7 +59,7 @@ def create_app(
         SWAGGER_CONFIG={"validatorUrl": None},
         OPENAPI_HTML_STRING=INDEX_HTML,
     )
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider has it; the base type does not
     app.url_map.converters["hr_id"] = HrIdConverter
     app.extensions["plaudit.store"] = store
     context = ApiContext(
@@ -66,7 +70,7 @@ def create_app(
     problems.register(app)
     _register_routes(app)
     if config.trusted_proxies:
-        app.wsgi_app = ProxyFix(
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app
             app.wsgi_app,
             x_for=config.trusted_proxies,
             x_proto=config.trusted_proxies,
@@ -98,10 +102,11 @@ class HrIdConverter(BaseConverter):
 
 
 def configure(app: OpenAPI, settings, store: Store) -> None:
-    """Mount hook: apply the API's settings (PLAUDIT_API_*) and the redemption policy."""
+    """Mount hook: apply the API's settings (PLAUDIT_API_*), the redemption and allowance policies."""
     context: ApiContext = app.extensions[EXTENSION]
     context.config = ApiConfig.from_mapping(settings.extra)
     context.redemption_policy = settings.redemption
+    context.allowance = AllowanceTerms(settings.allowance, settings.timezone)
     app.config["MAX_CONTENT_LENGTH"] = context.config.max_body_bytes
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+from typing import Any
+
 from flask import g, request
 from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest
 
 from api.context import ctx
@@ -14,7 +18,7 @@ from api.ratelimit import retry_after_header
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
-SHARED_RESPONSES = {
+SHARED_RESPONSES: dict[str | int | HTTPStatus, type[BaseModel] | dict[Any, Any] | None] = {
     400: Problem,
     401: Problem,
     403: Problem,

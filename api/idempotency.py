@@ -122,14 +122,14 @@ def _success_supersedes(seen: idempotency.Record, attempt: _Attempt) -> bool:
 
 def _run(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Response:
     try:
-        return typing.cast(Response, make_response(view(*args, **kwargs)))
+        return make_response(view(*args, **kwargs))
     except IdempotencyConflict:
         raise
     except DomainError as exc:
         return domain_problem(exc)
     except HTTPException as exc:
         if exc.response is not None:
-            return exc.response
+            return make_response(exc.response)
         raise
 
 

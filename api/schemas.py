@@ -18,9 +18,10 @@ def _strict_int(value: Any) -> Any:
     return value
 
 
-def strict_int(ge: int, le: int) -> Any:
-    """A JSON integer within [ge, le]: no strings, no booleans (5.0 counts as 5)."""
-    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_strict_int)]
+# A JSON integer: no strings, no booleans (5.0 counts as 5). Bounds are added where it is used.
+StrictInt = Annotated[int, BeforeValidator(_strict_int)]
+# The default of a PATCH field left out of the body; an explicit null is refused by the field's type.
+NOT_SENT: Any = None
 
 
 def _iso_datetime(value: Any) -> Any:
@@ -36,8 +37,8 @@ def _iso_datetime(value: Any) -> Any:
 
 
 Bool = StrictBool
-Points = strict_int(1, 1_000_000)
-Id = strict_int(1, 2**53)
+Points = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+Id = Annotated[StrictInt, Field(ge=1, le=2**53)]
 DateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 ExternalId = Annotated[
     str,

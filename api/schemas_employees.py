@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from api.schemas import Body, Bool, DateTime, ExternalId, Out, PageQuery
+from api.schemas import NOT_SENT, Body, Bool, DateTime, ExternalId, Out, PageQuery
 from rewards.model import Employee
 
 
@@ -33,9 +33,9 @@ class EmployeeFields(Body):
         None
     )
     locale: Annotated[str, Field(max_length=35)] | None = None
-    status: Literal["active", "inactive"] = None  # optional, but never null
-    is_guest: Bool = None
-    celebration: Literal["public", "private", "none"] = None
+    status: Literal["active", "inactive"] = NOT_SENT
+    is_guest: Bool = NOT_SENT
+    celebration: Literal["public", "private", "none"] = NOT_SENT
     email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
     display_name: Text | None = None
     birth_date: IsoDate | None = None

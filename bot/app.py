@@ -11,17 +11,18 @@ from bot.config import BotConfig
 from bot.context import Bot
 from bot.inbound.identity import Directory
 from bot.inbound.listeners import register_all
+from bot.settings import BotSettings
 from storage.store import Store
 
 
-def web_client(settings) -> WebClient:
+def web_client(settings: BotSettings) -> WebClient:
     """A Web API client for the configured bot token, sending every call to SLACK_API_URL."""
     return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
 def create_bolt_app(
     store: Store,
-    settings,
+    settings: BotSettings,
     client: WebClient | None = None,
     *,
     token_verification: bool = True,

@@ -8,6 +8,8 @@ from slack_sdk import WebClient
 
 from bot.config import BotConfig
 from bot.inbound.identity import Directory
+from bot.settings import BotSettings
+from rewards.clock import Clock
 from rewards.policy import RedemptionPolicy
 from storage.store import Store
 
@@ -15,18 +17,18 @@ from storage.store import Store
 @dataclass
 class Bot:
     store: Store
-    settings: object  # plaudit.settings.Settings (bot never imports the composition root)
+    settings: BotSettings
     config: BotConfig
     client: WebClient
     directory: Directory
 
     @property
-    def clock(self):
+    def clock(self) -> Clock:
         return self.store.clock
 
     def redemption_policy(self) -> RedemptionPolicy:
         """The redemption policy, its HR approvers joined by those named by Slack user id."""
-        policy: RedemptionPolicy = self.settings.redemption
+        policy = self.settings.redemption
         if not self.config.slack_approvers:
             return policy
         extra = [self.directory.employee_id_for(user) for user in self.config.slack_approvers]

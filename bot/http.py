@@ -6,10 +6,11 @@ from flask import Flask, request
 from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot.app import create_bolt_app
+from bot.settings import BotSettings
 from storage.store import Store
 
 
-def mount(app: Flask, settings, store: Store, *, token_verification: bool = True) -> None:
+def mount(app: Flask, settings: BotSettings, store: Store, *, token_verification: bool = True) -> None:
     """Every Slack request (commands, interactivity, events) arrives at /slack/events.
 
     Nothing is mounted unless both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN are set.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
@@ -25,7 +26,7 @@ class PlauditServer(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> Flask:
         settings = Settings.from_env()
         return build_web_app(settings, build_store(settings))
 

@@ -8,6 +8,7 @@ import re
 from bot.simulator.fake_slack import Call, FakeSlack
 from bot.simulator.signed_requests import Reply, give_form_values
 from bot.simulator.text_view import Button, blocks_text, plain
+from plaudit.settings import Settings
 from rewards.model import CatalogItem
 from rewards.periods import local_date, period_key
 from rewards.services.allowance import grant_allowance
@@ -27,10 +28,10 @@ def slack_id(name: str) -> str:
     return f"U{name.upper()}"
 
 
-def populate(store: Store, fake: FakeSlack, settings) -> None:
+def populate(store: Store, fake: FakeSlack, settings: Settings) -> None:
     """People in Slack and in HR (ben manages ana and cy), allowances, some points, a catalog."""
     fake.add_usergroup("STEAM", list(NAMES))
-    ids = {}
+    ids: dict[str, str] = {}
     for name in ("ben", "ana", "cy", "dee"):
         fake.add_user(slack_id(name), name=name.title(), email=f"{name}@example.com")
         manager = ids.get("ben") if name in ("ana", "cy") else None

@@ -108,7 +108,7 @@ def nominal_dates(rule: MilestoneRule, anchor: date, around: date) -> list[tuple
         return [(anchor + timedelta(days=rule.offset_days), None)]
     if rule.kind not in YEARLY_KINDS:
         return []
-    found = []
+    found: list[tuple[date, int | None]] = []
     for year in (around.year - 1, around.year, around.year + 1):
         if year > anchor.year:
             found.append((anniversary(anchor, year), year - anchor.year))

@@ -90,9 +90,15 @@ class DigestQueries(Protocol):
 
 
 class SchedulerUnitOfWork(UnitOfWork, Protocol):
-    milestone_rules: MilestoneRuleRepository
-    milestone_data: MilestoneData
-    marks: Marks
-    digest: DigestQueries
-    milestone_awards: MilestoneAwards
-    events: BulkEvents
+    @property
+    def milestone_rules(self) -> MilestoneRuleRepository: ...
+    @property
+    def milestone_data(self) -> MilestoneData: ...
+    @property
+    def marks(self) -> Marks: ...
+    @property
+    def digest(self) -> DigestQueries: ...
+    @property
+    def milestone_awards(self) -> MilestoneAwards: ...
+    @property
+    def events(self) -> BulkEvents: ...

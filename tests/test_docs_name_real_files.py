@@ -128,12 +128,12 @@ def test_the_extraction_finds_paths_and_modules_and_skips_urls() -> None:
     text = (
         "See `bot/inbound/giving.py`, `storage/ledger/` and `rewards.services.recognition`;"
         " `POST /api/v1/awards`, `https://x.example.com/a/b`, `plaudit.example.com` and"
-        " `.plaudit/dev-keys.json`, `plaudit.db` are not repository names; `../shared/X.md` is."
+        " `.plaudit/dev-keys.json`, `plaudit.db` are not repository names; `../outside/X.md` is."
         " [the map](architecture.md)\n"
         "```sh\nsrc/ignored.py\n```\n"
     )
     paths, modules, links = names_in(text)
-    assert paths == ["bot/inbound/giving.py", "storage/ledger/", "../shared/X.md"]
+    assert paths == ["bot/inbound/giving.py", "storage/ledger/", "../outside/X.md"]
     assert modules == ["rewards.services.recognition"]
     assert links == ["architecture.md"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -11,7 +11,7 @@ from api.blueprints import api_blueprint, security
 from api.context import ctx
 from api.idempotency import idempotent
 from api.pagination import id_cursor, page
-from api.schemas import Body, Bool, OptionalIdempotencyHeader, Out, PageQuery, Points, strict_int
+from api.schemas import NOT_SENT, Body, Bool, OptionalIdempotencyHeader, Out, PageQuery, Points, StrictInt
 from rewards.model import CatalogItem, ItemKind
 from rewards.services import lookups
 from rewards.services.catalog import add_item, update_item
@@ -22,7 +22,7 @@ READ, WRITE = security("catalog:read"), security("catalog:write")
 Kind = Literal["gift_card", "custom", "charity", "merchandise"]
 Name = Field(min_length=1, max_length=200, pattern=r"\S")
 Stock = Field(default=None, description="null: unlimited")
-StockCount = strict_int(0, 1_000_000_000)
+StockCount = Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
 
 
 class ItemIn(Body):
@@ -39,13 +39,13 @@ class ItemIn(Body):
 class ItemPatch(Body):
     """Only the fields sent change; `stock` and `denomination` may be cleared with null."""
 
-    name: str = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
-    points_cost: Points = None
-    kind: Kind = None
-    description: str = Field(default=None, max_length=2000)
+    name: str = Field(default=NOT_SENT, min_length=1, max_length=200, pattern=r"\S")
+    points_cost: Points = NOT_SENT
+    kind: Kind = NOT_SENT
+    description: str = Field(default=NOT_SENT, max_length=2000)
     stock: StockCount | None = Stock
-    requires_approval: Bool = None
-    active: Bool = None
+    requires_approval: Bool = NOT_SENT
+    active: Bool = NOT_SENT
     denomination: str | None = Field(default=None, max_length=64)
 
 

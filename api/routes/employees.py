@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 
 from api.blueprints import api_blueprint, security
@@ -11,6 +13,7 @@ from api.pagination import decode, page
 from api.schemas_employees import (
     BulkEmployeesIn,
     BulkEmployeesOut,
+    BulkItemError,
     BulkItemResult,
     EmployeeIn,
     EmployeeListQuery,
@@ -38,7 +41,9 @@ def find(external_id: str) -> Employee:
 @bp.put("/employees/<hr_id:external_id>", security=WRITE, responses={200: EmployeeOut, 201: EmployeeOut})
 def put_employee(path: EmployeePath, body: EmployeeIn):
     """Create the employee with this HR id, or update the fields sent."""
-    employee, created = sync_employee(ctx().store, path.external_id, body.model_dump(exclude_unset=True))
+    context = ctx()
+    fields = body.model_dump(exclude_unset=True)
+    employee, created = sync_employee(context.store, path.external_id, fields, context.allowance)
     return jsonify(EmployeeOut.of(employee).model_dump(mode="json")), 201 if created else 200
 
 
@@ -70,13 +75,16 @@ def bulk_employees(body: BulkEmployeesIn):
     ).model_dump(mode="json")
 
 
-def _bulk_one(external_id: str, fields: dict) -> BulkItemResult:
+def _bulk_one(external_id: str, fields: dict[str, Any]) -> BulkItemResult:
     fields.pop("external_id", None)
+    context = ctx()
     try:
-        employee, created = sync_employee(ctx().store, external_id, fields)
+        employee, created = sync_employee(context.store, external_id, fields, context.allowance)
     except DomainError as exc:
         return BulkItemResult(
-            external_id=external_id, result="error", error={"code": exc.code, "detail": exc.message}
+            external_id=external_id,
+            result="error",
+            error=BulkItemError(code=exc.code, detail=exc.message),
         )
     return BulkItemResult(external_id=external_id, id=employee.id, result="created" if created else "updated")
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from api.blueprints import api_blueprint, security
 from api.context import ctx
 from api.idempotency import idempotent
-from api.schemas import Body, Bool, OptionalIdempotencyHeader, Out, Points, strict_int
+from api.schemas import NOT_SENT, Body, Bool, OptionalIdempotencyHeader, Out, Points, StrictInt
 from rewards.milestones import MilestoneKind, MilestoneRule
 from rewards.services.milestone_rules import add_rule, get_rule, list_rules, update_rule
 from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
@@ -21,8 +21,8 @@ READ, WRITE = security("milestones:read"), security("milestones:write")
 Kind = Literal["work_anniversary", "birthday", "first_week", "recognition_count"]
 Number = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}$", description="years, or a badge threshold")]
 Table = dict[Number, Points]
-Thresholds = list[strict_int(1, 1_000_000)]
-OffsetDays = strict_int(0, 366)
+Thresholds = list[Annotated[StrictInt, Field(ge=1, le=1_000_000)]]
+OffsetDays = Annotated[StrictInt, Field(ge=0, le=366)]
 Code = Field(
     min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$", json_schema_extra={"example": "ten-years"}
 )
@@ -46,13 +46,13 @@ class RuleIn(Body):
 class RulePatch(Body):
     """Only the fields sent change; a rule's code and kind never change."""
 
-    name: str = Field(default=None, min_length=1, max_length=200, pattern=r"\S")
-    points: Points = None
-    points_table: Table = None
-    thresholds: Thresholds = Field(default=None, max_length=100)
-    weekend_to_friday: Bool = None
-    offset_days: OffsetDays = None
-    active: Bool = None
+    name: str = Field(default=NOT_SENT, min_length=1, max_length=200, pattern=r"\S")
+    points: Points = NOT_SENT
+    points_table: Table = NOT_SENT
+    thresholds: Thresholds = Field(default=NOT_SENT, max_length=100)
+    weekend_to_friday: Bool = NOT_SENT
+    offset_days: OffsetDays = NOT_SENT
+    active: Bool = NOT_SENT
 
 
 class RuleOut(Out):

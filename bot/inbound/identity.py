@@ -9,8 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from rewards import errors
 from rewards.model import Employee
-from rewards.periods import local_date, period_key
-from rewards.services.allowance import grant_allowance
+from rewards.services.allowance import AllowanceTerms
 from rewards.services.people import ChatProfile, meet_chat_user
 from storage.store import Store
 
@@ -57,16 +56,8 @@ class Directory:
 
     def _meet(self, slack_user_id: str) -> Employee:
         profile = self._profile(slack_user_id)
-        try:
-            employee, _ = meet_chat_user(self.store.uow(), profile, self.store.clock, self._first_allowance())
-        except errors.DomainError:
-            raise
-        except Exception:  # met concurrently by another request: the row exists now
-            with self.store.reader() as uow:
-                employee = uow.employees.get_by_slack_id(slack_user_id)
-            if employee is None:
-                raise
-        self._grant_first_allowance(employee)
+        terms = AllowanceTerms(self.settings.allowance, self.settings.timezone)
+        employee, _ = meet_chat_user(self.store.uow(), profile, self.store.clock, terms)
         return employee
 
     def _profile(self, slack_user_id: str) -> ChatProfile:
@@ -84,16 +75,3 @@ class Directory:
             is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
             deleted=bool(user.get("deleted")),
         )
-
-    def _first_allowance(self) -> tuple[int, str]:
-        policy = self.settings.allowance
-        day = local_date(self.store.clock.now(), self.settings.timezone)
-        return policy.points_per_period, period_key(day, policy.period)
-
-    def _grant_first_allowance(self, employee: Employee) -> None:
-        """A person seen for the first time may give at once: this period's allowance, once
-        (already granted with the record for someone new; this covers a linked HR record)."""
-        if not employee.is_active or employee.is_bot:
-            return
-        points, period = self._first_allowance()
-        grant_allowance(self.store.uow(), employee.id, points, period, self.store.clock)

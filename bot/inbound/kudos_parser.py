@@ -101,14 +101,18 @@ def _mentions(tokens: list[str]) -> tuple[list[str], list[str], int]:
 def _mention(token: str, users: list[str], groups: list[str]) -> bool:
     """Consume one token of mentions (possibly several glued with commas); False if not one."""
     pieces = [p for p in token.split(",") if p]
-    if not pieces or not all(_USER.fullmatch(p) or _GROUP.fullmatch(p) for p in pieces):
-        return False
+    found: list[tuple[list[str], str]] = []
     for piece in pieces:
-        user = _USER.fullmatch(piece)
-        target, ident = (users, user.group(1)) if user else (groups, _GROUP.fullmatch(piece).group(1))
+        if user := _USER.fullmatch(piece):
+            found.append((users, user.group(1)))
+        elif group := _GROUP.fullmatch(piece):
+            found.append((groups, group.group(1)))
+        else:
+            return False
+    for target, ident in found:
         if ident not in target:
             target.append(ident)
-    return True
+    return bool(found)
 
 
 def _points(tokens: list[str], index: int) -> tuple[int | None, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
+    Block,
     ButtonElement,
     ContextBlock,
     MarkdownTextObject,
@@ -25,7 +26,7 @@ def kudos_text(giver: str, recipients: list[str], points: int, reason: str, valu
 
 
 def kudos_blocks(text: str, link: str | None = None) -> list[dict]:
-    blocks = [SectionBlock(text=MarkdownTextObject(text=text))]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
     if link:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"<{link}|the message>")]))
     return [b.to_dict() for b in blocks]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from slack_sdk.models.blocks import (
+    Block,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
@@ -34,7 +35,7 @@ def give_modal(
         Option(value="public", label="Public: post it in the channel"),
         Option(value="private", label="Private: only they are told"),
     ]
-    blocks = [
+    blocks: list[Block] = [
         InputBlock(
             block_id="recipients",
             label="Who?",

@@ -31,7 +31,7 @@ class SlackPost:
 class RenderContext:
     """What renderers may look up: employees and catalog items, read at delivery time."""
 
-    def __init__(self, store: Store, settings: Mapping[str, Any]) -> None:
+    def __init__(self, store: Store, settings: Mapping[str, str]) -> None:
         self.store = store
         self.settings = settings  # adapter settings, e.g. the celebration channel
 

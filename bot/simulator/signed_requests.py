@@ -31,6 +31,7 @@ def signed_headers(
     """Headers Slack would send: a v0 HMAC signature over the timestamp and body."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert signature is not None  # None only without a timestamp, and there always is one
     if forge:
         signature = signature[:-4] + ("0000" if not signature.endswith("0000") else "1111")
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": content_type}

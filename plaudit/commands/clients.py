@@ -8,6 +8,7 @@ from api.config import SCOPES
 from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from storage.access import clients
+from storage.store import Store
 
 
 def register(sub) -> None:
@@ -64,5 +65,5 @@ def revoke_client(args) -> int:
     return 0
 
 
-def _store():
+def _store() -> Store:
     return build_store(Settings.from_env())

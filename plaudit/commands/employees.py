@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -11,7 +12,9 @@ from api.schemas_employees import BulkEmployee
 from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from rewards.errors import DomainError
+from rewards.services.allowance import AllowanceTerms
 from storage.reads import listings
+from storage.store import Store
 
 BOOLEAN = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -41,18 +44,20 @@ def parse_row(row: dict[str, str]) -> BulkEmployee:
 
 
 def import_csv(args) -> int:
-    store = build_store(Settings.from_env())
+    settings = Settings.from_env()
+    store = build_store(settings)
+    terms = AllowanceTerms(settings.allowance, settings.timezone)
     counts = {"created": 0, "updated": 0, "would create": 0, "would update": 0, "error": 0}
     with open(args.file, newline="", encoding="utf-8-sig") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
-            outcome, detail = _one(store, row, args.dry_run)
+            outcome, detail = _one(store, terms, row, args.dry_run)
             counts[outcome] += 1
             print(f"line {line}: {outcome}{': ' + detail if detail else ''}")
     print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no rows")
     return 1 if counts["error"] else 0
 
 
-def _one(store, row: dict[str, str], dry_run: bool) -> tuple[str, str]:
+def _one(store: Store, terms: AllowanceTerms, row: dict[str, str], dry_run: bool) -> tuple[str, str]:
     try:
         item = parse_row(row)
     except ValidationError as exc:
@@ -61,10 +66,10 @@ def _one(store, row: dict[str, str], dry_run: bool) -> tuple[str, str]:
     if dry_run:
         known = listings.ids_for_external(store, [item.external_id])
         return ("would update" if known else "would create"), item.external_id
-    fields = item.model_dump(exclude_unset=True)
-    fields.pop("external_id")
+    values: dict[str, Any] = item.model_dump(exclude_unset=True)
+    values.pop("external_id")
     try:
-        _, created = sync_employee(store, item.external_id, fields)
+        _, created = sync_employee(store, item.external_id, values, terms)
     except DomainError as exc:
         return "error", f"{item.external_id}: {exc.code}"
     return ("created" if created else "updated"), item.external_id

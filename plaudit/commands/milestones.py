@@ -11,6 +11,7 @@ from rewards import errors
 from rewards.milestones import MilestoneKind, MilestoneRule
 from rewards.services.milestone_rules import add_rule, list_rules, update_rule
 from storage.scheduling.unit_of_work import scheduler_uow
+from storage.store import Store
 
 
 def register(sub) -> None:
@@ -77,7 +78,7 @@ def _print(rule: MilestoneRule) -> None:
     )
 
 
-def _store():
+def _store() -> Store:
     return build_store(Settings.from_env())
 
 

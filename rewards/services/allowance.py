@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rewards import errors
 from rewards.clock import Clock
-from rewards.model import AccountKind, LedgerTransaction, Posting
+from rewards.milestones import zone_for
+from rewards.model import AccountKind, Employee, LedgerTransaction, Posting
+from rewards.periods import period_key
+from rewards.policy import AllowancePolicy
 from rewards.ports import UnitOfWork
 from rewards.services import lookups
 from rewards.services.idempotency import fingerprint, run_once
+
+
+@dataclass(frozen=True)
+class AllowanceTerms:
+    """The configured allowance and the organisation's zone, which places today in a period."""
+
+    policy: AllowancePolicy
+    org_timezone: str = "UTC"
+
+    def current_period(self, clock: Clock) -> str:
+        """The key of the period containing today on the organisation's calendar."""
+        return current_period(self.policy, clock, self.org_timezone)
+
+
+def current_period(policy: AllowancePolicy, clock: Clock, org_timezone: str) -> str:
+    """The key ("2026-11", "2026-W48", "2026-Q4") of the period containing today in `org_timezone`."""
+    return period_key(clock.now().astimezone(zone_for(None, org_timezone)).date(), policy.period)
+
+
+def grant_first_allowance(
+    uow: UnitOfWork, employee: Employee, terms: AllowanceTerms, clock: Clock, *, new: bool = False
+) -> None:
+    """Inside an open unit of work: an active person (not a bot) holds this period's allowance.
+
+    It carries the periodic grant's key, so the allowance job later skips them. `new`: the
+    employee was created in this unit of work, so no grant can exist yet (one look-up saved).
+    """
+    points = terms.policy.points_per_period
+    if not employee.is_active or employee.is_bot or points < 1:
+        return
+    period = terms.current_period(clock)
+    if new or uow.ledger.find(grant_key(employee.id, period)) is None:
+        post_grant(uow, employee.id, points, period, clock)
 
 
 def grant_allowance(
@@ -34,6 +72,7 @@ def grant_allowance(
 
 
 def grant_key(employee_id: str, period: str) -> str:
+    """The idempotency key of an employee's allowance grant for one period."""
     return f"allowance:{employee_id}:{period}:grant"
 
 

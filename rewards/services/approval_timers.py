@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from rewards import errors
 from rewards.clock import Clock
@@ -70,15 +71,22 @@ def _expire(
 
 
 def _notify(
-    uow: UnitOfWork, redemption_id: int, stamp: str, now: datetime, policy: RedemptionPolicy, age: timedelta
+    uow: UnitOfWork,
+    redemption_id: int,
+    stamp: Literal["reminded_at", "escalated_at"],
+    now: datetime,
+    policy: RedemptionPolicy,
+    age: timedelta,
 ) -> int:
     with uow:
         current = lookups.redemption(uow, redemption_id, for_update=True)
         if current.state != RedemptionState.REQUESTED or getattr(current, stamp) is not None:
             return 0
-        uow.redemptions.save(replace(current, **{stamp: now}))
-        employee = lookups.employee(uow, current.employee_id)
         escalate = stamp == "escalated_at"
+        uow.redemptions.save(
+            replace(current, escalated_at=now) if escalate else replace(current, reminded_at=now)
+        )
+        employee = lookups.employee(uow, current.employee_id)
         approvers = list(policy.hr_approver_ids) if escalate else approvers_for(employee, policy)
         uow.events.publish(
             "redemption.escalated" if escalate else "redemption.reminder",

@@ -1,4 +1,8 @@
-"""Employees: create or update from HR or Slack, erase personal data on request."""
+"""Employees: create or update from HR or Slack, erase personal data on request.
+
+Whoever creates a person (HR sync, CSV, Slack, SCIM) passes the allowance terms: someone new
+and active gets this period's giving allowance in the same transaction, so they can give at once.
+"""
 
 from __future__ import annotations
 
@@ -11,32 +15,47 @@ from rewards.clock import Clock
 from rewards.model import PERSONAL_FIELDS, Employee, EmployeeStatus
 from rewards.ports import UniqueConflict, UnitOfWork
 from rewards.services import lookups
+from rewards.services.allowance import AllowanceTerms, grant_first_allowance
 
 EDITABLE = {f.name for f in fields(Employee)} - {"id", "created_at", "updated_at", "erased_at"}
 
 
 def new_employee_id() -> str:
+    """A fresh employee id (a random UUID)."""
     return str(uuid.uuid4())
 
 
 def upsert_employee(
-    uow: UnitOfWork, external_id: str, changes: dict[str, Any], clock: Clock
+    uow: UnitOfWork,
+    external_id: str,
+    changes: dict[str, Any],
+    clock: Clock,
+    first_allowance: AllowanceTerms | None = None,
 ) -> tuple[Employee, bool]:
-    """Create the employee with this HR id or update the given fields; returns (employee, created)."""
+    """Create the employee with this HR id or update the given fields; returns (employee, created).
+
+    With `first_allowance`, a new active person gets this period's allowance with the record.
+    """
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValueError(f"unknown employee fields: {sorted(unknown)}")
     try:
-        return _upsert_once(uow, external_id, changes, clock)
+        return _upsert_once(uow, external_id, changes, clock, first_allowance)
     except UniqueConflict:  # created concurrently: now it exists, so this becomes an update
-        return _upsert_once(uow, external_id, changes, clock)
+        return _upsert_once(uow, external_id, changes, clock, first_allowance)
 
 
 def _upsert_once(
-    uow: UnitOfWork, external_id: str, changes: dict[str, Any], clock: Clock
+    uow: UnitOfWork,
+    external_id: str,
+    changes: dict[str, Any],
+    clock: Clock,
+    first_allowance: AllowanceTerms | None,
 ) -> tuple[Employee, bool]:
     with uow:
         employee, created = _upsert(uow, external_id, changes, clock)
+        if created and first_allowance is not None:
+            grant_first_allowance(uow, employee, first_allowance, clock, new=True)
         uow.commit()
         return employee, created
 
@@ -67,14 +86,21 @@ def _upsert(
     return updated, False
 
 
-def add_employee(uow: UnitOfWork, employee: Employee, clock: Clock) -> Employee:
-    """Add an employee known only from Slack (no HR id yet) and open its accounts."""
+def add_employee(
+    uow: UnitOfWork, employee: Employee, clock: Clock, first_allowance: AllowanceTerms | None = None
+) -> Employee:
+    """Add an employee known only from Slack (no HR id yet) and open its accounts.
+
+    With `first_allowance`, an active person gets this period's allowance with the record.
+    """
     with uow:
         _check_unique_slack_id(uow, employee.slack_user_id, None)
         now = clock.now()
         employee = replace(employee, id=employee.id or new_employee_id(), created_at=now, updated_at=now)
         uow.employees.add(employee)
         uow.ledger.open_accounts(employee.id)
+        if first_allowance is not None:
+            grant_first_allowance(uow, employee, first_allowance, clock, new=True)
         uow.commit()
         return employee
 
@@ -84,9 +110,10 @@ def erase_employee(uow: UnitOfWork, employee_id: str, clock: Clock) -> Employee:
     with uow:
         employee = lookups.employee(uow, employee_id)
         now = clock.now()
+        cleared: dict[str, Any] = dict.fromkeys(PERSONAL_FIELDS)
         erased = replace(
             employee,
-            **dict.fromkeys(PERSONAL_FIELDS),
+            **cleared,
             status=EmployeeStatus.INACTIVE,
             slack_user_id=None,
             erased_at=now,

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from rewards import errors
 from rewards.clock import Clock
@@ -191,7 +192,7 @@ def _award_batch(
     report.keys += list(posted)
 
 
-def award_event(cmd: IssueAward, transaction_id: int) -> dict:
+def award_event(cmd: IssueAward, transaction_id: int) -> dict[str, Any]:
     """The milestone.awarded payload, the same shape post_award publishes."""
     return {
         "transaction_id": transaction_id,

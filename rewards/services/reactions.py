@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from rewards import errors
 from rewards.clock import Clock
-from rewards.model import AccountKind, Posting, Recognition
+from rewards.model import AccountKind, LedgerTransaction, Posting, Recognition
 from rewards.policy import RecognitionPolicy
 from rewards.ports import UnitOfWork
 from rewards.reactions import ReactionKudos, ReactionLog, check_daily_cap, check_reaction, may_reverse
@@ -90,7 +90,7 @@ def give_reaction_kudos(
         )
         return recognition
 
-    def replay(txn) -> Recognition | None:
+    def replay(txn: LedgerTransaction) -> Recognition | None:
         return uow.recognitions.get(lookups.reference_id(txn.reference, "recognition"))
 
     return run_once(uow, cmd.idempotency_key, digest, perform, replay)

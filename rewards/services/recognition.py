@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from rewards import errors
 from rewards.clock import Clock
-from rewards.model import AccountKind, Employee, Posting, Recognition
+from rewards.model import AccountKind, Employee, LedgerTransaction, Posting, Recognition
 from rewards.policy import RecognitionPolicy
 from rewards.ports import UnitOfWork
 from rewards.recognition_rules import (
@@ -110,7 +110,7 @@ def give_recognition(
         )
         return recognition
 
-    def replay(txn) -> Recognition:
+    def replay(txn: LedgerTransaction) -> Recognition:
         found = uow.recognitions.get(lookups.reference_id(txn.reference, "recognition"))
         assert found is not None
         return found

@@ -63,7 +63,7 @@ class Prepared:
             write_lock(connection)
         args = self._args(compiled, params)
         _log_statement(compiled[0], args)
-        cursor = connection.connection.dbapi_connection.cursor()
+        cursor = _cursor(connection)
         cursor.execute(compiled[0], args)
         return cursor
 
@@ -74,7 +74,7 @@ class Prepared:
             write_lock(connection)
         many = [self._args(compiled, row) for row in rows]
         _log_statement(compiled[0], many)
-        cursor = connection.connection.dbapi_connection.cursor()
+        cursor = _cursor(connection)
         cursor.executemany(compiled[0], many)
         cursor.close()
 
@@ -94,7 +94,8 @@ class Prepared:
         if found is None:
             columns = list(self.statement.selected_columns)
             processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-            make = namedtuple("Record", [c.key for c in columns])
+            record_type: Callable[..., Any] = namedtuple
+            make = record_type("Record", [c.key for c in columns])
             found = self._readers[dialect.name] = (make, processors)
         return found
 
@@ -104,6 +105,14 @@ class Prepared:
         row = cursor.fetchone()
         cursor.close()
         return None if row is None else row[0]
+
+
+def _cursor(connection: Connection) -> Any:
+    """A new cursor on the connection's DB-API connection (checked out for its transaction)."""
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None:
+        raise RuntimeError("the connection was closed")
+    return dbapi.cursor()
 
 
 def _log_statement(sql: str, args: object) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy import Connection, Executable, Result, ScalarResult
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.selectable import TypedReturnsRows
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 class UnitSession:
@@ -63,15 +65,27 @@ class UnitSession:
             )
         return self._orm
 
-    # The ORM operations repositories use, each handed to the ORM session.
-    def execute(self, statement: Executable, params: Any = None, **kw: Any) -> Result[Any]:
-        return self.orm().execute(statement, params, **kw)
+    # The ORM operations repositories use, each handed to the ORM session (typed as its own).
+    @overload
+    def execute(self, statement: TypedReturnsRows[*Ts], params: Any = None) -> Result[*Ts]: ...
+    @overload
+    def execute(self, statement: Executable, params: Any = None) -> Result[*tuple[Any, ...]]: ...
+    def execute(self, statement: Executable, params: Any = None) -> Result[*tuple[Any, ...]]:
+        return self.orm().execute(statement, params)
 
-    def scalar(self, statement: Executable, params: Any = None, **kw: Any) -> Any:
-        return self.orm().scalar(statement, params, **kw)
+    @overload
+    def scalar(self, statement: TypedReturnsRows[T], params: Any = None) -> T | None: ...
+    @overload
+    def scalar(self, statement: Executable, params: Any = None) -> Any: ...
+    def scalar(self, statement: Executable, params: Any = None) -> Any:
+        return self.orm().scalar(statement, params)
 
-    def scalars(self, statement: Executable, params: Any = None, **kw: Any) -> ScalarResult[Any]:
-        return self.orm().scalars(statement, params, **kw)
+    @overload
+    def scalars(self, statement: TypedReturnsRows[T], params: Any = None) -> ScalarResult[T]: ...
+    @overload
+    def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]: ...
+    def scalars(self, statement: Executable, params: Any = None) -> ScalarResult[Any]:
+        return self.orm().scalars(statement, params)
 
     def get(self, entity: type[T], ident: Any, **kw: Any) -> T | None:
         return self.orm().get(entity, ident, **kw)

@@ -73,8 +73,10 @@ def retry_dead(store: Store, message_id: int | None = None) -> int:
     if message_id is not None:
         query = query.where(OutboxRow.id == message_id)
     with store.uow() as uow:
-        changed = uow.session.execute(
-            query.values(status="pending", attempts=0, available_at=store.clock.now())
-        ).rowcount
+        changed = (
+            uow.session.connection()
+            .execute(query.values(status="pending", attempts=0, available_at=store.clock.now()))
+            .rowcount
+        )
         uow.commit()
     return int(changed or 0)

@@ -94,9 +94,11 @@ def listing(store: Store) -> list[Subscription]:
 
 def deactivate(store: Store, sub_id: int) -> bool:
     with store.uow() as uow:
-        changed = uow.session.execute(
-            update(Sub).where(Sub.id == sub_id, Sub.active.is_(True)).values(active=False)
-        ).rowcount
+        changed = (
+            uow.session.connection()
+            .execute(update(Sub).where(Sub.id == sub_id, Sub.active.is_(True)).values(active=False))
+            .rowcount
+        )
         uow.commit()
     return bool(changed)
 

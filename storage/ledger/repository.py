@@ -181,7 +181,7 @@ class SqlLedgerRepository:
                 self.session.execute(insert(AccountRow).values(code=code, kind=kind.value, balance=0))
         except IntegrityError:
             pass  # created concurrently
-        return self.session.scalar(select(AccountRow.id).where(AccountRow.code == code))
+        return self.session.execute(select(AccountRow.id).where(AccountRow.code == code)).scalar_one()
 
     def open_accounts(self, owner_id: str) -> None:
         self._created_here.update(account_code(owner_id, kind) for kind in EMPLOYEE_ACCOUNT_KINDS)
@@ -208,7 +208,7 @@ class SqlLedgerRepository:
             rows = (LOCK_FOR_UPDATE if self.lock_rows else LOCK).rows(conn, ids)
         if self.lock_rows:
             self.locked.update(ids)
-        return dict(rows)
+        return {account_id: balance for account_id, balance in rows}
 
     def balance(self, account_id: int) -> int:
         return self.session.connection().execute(BALANCE, {"id": account_id}).scalar() or 0
@@ -276,7 +276,17 @@ class SqlLedgerRepository:
             _check_changed(changes, changed)
         else:
             self._apply_to_balances(conn, postings)
-        return LedgerTransaction(id=txn_id, postings=list(postings), **values)
+        return LedgerTransaction(
+            id=txn_id,
+            kind=kind,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            memo=memo,
+            created_at=at,
+            reference=reference,
+            fingerprint=fingerprint,
+            postings=list(postings),
+        )
 
     def _locked_changes(self, postings: Sequence[Posting]) -> dict[int, int] | None:
         """The balance changes to make in the same statement as the postings, in id order: a few

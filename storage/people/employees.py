@@ -76,7 +76,7 @@ class EmployeeCodec:
                 celebration=Celebration(row.celebration),
                 **{name: getattr(row, name) for name in PLAIN_FIELDS},
             )
-        opened = {
+        opened: dict[str, Any] = {
             name: self._open(getattr(row, f"{name}_enc"), f"{name}_enc", row.id)
             for name in TEXT_FIELDS + DATE_FIELDS
         }

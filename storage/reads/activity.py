@@ -119,7 +119,8 @@ def recent_recognitions(
             .order_by(RecognitionRow.id.desc())
             .limit(limit)
         ).all()
-        return [uow.recognitions.get(rid) for rid in chosen]
+        found = (uow.recognitions.get(rid) for rid in chosen)  # one transaction: every id is found
+        return [recognition for recognition in found if recognition is not None]
 
 
 def received_count(store: Store, employee_id: str) -> int:

@@ -61,7 +61,9 @@ def pending_redemptions(
     if employee_ids is not None:
         query = query.where(RedemptionRow.employee_id.in_(employee_ids))
     with store.reader() as uow:
-        return [uow.redemptions.get(rid) for rid in uow.session.scalars(query).all()]
+        # Ids and rows are read in one transaction: every id is found.
+        found = (uow.redemptions.get(rid) for rid in uow.session.scalars(query).all())
+        return [redemption for redemption in found if redemption is not None]
 
 
 def reports_of(store: Store, manager_id: str) -> list[str]:

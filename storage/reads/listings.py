@@ -30,24 +30,23 @@ def ids_for_external(store: Store, external_ids: Iterable[str]) -> dict[str, str
     with read_only(store.engine).connect() as conn:
         for start in range(0, len(wanted), 5000):
             chunk = wanted[start : start + 5000]
-            found.update(
-                conn.execute(
-                    select(EmployeeRow.external_id, EmployeeRow.id).where(
-                        among(conn, EmployeeRow.external_id, chunk)
-                    )
-                ).all()
+            rows = conn.execute(
+                select(EmployeeRow.external_id, EmployeeRow.id).where(
+                    among(conn, EmployeeRow.external_id, chunk)
+                )
             )
+            # Matched by HR id, so never NULL; the check tells the type checker so.
+            found.update((external, plaudit_id) for external, plaudit_id in rows if external is not None)
     return found
 
 
 def external_ids(store: Store, employee_ids: Iterable[str]) -> dict[str, str | None]:
     wanted = list(set(employee_ids))
     with store.reader() as uow:
-        return dict(
-            uow.session.execute(
-                select(EmployeeRow.id, EmployeeRow.external_id).where(EmployeeRow.id.in_(wanted))
-            ).all()
+        rows = uow.session.execute(
+            select(EmployeeRow.id, EmployeeRow.external_id).where(EmployeeRow.id.in_(wanted))
         )
+        return {employee_id: external for employee_id, external in rows}
 
 
 def employees_page(

@@ -40,7 +40,9 @@ def recognitions_page(
             )
         )
     with store.reader() as uow:
-        return [uow.recognitions.get(rid) for rid in uow.session.scalars(query).all()]
+        # Ids and rows are read in one transaction: every id is found.
+        found = (uow.recognitions.get(rid) for rid in uow.session.scalars(query).all())
+        return [recognition for recognition in found if recognition is not None]
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ class SqlReactionLog:
         return cls(uow.session)
 
     def add(self, reaction: ReactionKudos) -> ReactionKudos:
-        new_id = self.session.scalar(
+        new_id = self.session.execute(
             insert(ReactionKudosRow)
             .values(**{name: getattr(reaction, name) for name in COLUMNS})
             .returning(ReactionKudosRow.id)
-        )
+        ).scalar_one()
         return replace(reaction, id=new_id)
 
     def active(self, giver_id: str, message_ref: str) -> ReactionKudos | None:

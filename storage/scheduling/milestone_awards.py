@@ -101,7 +101,7 @@ class SqlMilestoneAwards:
                 AccountRow.code.in_(codes), EmployeeRow.status == "active", EmployeeRow.erased_at.is_(None)
             )
         ).all()
-        return dict(rows)
+        return {owner: account for owner, account in rows if owner is not None}
 
 
 class BulkEventPublisher(SqlEventPublisher):

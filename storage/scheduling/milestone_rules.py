@@ -39,9 +39,9 @@ class SqlMilestoneRuleRepository:
         return None if row is None else rule_to_domain(row)
 
     def add(self, rule: MilestoneRule) -> MilestoneRule:
-        new_id = self.session.scalar(
+        new_id = self.session.execute(
             insert(MilestoneRuleRow).values(**_values(rule)).returning(MilestoneRuleRow.id)
-        )
+        ).scalar_one()
         return replace(rule, id=new_id)
 
     def save(self, rule: MilestoneRule) -> None:

@@ -10,6 +10,10 @@ from storage.store import Store
 
 
 class SqlSchedulerUnitOfWork(SqlUnitOfWork):
+    """The base unit of work plus milestone rules, sweep reads, marks and bulk awards."""
+
+    events: BulkEventPublisher
+
     def __enter__(self) -> SqlSchedulerUnitOfWork:
         super().__enter__()
         self.milestone_rules = SqlMilestoneRuleRepository(self.session)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from scheduler.config import SchedulerConfig
 from scheduler.jobs import JobContext
-from storage.scheduling.leader_lock import FileLeaderLock, lock_for
 from scheduler.runner import SchedulerService
+from storage.scheduling.leader_lock import FileLeaderLock, lock_for
 
 WAIT = 30  # seconds: an upper bound for events that normally take well under a second
 

@@ -14,10 +14,12 @@ def recognition_created(data: dict[str, Any], ctx: RenderContext) -> list[SlackP
     giver = ctx.slack_id(data["giver_id"])
     recipients = [ctx.slack_id(r) for r in data["recipient_ids"]]
     context = data.get("context") or {}
-    posts = [_dm(slack_id, giver, data, context.get("link")) for slack_id in recipients if slack_id]
+    in_slack = [slack_id for slack_id in recipients if slack_id]
+    posts = [_dm(slack_id, giver, data, context.get("link")) for slack_id in in_slack]
     channel = context.get("channel") or BotConfig.from_mapping(ctx.settings).celebration_channel
-    if context.get("announce") and not data.get("private") and channel and giver and all(recipients):
-        text = kudos_text(giver, recipients, data["points_each"], data["reason"], data.get("value"))
+    everyone_in_slack = len(in_slack) == len(recipients)
+    if context.get("announce") and not data.get("private") and channel and giver and everyone_in_slack:
+        text = kudos_text(giver, in_slack, data["points_each"], data["reason"], data.get("value"))
         posts.append(SlackPost(channel=channel, text=text, blocks=kudos_blocks(text, context.get("link"))))
     return posts
 
