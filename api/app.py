@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, redirect
+from flask import Response, jsonify, redirect, request
 from flask_openapi3 import Info, OpenAPI
 from flask_openapi3.models import SecurityScheme
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -14,13 +14,21 @@ from api import oauth, problems
 from api.config import SCOPES, ApiConfig
 from api.context import EXTENSION, ApiContext
 from api.docs_page import INDEX_HTML
-from api.problems import Problem
+from api.problems import Problem, problem
+from api.ratelimit import AddressLimit, RateLimiter, retry_after_header
 from api.spec import finalize
 from rewards.policy import RedemptionPolicy
 from rewards.services.allowance import AllowanceTerms
 from storage.store import Store
 
 SPEC_PATH = "/api/v1/openapi.json"
+ADDRESS_LIMIT = "plaudit.address_limit"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
 
 SECURITY_SCHEMES: dict[str, SecurityScheme | dict[str, Any]] = {
     "oauth2": {
@@ -40,6 +48,7 @@ def create_app(
     version: str = "1",
     config: ApiConfig | None = None,
     redemption_policy: RedemptionPolicy | None = None,
+    address_limit: AddressLimit | None = None,
 ) -> OpenAPI:
     """The Flask app every adapter mounts on; serves the HR API, its OpenAPI document and /healthz."""
     config = config or ApiConfig()
@@ -68,6 +77,8 @@ def create_app(
     app.extensions[EXTENSION] = context
     context.protector = oauth.install(app, store, lambda: context.config.token_lifetime_seconds)
     problems.register(app)
+    _limit_unauthenticated(app, address_limit or AddressLimit())
+    _secure_headers(app)
     _register_routes(app)
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app
@@ -106,8 +117,60 @@ def configure(app: OpenAPI, settings, store: Store) -> None:
     context: ApiContext = app.extensions[EXTENSION]
     context.config = ApiConfig.from_mapping(settings.extra)
     context.redemption_policy = settings.redemption
+    context.recognition_policy = settings.recognition
     context.allowance = AllowanceTerms(settings.allowance, settings.timezone)
     app.config["MAX_CONTENT_LENGTH"] = context.config.max_body_bytes
+    app.extensions[ADDRESS_LIMIT] = AddressLimit(settings.auth_rate_limit, settings.auth_rate_burst)
+
+
+def _limit_unauthenticated(app: OpenAPI, limit: AddressLimit) -> None:
+    """Per address: every token request, and every API request refused as unauthenticated,
+    spends from one bucket; while it is empty both get 429 (a valid token's calls spend nothing)."""
+    app.extensions[ADDRESS_LIMIT] = limit
+    limiter = RateLimiter()
+
+    def guarded() -> bool:
+        return request.path == "/oauth/token" or request.path.startswith("/api/v1/")
+
+    @app.before_request
+    def _refuse_when_spent():
+        limit = app.extensions[ADDRESS_LIMIT]
+        if not guarded():
+            return None
+        wait = limiter.peek(_address(), limit.rate, limit.burst)
+        if wait is None:
+            return None
+        return problem(
+            429,
+            "rate_limited",
+            "Too many requests.",
+            "Too many token requests or unauthenticated calls from this address; wait and retry.",
+            {"Retry-After": retry_after_header(wait)},
+        )
+
+    @app.after_request
+    def _spend(response: Response) -> Response:
+        limit = app.extensions[ADDRESS_LIMIT]
+        if guarded() and (request.path == "/oauth/token" or response.status_code == 401):
+            limiter.spend(_address(), limit.rate, limit.burst)
+        return response
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _secure_headers(app: OpenAPI) -> None:
+    """Every answer: no sniffing, no framing, no referrer, and nothing kept in caches (API
+    answers carry personal data; the docs page is no different)."""
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith(("/api/", "/oauth/")) or request.path == "/api":
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def _extra_models():

@@ -57,6 +57,11 @@ def security(scope: str) -> list[dict[str, list[str]]]:
     return [{"oauth2": [scope]}]
 
 
+def granted(scope: str) -> bool:
+    """Whether this request's token holds `scope` (a write scope does not imply the read one)."""
+    return scope in g.get("scopes", frozenset())
+
+
 def _rate_limited():
     config = ctx().config
     wait = ctx().limiter.check(g.client_id, config.rate_limit_per_second, config.rate_limit_burst)

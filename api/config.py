@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from rewards.webhook_destinations import DestinationPolicy
 
 SCOPES = (
     "employees:read",
@@ -33,6 +35,7 @@ class ApiConfig:
     max_body_bytes: int = 4 * 1024 * 1024  # a 10,000-item batch fits comfortably
     idempotency_retention_hours: int = 24
     trusted_proxies: int = 0  # >0: honour X-Forwarded-* from that many proxies (TLS offload)
+    webhook_destinations: DestinationPolicy = field(default_factory=DestinationPolicy)
 
     @classmethod
     def from_mapping(cls, extra: Mapping[str, str]) -> ApiConfig:
@@ -42,7 +45,16 @@ class ApiConfig:
             rate_limit_burst=_int(extra, "PLAUDIT_API_RATE_BURST", cls.rate_limit_burst),
             max_body_bytes=_int(extra, "PLAUDIT_API_MAX_BODY_BYTES", cls.max_body_bytes),
             trusted_proxies=_int(extra, "PLAUDIT_API_TRUSTED_PROXIES", 0),
+            webhook_destinations=_destinations(extra),
         )
+
+
+def _destinations(extra: Mapping[str, str]) -> DestinationPolicy:
+    production = extra.get("PLAUDIT_ENV") == "production"
+    try:
+        return DestinationPolicy.parse(extra.get("PLAUDIT_WEBHOOK_ALLOWED_HOSTS", ""), https_only=production)
+    except ValueError as exc:
+        raise ApiConfigError(f"PLAUDIT_WEBHOOK_ALLOWED_HOSTS: {exc}") from None
 
 
 def _int(extra: Mapping[str, str], name: str, default: int) -> int:

@@ -9,7 +9,7 @@ from flask import current_app, g
 
 from api.config import ApiConfig
 from api.ratelimit import RateLimiter
-from rewards.policy import AllowancePolicy, RedemptionPolicy
+from rewards.policy import AllowancePolicy, RecognitionPolicy, RedemptionPolicy
 from rewards.services.allowance import AllowanceTerms
 from storage.store import Store
 
@@ -22,6 +22,7 @@ class ApiContext:
     config: ApiConfig
     protector: ResourceProtector | None = None
     redemption_policy: RedemptionPolicy = field(default_factory=RedemptionPolicy)
+    recognition_policy: RecognitionPolicy = field(default_factory=RecognitionPolicy)
     allowance: AllowanceTerms = field(default_factory=lambda: AllowanceTerms(AllowancePolicy()))
     limiter: RateLimiter = field(default_factory=RateLimiter)
 

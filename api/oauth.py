@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidScopeError, MissingAuthorizationError
+from authlib.oauth2.rfc6749 import (
+    ClientMixin,
+    InsecureTransportError,
+    InvalidRequestError,
+    InvalidScopeError,
+    MissingAuthorizationError,
+)
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator, InsufficientScopeError
 from flask import Flask, Response, g, request
@@ -64,7 +70,19 @@ class Grant(ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
+INSECURE_TRANSPORT = (
+    "Token requests must use HTTPS. Behind a proxy that ends TLS, set PLAUDIT_API_TRUSTED_PROXIES"
+    " to the number of proxies so their X-Forwarded-Proto is believed."
+)
+
+
 class Server(AuthorizationServer):
+    def create_token_response(self, request=None):
+        try:  # Authlib refuses plain HTTP (except loopback) while reading the request
+            return super().create_token_response(request)
+        except InsecureTransportError:
+            return self.handle_response(*InvalidRequestError(INSECURE_TRANSPORT)())
+
     def handle_error_response(self, request, error):
         if error.error == "invalid_client":  # unknown client and wrong secret look the same
             error.description = "Client authentication failed."
@@ -140,6 +158,7 @@ def authenticate(protector: ResourceProtector, scope: str) -> Response | None:
     except OAuth2Error as error:
         return auth_problem(error, scope)
     g.client_id = token.access.client_id
+    g.scopes = frozenset(token.access.scopes)
     return None
 
 

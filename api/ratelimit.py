@@ -1,10 +1,12 @@
-"""Per-client rate limiting: a token bucket per client in each worker process."""
+"""Rate limiting: a token bucket per API client, and one per address for unauthenticated calls
+(the token endpoint and refused requests), in each worker process."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from dataclasses import dataclass
 
 
 class RateLimiter:
@@ -27,6 +29,34 @@ class RateLimiter:
                 return None
             self._buckets[client] = (tokens, now)
             return (1.0 - tokens) / rate
+
+    def peek(self, client: str, rate: float, burst: int) -> float | None:
+        """Like `check`, without spending: None while a request would still be allowed."""
+        if rate <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - last) * rate)
+            return None if tokens >= 1.0 else (1.0 - tokens) / rate
+
+    def spend(self, client: str, rate: float, burst: int) -> None:
+        """Take one token, down to empty (a request that already happened counts anyway)."""
+        if rate <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - last) * rate)
+            self._buckets[client] = (max(tokens - 1.0, 0.0), now)
+
+
+@dataclass(frozen=True)
+class AddressLimit:
+    """Requests a second (and burst) one address may make without a valid credential."""
+
+    rate: float = 5.0
+    burst: int = 20
 
 
 def retry_after_header(wait: float) -> str:

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from api.schemas import NOT_SENT, Body, Bool, DateTime, ExternalId, Out, PageQuery
-from rewards.model import Employee
+from rewards.model import PERSONAL_FIELDS, Employee
 
 
 def _iso_date(value: Any) -> Any:
@@ -63,8 +63,26 @@ class BulkEmployee(EmployeeFields):
     external_id: ExternalId
 
 
+# Each item is checked on its own by the route, so one bad item fails that item only: the
+# schema accepts any item and says what a valid one is.
+BulkItem = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "description": "An employee: `external_id` and the fields of `EmployeeIn` (the PUT body)."
+            " An item that is not valid fails on its own, with `invalid_item` in its result.",
+            "examples": [{"external_id": "E-1001", "email": "ana@example.com", "department": "Sales"}],
+        }
+    ),
+]
+
+
 class BulkEmployeesIn(Body):
-    items: list[BulkEmployee] = Field(min_length=1, max_length=1000)
+    items: list[BulkItem] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Employees to create or update; each item succeeds or fails on its own.",
+    )
 
 
 class EmployeePath(Body):
@@ -81,7 +99,7 @@ class EmployeeOut(Out):
     id: str
     external_id: str | None
     slack_user_id: str | None
-    manager_id: str | None
+    manager_external_id: str | None = Field(description="HR id of the employee's manager.")
     department: str | None
     country: str | None
     timezone: str | None
@@ -100,8 +118,26 @@ class EmployeeOut(Out):
     erased_at: datetime | None
 
     @classmethod
-    def of(cls, employee: Employee) -> EmployeeOut:
-        return cls(**{name: getattr(employee, name) for name in cls.model_fields})
+    def of(cls, employee: Employee, manager_external_id: str | None = None) -> EmployeeOut:
+        """The employee as the API shows it; the manager is named by HR id."""
+        names = set(cls.model_fields) - {"manager_external_id"}
+        values = {name: getattr(employee, name) for name in names}
+        return cls(**values, manager_external_id=manager_external_id)
+
+
+class EmployeeWriteOut(EmployeeOut):
+    """An employee written: the personal fields come back only to a client with employees:read."""
+
+    email: str | None = None
+    display_name: str | None = None
+    birth_date: date | None = None
+    hire_date: date | None = None
+    phone: str | None = None
+    postal_address: str | None = None
+
+    def shown(self, personal: bool) -> dict[str, Any]:
+        """JSON for a client that may (or may not) read personal data back."""
+        return self.model_dump(mode="json", exclude=None if personal else set(PERSONAL_FIELDS))
 
 
 class EmployeePage(Out):
@@ -112,10 +148,14 @@ class EmployeePage(Out):
 class BulkItemError(Out):
     code: str
     detail: str
+    fields: list[str] | None = Field(
+        default=None, description="For `invalid_item`: the bad fields, e.g. `email`."
+    )
 
 
 class BulkItemResult(Out):
-    external_id: str
+    index: int = Field(description="Position of the item in `items`, from 0.")
+    external_id: str | None = Field(description="null when the item has no valid HR id.")
     result: Literal["created", "updated", "error"]
     id: str | None = None
     error: BulkItemError | None = None

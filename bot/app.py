@@ -9,8 +9,10 @@ from slack_sdk import WebClient
 
 from bot.config import BotConfig
 from bot.context import Bot
+from bot.gate import SlackGate
 from bot.inbound.identity import Directory
 from bot.inbound.listeners import register_all
+from bot.link import SlackLink
 from bot.settings import BotSettings
 from storage.store import Store
 
@@ -25,20 +27,24 @@ def create_bolt_app(
     settings: BotSettings,
     client: WebClient | None = None,
     *,
-    token_verification: bool = True,
+    link: SlackLink | None = None,
     socket_mode: bool = False,
 ) -> App:
-    """Plaudit's Bolt app; `token_verification=False` skips auth.test at start-up (tests).
+    """Plaudit's Bolt app; it starts even when Slack is unreachable.
 
-    Over HTTP every request's signature is verified; Socket Mode has no signatures to check.
+    The bot token is verified by `link` (auth.test, retried in the background) instead of by
+    Bolt at construction, and requests wait for it (`SlackGate`). Over HTTP every request's
+    signature is verified; Socket Mode has no signatures to check.
     """
     client = client or web_client(settings)
+    link = (link or SlackLink(client)).start()
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=client,
         process_before_response=True,
-        request_verification_enabled=not socket_mode,
-        token_verification_enabled=token_verification,
+        request_verification_enabled=False,  # SlackGate checks, without logging the body
+        token_verification_enabled=False,  # SlackGate waits for the link's auth.test instead
+        before_authorize=SlackGate(link, settings.slack_signing_secret, verify=not socket_mode),
         logger=logging.getLogger("plaudit.slack.bolt"),
     )
     bot = Bot(

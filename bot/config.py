@@ -17,6 +17,7 @@ class BotConfig:
     reaction_emoji: str = "clap"
     reaction_undo_minutes: int = 10
     celebration_channel: str | None = None
+    kudos_channel: str | None = None  # where every public kudos is posted (the kudos feed)
     slack_approvers: tuple[str, ...] = ()  # Slack user ids who approve when there is no manager
 
     @property
@@ -37,6 +38,11 @@ class BotConfig:
             reaction_emoji=extra.get("PLAUDIT_REACTION_EMOJI", "clap").strip(":") or "clap",
             reaction_undo_minutes=undo,
             celebration_channel=extra.get("PLAUDIT_CELEBRATION_CHANNEL") or None,
+            kudos_channel=(
+                extra.get("PLAUDIT_KUDOS_CHANNEL", "").strip()
+                or extra.get("PLAUDIT_CELEBRATION_CHANNEL", "").strip()
+                or None
+            ),
             slack_approvers=tuple(
                 u.strip() for u in extra.get("PLAUDIT_SLACK_APPROVERS", "").split(",") if u.strip()
             ),

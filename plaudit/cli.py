@@ -9,6 +9,7 @@ import sys
 
 from api.config import ApiConfigError
 from bot.config import BotConfigError
+from plaudit import database_location
 from plaudit.commands import (
     clients,
     db,
@@ -21,13 +22,17 @@ from plaudit.commands import (
     serve,
     try_slack,
 )
+from plaudit.keyring_source import load_keys
 from plaudit.observability import logs
-from plaudit.settings import SettingsError
+from plaudit.settings import Settings, SettingsError
 from scheduler.config import SchedulerConfigError
 from storage.encryption.ciphers import KeyringError
 
 COMMANDS = [serve, db, keys, ledger, clients, employees, scheduler, milestones, outbox, try_slack]
 SERVERS = {"serve", "scheduler"}
+# The commands that may create a database (and a development keyring), or need none; every
+# other command refuses to run against a SQLite file that does not exist.
+CREATES_OR_NEEDS_NO_DATABASE = {("serve", None), ("db", "upgrade"), ("try", None), ("keys", "generate")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.command)
     try:
+        if (args.command, getattr(args, "action", None)) not in CREATES_OR_NEEDS_NO_DATABASE:
+            settings = Settings.from_env()
+            if settings.encryption_keys or settings.blind_index_key:
+                load_keys(settings, create_dev=False)  # a key error is the first thing to fix
+            database_location.require_existing(settings, explicit=bool(os.environ.get("DATABASE_URL")))
         return int(args.handler(args) or 0)
     except (SettingsError, KeyringError, ApiConfigError, BotConfigError, SchedulerConfigError) as exc:
         print(f"plaudit: {exc}", file=sys.stderr)
@@ -56,12 +66,8 @@ def _configure_logging(command: str) -> None:
     """Servers log JSON lines (or text on a terminal, or as PLAUDIT_LOG_FORMAT says)."""
     wanted = os.environ.get("PLAUDIT_LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json")
     level = os.environ.get("PLAUDIT_LOG_LEVEL", "INFO").upper()
-    if command in SERVERS and wanted == "json":
-        logs.configure(level)
-    else:
-        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # each migration step is noise
-        logs.quiet_leaky_libraries()
+    logs.configure(level, fmt="json" if command in SERVERS and wanted == "json" else "text")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # each migration step is noise
     if os.environ.get("PLAUDIT_LOG_SQL", "").lower() in {"1", "true", "yes"}:
         # Every statement, SQLAlchemy's and those run straight on the driver, at INFO.
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)

@@ -11,7 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from plaudit.assembly import build_store, build_web_app, prepare_database
 from plaudit.observability import multiproc
-from plaudit.settings import Settings
+from plaudit.settings import Settings, SettingsError
 from storage.database.engine import is_sqlite
 
 log = logging.getLogger("plaudit.serve")
@@ -67,15 +67,25 @@ def default_concurrency(sqlite: bool, cpus: int | None = None) -> tuple[int, int
 
 
 def run_server(
-    host: str, port: int, *, workers: int | None = None, threads: int | None = None, scheduler: bool = True
+    host: str,
+    port: int,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+    scheduler: bool = True,
+    ops_port: int | None = None,
 ) -> None:
+    if ops_port:  # the workers read their settings again: they must see the same port
+        os.environ["PLAUDIT_OPS_PORT"] = str(ops_port)
     settings = Settings.from_env()
+    if settings.ops_port == port:
+        raise SettingsError(f"the ops port must differ from the serving port ({port})")
     store = build_store(settings)  # creates the dev keyring once, before workers fork
     prepare_database(store)
     store.close()
     default_workers, default_threads = default_concurrency(is_sqlite(store.engine))
     workers, threads = workers or default_workers, threads or default_threads
-    multiproc.prepare()
+    metrics_folder = multiproc.prepare()
     log.info(
         "Plaudit listening on http://%s:%d (database: %s; %d workers x %d threads)",
         host,
@@ -85,7 +95,7 @@ def run_server(
         threads,
     )
     options = {
-        "bind": f"{host}:{port}",
+        "bind": [f"{host}:{port}"] + ([f"{host}:{settings.ops_port}"] if settings.ops_port else []),
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread" if threads > 1 else "sync",
@@ -99,4 +109,9 @@ def run_server(
     }
     if scheduler:
         options.update(post_worker_init=_start_scheduler, worker_exit=_stop_scheduler)
-    PlauditServer(options).run()
+    if settings.ops_port:
+        log.info("/metrics and /readyz on http://%s:%d only", host, settings.ops_port)
+    try:
+        PlauditServer(options).run()
+    finally:
+        multiproc.cleanup(metrics_folder)

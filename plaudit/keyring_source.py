@@ -47,7 +47,7 @@ def _dev_keys(settings: Settings, create: bool) -> tuple[Keyring, BlindIndex]:
     if not path.exists():
         if not create:
             raise SettingsError(f"no keys configured and no development keyring at {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         data = {"encryption_keys": f"dev1:{generate_key()}", "blind_index_key": generate_key()}
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from plaudit import scheduler_role
 from plaudit.assembly import build_store, prepare_database
 from plaudit.clocks import clock_from
 from plaudit.settings import Settings, SettingsError
-from rewards.delivery import Deliverer
+from rewards.delivery import Deliverer, DeliveryFailed, OutboxMessage
+from scheduler.channels import ReadyChannels
 from scheduler.config import SchedulerConfig, SchedulerConfigError
 from scheduler.jobs import JobContext
 from scheduler.runner import SchedulerService
@@ -34,21 +35,37 @@ def scheduler_store(settings: Settings) -> Store:
     return store
 
 
-def default_deliverers(settings: Settings, store: Store) -> dict[str, Deliverer]:
-    """Slack when a bot token is set; webhooks when the webhook deliverer is installed."""
+def default_deliverers(settings: Settings, store: Store) -> Mapping[str, Deliverer]:
+    """Slack when a bot token is set (paused until Slack accepts it); webhooks."""
     deliverers: dict[str, Deliverer] = {}
+    usable: dict[str, Callable[[], bool]] = {}
     if settings.slack_bot_token:
         from slack_sdk import WebClient
 
+        from bot.link import SlackLink
         from bot.outbound.messages import all_renderers
         from bot.outbound.notifier import RenderContext, SlackNotifier
 
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra), all_renderers())
+        link = SlackLink(client).start()
+        usable["slack"] = lambda: link.settled(2.0)
     else:
-        log.warning("SLACK_BOT_TOKEN is not set: Slack messages wait in the outbox")
-    deliverers["webhook"] = WebhookDeliverer(store)
-    return deliverers
+        log.warning(
+            "SLACK_BOT_TOKEN is not set: Slack messages are set aside as dead letters"
+            " (`plaudit outbox retry --all-dead` sends them once Slack is configured)"
+        )
+        deliverers["slack"] = SlackOff()
+    deliverers["webhook"] = WebhookDeliverer(store, destinations=settings.webhook_destinations)
+    return ReadyChannels(deliverers, usable)
+
+
+class SlackOff:
+    """The Slack channel of an API-only deployment: every message is set aside at once, so none
+    waits in the outbox for ever or holds up the readiness figure of the oldest pending one."""
+
+    def deliver(self, message: OutboxMessage) -> int | None:
+        raise DeliveryFailed("skipped: Slack is not configured (no SLACK_BOT_TOKEN)", permanent=True)
 
 
 def job_context(

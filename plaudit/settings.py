@@ -9,8 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rewards.policy import DEFAULT_VALUES, AllowancePolicy, RecognitionPolicy, RedemptionPolicy
+from rewards.webhook_destinations import DestinationPolicy
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+ENVIRONMENTS = ("development", "production")
 
 
 class SettingsError(ValueError):
@@ -32,6 +34,11 @@ class Settings:
     recognition: RecognitionPolicy = field(default_factory=RecognitionPolicy)
     redemption: RedemptionPolicy = field(default_factory=RedemptionPolicy)
     allowance: AllowancePolicy = field(default_factory=AllowancePolicy)
+    metrics_token: str | None = None  # when set, /metrics and /readyz want this bearer token
+    ops_port: int | None = None  # when set, /metrics and /readyz are served on this port only
+    auth_rate_limit: float = 5.0  # token requests and unauthenticated calls, per address a second
+    auth_rate_burst: int = 20
+    webhook_destinations: DestinationPolicy = field(default_factory=DestinationPolicy)
     extra: Mapping[str, str] = field(default_factory=dict)  # PLAUDIT_* values for adapters
 
     @property
@@ -76,7 +83,7 @@ class Settings:
             raise SettingsError("PLAUDIT_ALLOWANCE_PERIOD must be weekly, monthly or quarterly")
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{Path.cwd() / 'plaudit.db'}",
-            env=env.get("PLAUDIT_ENV", "development"),
+            env=_environment(env),
             encryption_keys=env.get("PLAUDIT_ENCRYPTION_KEYS") or None,
             blind_index_key=env.get("PLAUDIT_BLIND_INDEX_KEY") or None,
             dev_keyring_path=Path(env.get("PLAUDIT_DEV_KEYRING", ".plaudit/dev-keys.json")),
@@ -90,8 +97,41 @@ class Settings:
             allowance=AllowancePolicy(
                 points_per_period=_int(env, "PLAUDIT_ALLOWANCE_POINTS", 100), period=period
             ),
+            metrics_token=env.get("PLAUDIT_METRICS_TOKEN") or None,
+            ops_port=_port(env, "PLAUDIT_OPS_PORT"),
+            auth_rate_limit=float(_int(env, "PLAUDIT_AUTH_RATE_LIMIT", 5)),
+            auth_rate_burst=_int(env, "PLAUDIT_AUTH_RATE_BURST", 20),
+            webhook_destinations=_webhook_destinations(env),
             extra={k: v for k, v in env.items() if k.startswith("PLAUDIT_")},
         )
+
+
+def _webhook_destinations(env: Mapping[str, str]) -> DestinationPolicy:
+    """Internal webhook receivers an operator allows (PLAUDIT_WEBHOOK_ALLOWED_HOSTS); https in production."""
+    try:
+        return DestinationPolicy.parse(
+            env.get("PLAUDIT_WEBHOOK_ALLOWED_HOSTS", ""), https_only=env.get("PLAUDIT_ENV") == "production"
+        )
+    except ValueError as exc:
+        raise SettingsError(f"PLAUDIT_WEBHOOK_ALLOWED_HOSTS: {exc}") from None
+
+
+def _environment(env: Mapping[str, str]) -> str:
+    """PLAUDIT_ENV exactly as one of ENVIRONMENTS: a typo must not fall back to development keys."""
+    raw = env.get("PLAUDIT_ENV")
+    if raw is None:
+        return "development"
+    if raw not in ENVIRONMENTS:
+        accepted = " or ".join(repr(name) for name in ENVIRONMENTS)
+        raise SettingsError(f"PLAUDIT_ENV={raw!r} is not accepted: use {accepted} (lower case, exactly)")
+    return raw
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    value = _int(env, name, 0)
+    if not 0 <= value <= 65535:
+        raise SettingsError(f"{name} must be a TCP port (1-65535), not {value}")
+    return value or None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from sqlalchemy import Engine, inspect, text
+
 from bot.simulator.fake_slack import Call, FakeSlack
 from bot.simulator.signed_requests import Reply, give_form_values
 from bot.simulator.text_view import Button, blocks_text, plain
@@ -30,10 +32,9 @@ def slack_id(name: str) -> str:
 
 def populate(store: Store, fake: FakeSlack, settings: Settings) -> None:
     """People in Slack and in HR (ben manages ana and cy), allowances, some points, a catalog."""
-    fake.add_usergroup("STEAM", list(NAMES))
+    populate_slack(fake)
     ids: dict[str, str] = {}
     for name in ("ben", "ana", "cy", "dee"):
-        fake.add_user(slack_id(name), name=name.title(), email=f"{name}@example.com")
         manager = ids.get("ben") if name in ("ana", "cy") else None
         employee, _ = upsert_employee(
             store.uow(),
@@ -60,6 +61,13 @@ def populate(store: Store, fake: FakeSlack, settings: Settings) -> None:
             CatalogItem(id=0, name=name, points_cost=cost, requires_approval=approval),
             store.clock,
         )
+
+
+def populate_slack(fake: FakeSlack) -> None:
+    """The four colleagues and their user group, in the fake Slack."""
+    fake.add_usergroup("STEAM", list(NAMES))
+    for name in PEOPLE:
+        fake.add_user(slack_id(name), name=name.title(), email=f"{name}@example.com")
 
 
 def escape_mentions(text: str) -> str:
@@ -152,3 +160,44 @@ class Screen:
             else []
         )
         return [f"{heading}: {title}".rstrip(": "), *["  " + line for line in lines], *hint]
+
+
+MARKER_TABLE = "plaudit_try_world"
+
+
+class NotATryWorld(ValueError):
+    """The database given to `plaudit try --database` holds something else."""
+
+
+def claim_database(engine: Engine) -> tuple[str, str] | None:
+    """The try world's keys if this database is a try world already; None if it is empty (then
+    it is marked as one). Any other database is refused untouched."""
+    tables = set(inspect(engine).get_table_names())
+    if MARKER_TABLE in tables:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text(f"SELECT encryption_keys, blind_index_key FROM {MARKER_TABLE}")
+            ).first()
+        if row is None:
+            raise NotATryWorld("its try-world marker is empty")
+        return str(row[0]), str(row[1])
+    if tables:
+        raise NotATryWorld(
+            f"it already has {len(tables)} tables and is not a `plaudit try` world;"
+            " `plaudit try` only uses a new, empty database or one it made before"
+        )
+    return None
+
+
+def mark_database(engine: Engine, encryption_keys: str, blind_index_key: str) -> None:
+    """Mark a new database as a try world, keeping its throwaway keys to open it again."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"CREATE TABLE {MARKER_TABLE} (encryption_keys TEXT NOT NULL, blind_index_key TEXT NOT NULL)"
+            )
+        )
+        connection.execute(
+            text(f"INSERT INTO {MARKER_TABLE} VALUES (:keys, :blind)"),
+            {"keys": encryption_keys, "blind": blind_index_key},
+        )

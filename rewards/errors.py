@@ -52,6 +52,11 @@ class ReasonRequired(DomainError):
     status = 422
 
 
+class TextTooLong(DomainError):
+    code = "text_too_long"
+    status = 422
+
+
 class UnknownValue(DomainError):
     code = "unknown_value"
     status = 422
@@ -109,6 +114,13 @@ class EmployeeErased(DomainError):
 
     code = "employee_erased"
     status = 409
+
+
+class AccountClosed(DomainError):
+    """The person's data was erased: they are not met again from their chat profile."""
+
+    code = "account_closed"
+    status = 403
 
 
 class DuplicateEmployee(DomainError):

@@ -6,12 +6,20 @@ from dataclasses import dataclass, field
 
 DEFAULT_VALUES = ("teamwork", "ownership", "customer", "innovation", "integrity", "learning")
 
+# Longest texts a person may type, chosen so every message that shows them fits Slack's blocks
+# (3,000 characters a section) with room for names, points and links.
+MAX_REASON_LENGTH = 1000  # a kudos reason
+MAX_DECISION_REASON_LENGTH = 500  # why a redemption was approved, rejected or cancelled
+MAX_ITEM_NAME_LENGTH = 200  # a reward's name
+MAX_ITEM_DESCRIPTION_LENGTH = 2000  # a reward's description
+
 
 @dataclass(frozen=True)
 class RecognitionPolicy:
     max_points: int = 100  # per recipient, per recognition
     default_points: int = 10
     min_reason_length: int = 3
+    max_reason_length: int = MAX_REASON_LENGTH
     values: tuple[str, ...] = DEFAULT_VALUES
     daily_cap_per_recipient: int = 100  # points one giver may send one recipient per local day
     reaction_points: int = 1

@@ -22,10 +22,23 @@ def check_points(points: object, policy: RecognitionPolicy) -> int:
 
 
 def check_reason(reason: str | None, policy: RecognitionPolicy) -> str:
+    """A reason says what the kudos is for, between the policy's shortest and longest."""
     cleaned = (reason or "").strip()
     if len(cleaned) < policy.min_reason_length:
         raise errors.ReasonRequired(
             f"Say what the kudos is for (at least {policy.min_reason_length} characters)."
+        )
+    return check_length(cleaned, policy.max_reason_length, "The reason")
+
+
+def check_length(text: str | None, limit: int, what: str) -> str:
+    """Refuse a text a person typed that is longer than `limit` characters, naming the limit."""
+    cleaned = text or ""
+    if len(cleaned) > limit:
+        raise errors.TextTooLong(
+            f"{what} is {len(cleaned):,} characters long; the most is {limit:,}.",
+            limit=limit,
+            length=len(cleaned),
         )
     return cleaned
 

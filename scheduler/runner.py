@@ -13,6 +13,9 @@ from scheduler.jobs import JOBS, JobContext, run_recorded
 from storage.scheduling.leader_lock import LeaderLock
 
 log = logging.getLogger("plaudit.scheduler")
+# APScheduler logs "Running job …" and "… executed successfully" at INFO on every tick (the
+# outbox runs every few seconds); failures still come through at WARNING and above.
+TICK_LOGGERS = ("apscheduler.executors", "apscheduler.scheduler")
 
 
 class SchedulerService:
@@ -66,6 +69,9 @@ class SchedulerService:
             self.lock.release()
 
     def _build(self) -> BackgroundScheduler:
+        for name in TICK_LOGGERS:
+            if logging.getLogger(name).getEffectiveLevel() == logging.INFO:  # DEBUG asks for them
+                logging.getLogger(name).setLevel(logging.WARNING)
         apscheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(4)},

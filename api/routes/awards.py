@@ -84,6 +84,7 @@ def create_award(header: IdempotencyHeader, body: AwardIn):
             ),
             store.clock,
             on_replay=replayed,
+            policy=ctx().recognition_policy,
         )
     except UnknownHrIds as exc:
         return _unknown_problem([_unknown(f"body.employee_ids.{i}") for i in exc.indexes])
@@ -117,6 +118,7 @@ def create_batch(header: IdempotencyHeader, body: BatchIn):
                 actor=actor(),
             ),
             ctx().store.clock,
+            ctx().recognition_policy,
         )
     except BatchRejected as exc:
         return _rejected(exc, externals)

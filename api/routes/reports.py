@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Literal
 
@@ -12,6 +10,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from api.blueprints import api_blueprint, security
 from api.context import ctx
+from api.csv_cells import csv_text
 from api.pagination import id_cursor, page
 from api.schemas import DateTime, Out, PageQuery, RequestPart
 from storage.reads import listings, reports
@@ -152,13 +151,12 @@ def _wants_csv() -> bool:
 
 
 def _csv(report: ReportOut) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([report.group_by, "recognitions", "points"])
-    for row in report.rows:
-        writer.writerow([row.key or "", row.recognitions, row.points])
     p = report.participation
-    writer.writerow([])
-    writer.writerow(["active_employees", "gave", "received", "gave_share", "received_share"])
-    writer.writerow([p.active_employees, p.gave, p.received, p.gave_share, p.received_share])
-    return Response(buffer.getvalue(), mimetype="text/csv")
+    rows: list[list[object]] = [[report.group_by, "recognitions", "points"]]
+    rows += [[row.key or "", row.recognitions, row.points] for row in report.rows]
+    rows += [
+        [],
+        ["active_employees", "gave", "received", "gave_share", "received_share"],
+        [p.active_employees, p.gave, p.received, p.gave_share, p.received_share],
+    ]
+    return Response(csv_text(rows), mimetype="text/csv")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, UrlConstraints
 
 from api.blueprints import api_blueprint, security
 from api.context import actor, ctx
@@ -13,6 +14,7 @@ from api.idempotency import idempotent
 from api.pagination import id_cursor, page
 from api.schemas import Body, OptionalIdempotencyHeader, Out, PageQuery
 from rewards.errors import NotFound
+from rewards.webhook_destinations import ERROR_CATEGORIES, DestinationNotAllowed, ip_literal
 from storage.delivery import webhooks as subs
 
 bp = api_blueprint("webhooks", "Webhooks", "webhooks:manage", "webhooks:manage")
@@ -37,7 +39,9 @@ class WebhookNotFound(NotFound):
 
 
 class WebhookIn(Body):
-    url: AnyHttpUrl = Field(description="Where events are POSTed (https in production).")
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] = Field(
+        description="Where events are POSTed (https in production; no internal address)."
+    )
     events: list[Event] = Field(default=["*"], min_length=1, max_length=20)
 
 
@@ -91,7 +95,8 @@ class TestQueued(Out):
 
 
 def _find(webhook_id: int) -> subs.Subscription:
-    found = subs.get(ctx().store, webhook_id)
+    # Another client's subscription is answered as absent: 404, never 403.
+    found = subs.get(ctx().store, webhook_id, actor())
     if found is None:
         raise WebhookNotFound("No such webhook subscription.", webhook_id=webhook_id)
     return found
@@ -108,6 +113,7 @@ def _out(sub: subs.Subscription) -> dict:
 def create_webhook(header: OptionalIdempotencyHeader, body: WebhookIn):
     """Subscribe a URL to events; the response holds the signing secret, shown only once."""
     events: list[str] = ["*"] if "*" in body.events else sorted(set(body.events))
+    _check_destination(str(body.url))
     sub, secret = subs.create(ctx().store, str(body.url), events, actor())
     return {**_out(sub), "secret": secret}, 201, {"Location": f"/api/v1/webhooks/{sub.id}"}
 
@@ -115,14 +121,14 @@ def create_webhook(header: OptionalIdempotencyHeader, body: WebhookIn):
 @bp.get("/webhooks", security=MANAGE, responses={200: WebhookList})
 def list_webhooks():
     """Active subscriptions (secrets are never shown again)."""
-    return {"items": [_out(s) for s in subs.listing(ctx().store)]}
+    return {"items": [_out(s) for s in subs.listing(ctx().store, actor())]}
 
 
 @bp.delete("/webhooks/<int:webhook_id>", security=MANAGE, responses={204: None})
 def delete_webhook(path: WebhookPath):
     """Stop sending events to this subscription; pending deliveries are dropped."""
-    _find(path.webhook_id)
-    subs.deactivate(ctx().store, path.webhook_id)
+    if not subs.deactivate(ctx().store, path.webhook_id, actor()):
+        raise WebhookNotFound("No such webhook subscription.", webhook_id=path.webhook_id)
     return "", 204
 
 
@@ -142,7 +148,33 @@ def deliveries(path: WebhookPath, query: PageQuery):
     items, cursor = page(rows, query.limit, lambda d: d.id)
     return {
         "items": [
-            DeliveryOut(**{**vars(d), "log": [vars(a) for a in d.log]}).model_dump(mode="json") for d in items
+            DeliveryOut(**{**vars(d), "log": [_attempt(a) for a in d.log]}).model_dump(mode="json")
+            for d in items
         ],
         "next_cursor": cursor,
     }
+
+
+def _attempt(attempt: subs.Attempt) -> dict:
+    # Only a fixed category: a receiver's own words (a banner, an address) never reach a client.
+    error = attempt.error
+    if error is not None and error not in ERROR_CATEGORIES:
+        error = "delivery_failed"
+    return {**vars(attempt), "error": error}
+
+
+def _check_destination(url: str) -> None:
+    """Refuse an internal receiver now; the deliverer checks again before every POST."""
+    policy = ctx().config.webhook_destinations
+    target = policy.check(url)
+    if policy.host_allowed(target.host) or ip_literal(target.host) is not None:
+        return
+    try:
+        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        return  # not resolvable yet: each delivery resolves it again and checks
+    addresses = {ip_literal(str(info[4][0])) for info in found}
+    for address in addresses:
+        if address is None:
+            raise DestinationNotAllowed("Webhooks cannot be sent to this host.")
+        policy.check_address(address)

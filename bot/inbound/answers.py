@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.context import Bot
 from bot.inbound.kudos_parser import USAGE, Subcommand
 from bot.looks.blocks import reward_blocks
-from bot.looks.replies import explain, points
+from bot.looks.history import history_line
+from bot.looks.replies import MESSAGE_TEXT_LIMIT, explain, fit, points
 from rewards.model import RedemptionState
 from rewards.periods import local_date, period_start
 from rewards.services.redemptions import request_redemption
 from storage.reads import activity, catalog_and_approvals
 
+HISTORY_PAGE_SIZE = 10
 PERIOD_OF = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
 
 
@@ -34,7 +37,7 @@ def answer(bot: Bot, slack_user_id: str, sub: Subcommand, trigger_id: str) -> di
     if sub.name == "balance":
         return _text(balance_text(bot, employee.id))
     if sub.name == "history":
-        return _text(history_text(bot, employee.id))
+        return _text(history_text(bot, employee.id, int(sub.args[0]) if sub.args else 1))
     return redeem(bot, employee.id, " ".join(sub.args), trigger_id)
 
 
@@ -44,12 +47,44 @@ def balance_text(bot: Bot, employee_id: str) -> str:
     return f"You have *{found.wallet} points* to spend{held} and *{found.allowance} points* left to give."
 
 
-def history_text(bot: Bot, employee_id: str) -> str:
-    entries = activity.history(bot.store, employee_id, limit=10)
-    if not entries:
-        return "No points have moved yet."
-    lines = [f"• {e.created_at:%Y-%m-%d} {e.amount:+d} {e.account_kind} — {e.kind}" for e in entries]
-    return "*Your latest points*\n" + "\n".join(lines)
+def history_text(bot: Bot, employee_id: str, page: int = 1) -> str:
+    """Page `page` of the person's history, in sentences, with how to read the next page."""
+    found = history_page(bot, employee_id, page)
+    if found is None:
+        return f"Your history has fewer than {page} pages; see `/kudos history`."
+    if not found.entries:
+        return "No kudos given or received and no rewards redeemed yet."
+    slack_of = slack_lookup(bot)
+    lines = [f"• {history_line(e, slack_of)}" for e in found.entries]
+    more = f"\nOlder: `/kudos history {page + 1}`" if found.next_cursor else ""
+    title = "*Your kudos and rewards*" + (f" — page {page}" if page > 1 else "")
+    return fit(title + "\n" + "\n".join(lines) + more, MESSAGE_TEXT_LIMIT)
+
+
+def history_page(bot: Bot, employee_id: str, page: int) -> activity.ActivityPage | None:
+    """The page numbered `page` (1 is the newest), walked to by cursors; None past the end."""
+    found = activity.activity_page(bot.store, employee_id, size=HISTORY_PAGE_SIZE)
+    for _ in range(page - 1):
+        if found.next_cursor is None:
+            return None
+        found = activity.activity_page(bot.store, employee_id, found.next_cursor, size=HISTORY_PAGE_SIZE)
+    return found
+
+
+def slack_lookup(bot: Bot) -> Callable[[str | None], str | None]:
+    """Employee id → Slack user id, each person read once per answer."""
+    known: dict[str, str | None] = {}
+
+    def slack_of(employee_id: str | None) -> str | None:
+        if not employee_id:
+            return None
+        if employee_id not in known:
+            with bot.store.reader() as uow:
+                employee = uow.employees.get(employee_id)
+            known[employee_id] = employee.slack_user_id if employee else None
+        return known[employee_id]
+
+    return slack_of
 
 
 def leaderboard(bot: Bot, args: list[str]) -> dict:

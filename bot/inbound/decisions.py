@@ -36,13 +36,23 @@ def button_key(body: dict, action: dict) -> str:
 
 def check_approver(bot: Bot, body: dict, redemption_id: int) -> bool:
     """True if the presser may decide; otherwise tell them so, privately, and return False."""
-    actor = bot.directory.employee_for(body["user"]["id"])
+    try:
+        actor = bot.directory.employee_for(body["user"]["id"])
+    except DomainError as exc:  # an account closed, say: nothing to decide with
+        refuse(bot, body, exc.message)
+        return False
     with bot.store.reader() as uow:
         redemption = uow.redemptions.get(redemption_id)
         owner = uow.employees.get(redemption.employee_id) if redemption else None
-    if owner is not None and may_decide(owner, actor.id, bot.redemption_policy()):
+        allowed = owner is not None and may_decide(uow.employees, owner, actor.id, bot.redemption_policy())
+    if allowed:
         return True
-    refuse(bot, body, "Only the designated approver can decide this redemption.")
+    if owner is None:
+        refuse(bot, body, f"There is no redemption #{redemption_id}.")
+    elif owner.id == actor.id:
+        refuse(bot, body, "Nobody may approve or reject their own redemption.")
+    else:
+        refuse(bot, body, "Only the designated approver can decide this redemption.")
     return False
 
 

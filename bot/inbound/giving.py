@@ -30,7 +30,7 @@ def give(
 ) -> Recognition:
     """Give `points` (the default when None) to each named person; the service enforces the rules."""
     giver_id = bot.directory.employee_id_for(giver_slack_id)
-    recipient_ids = [bot.directory.employee_id_for(s) for s in recipient_slack_ids]
+    recipient_ids = [bot.directory.employee_id_for(s, colleague=True) for s in recipient_slack_ids]
     policy = bot.settings.recognition
     cmd = GiveRecognition(
         giver_id=giver_id,

@@ -7,6 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
+    Block,
     ButtonElement,
     DividerBlock,
     HeaderBlock,
@@ -18,9 +19,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.context import Bot
+from bot.inbound.answers import HISTORY_PAGE_SIZE, slack_lookup
 from bot.looks.blocks import approval_blocks, reward_blocks
-from bot.looks.replies import escape, points
-from rewards.model import Employee, Recognition
+from bot.looks.history import history_line
+from bot.looks.replies import fit
+from rewards.errors import AccountClosed
+from rewards.model import Employee
 from rewards.periods import local_date, next_period_start
 from rewards.services.redemptions import may_decide
 from storage.reads import activity, catalog_and_approvals
@@ -34,16 +38,24 @@ CELEBRATIONS = [
 ]
 
 
-def publish(bot: Bot, slack_user_id: str) -> None:
+def publish(bot: Bot, slack_user_id: str, history_cursor: str | None = None) -> None:
     """Build and publish the user's App Home (errors are logged, never raised to Slack)."""
-    employee = bot.directory.employee_for(slack_user_id)
     try:
-        bot.client.views_publish(user_id=slack_user_id, view=build(bot, employee))
+        view = build(bot, bot.directory.employee_for(slack_user_id), history_cursor)
+    except AccountClosed as exc:
+        view = closed(exc.message)
+    try:
+        bot.client.views_publish(user_id=slack_user_id, view=view)
     except SlackApiError as exc:
         log.warning("views.publish failed: %s", exc.response.get("error"))
 
 
-def build(bot: Bot, employee: Employee) -> dict:
+def closed(message: str) -> dict:
+    """The home of someone whose account was closed: just that."""
+    return View(type="home", blocks=[SectionBlock(text=MarkdownTextObject(text=message))]).to_dict()
+
+
+def build(bot: Bot, employee: Employee, history_cursor: str | None = None) -> dict:
     blocks = [
         HeaderBlock(text="Your kudos"),
         SectionBlock(text=MarkdownTextObject(text=_balance(bot, employee))),
@@ -51,9 +63,8 @@ def build(bot: Bot, employee: Employee) -> dict:
             elements=[ButtonElement(text="Give kudos", action_id="open_give_modal", style="primary")]
         ),
         DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text=_recent(bot, employee))),
     ]
-    dicts = [b.to_dict() for b in blocks]
+    dicts = [b.to_dict() for b in blocks] + _history(bot, employee, history_cursor)
     dicts += [
         DividerBlock().to_dict(),
         *reward_blocks(catalog_and_approvals.active_catalog(bot.store, limit=10)),
@@ -75,42 +86,41 @@ def _balance(bot: Bot, employee: Employee) -> str:
     )
 
 
-def _recent(bot: Bot, employee: Employee) -> str:
-    received = _standing(bot, activity.recent_recognitions(bot.store, employee.id, limit=5))
-    given = _standing(bot, activity.recent_recognitions(bot.store, employee.id, given=True, limit=5))
-    got = [_line(bot, r, r.giver_id, "from") for r in received] or ["_None yet._"]
-    gave = [_line(bot, r, r.recipient_ids[0], "to") for r in given] or ["_None yet._"]
-    return "\n".join(["*Kudos you received*", *got, "*Kudos you gave*", *gave])
-
-
-def _standing(bot: Bot, recognitions: list[Recognition]) -> list[Recognition]:
-    taken_back = catalog_and_approvals.reversed_among(bot.store, [r.id for r in recognitions])
-    return [r for r in recognitions if r.id not in taken_back]
-
-
-def _line(bot: Bot, recognition: Recognition, other_id: str, word: str) -> str:
-    with bot.store.reader() as uow:
-        other = uow.employees.get(other_id)
-    who = f"<@{other.slack_user_id}>" if other and other.slack_user_id else "a colleague"
-    what = (
-        f"a :{recognition.reason}: reaction"
-        if recognition.source == "reaction"
-        else escape(recognition.reason)
-    )
-    return f"• {points(recognition.points_each)} {word} {who} for {what}"
+def _history(bot: Bot, employee: Employee, cursor: str | None) -> list[dict]:
+    """A page of the person's history in sentences, with buttons to older and newest entries."""
+    try:
+        page = activity.activity_page(bot.store, employee.id, cursor, size=HISTORY_PAGE_SIZE)
+    except ValueError:  # a cursor from an older build of the page: start again from the newest
+        cursor, page = None, activity.activity_page(bot.store, employee.id, size=HISTORY_PAGE_SIZE)
+    slack_of = slack_lookup(bot)
+    lines = [history_line(e, slack_of) for e in page.entries] or ["_Nothing yet: give your first kudos._"]
+    title = "*Your kudos and rewards*" if cursor is None else "*Your kudos and rewards (older)*"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title))]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=fit(line))) for line in lines]
+    buttons = []
+    if page.next_cursor:
+        buttons.append(ButtonElement(text="Older", action_id="history_older", value=page.next_cursor))
+    if cursor is not None:
+        buttons.append(ButtonElement(text="Newest", action_id="history_newest", value="newest"))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="history_paging", elements=buttons))
+    return [b.to_dict() for b in blocks]
 
 
 def _approvals(bot: Bot, employee: Employee) -> list[dict]:
     policy = bot.redemption_policy()
+    if not employee.is_active:
+        return []
     hr = employee.id in policy.hr_approver_ids
-    scope = None if hr else catalog_and_approvals.reports_of(bot.store, employee.id)
+    scope = None if hr else _reports_in_line(bot, employee.id)
     if scope == []:
         return []
     pending = []
     for redemption in catalog_and_approvals.pending_redemptions(bot.store, scope):
         with bot.store.reader() as uow:
             owner = uow.employees.get(redemption.employee_id)
-        if owner and may_decide(owner, employee.id, policy):
+            allowed = owner is not None and may_decide(uow.employees, owner, employee.id, policy)
+        if owner and allowed:
             pending.append((redemption, owner))
     if not pending:
         return []
@@ -122,6 +132,22 @@ def _approvals(bot: Bot, employee: Employee) -> list[dict]:
         text = f"<@{owner.slack_user_id}> asks to redeem {redemption.points} points (#{redemption.id})"
         blocks += approval_blocks(text, redemption.id)
     return blocks
+
+
+def _reports_in_line(bot: Bot, manager_id: str) -> list[str]:
+    """Direct reports, and the reports of any deactivated manager below: their requests come here."""
+    found: list[str] = []
+    seen, frontier = {manager_id}, [manager_id]
+    while frontier:
+        reports = [
+            r for m in frontier for r in catalog_and_approvals.reports_of(bot.store, m) if r not in seen
+        ]
+        seen.update(reports)
+        found += reports
+        with bot.store.reader() as uow:
+            active = uow.employees.active_ids(reports) if reports else set()
+        frontier = [r for r in reports if r not in active]
+    return found
 
 
 def _celebration(employee: Employee) -> SectionBlock:

@@ -37,15 +37,24 @@ class Directory:
         self._ids[slack_user_id] = employee.id
         return employee
 
-    def employee_id_for(self, slack_user_id: str) -> str:
+    def employee_id_for(self, slack_user_id: str, *, colleague: bool = False) -> str:
         """The employee id only: answered from memory after the first time (ids never change;
-        the services still load the employee and check it is active)."""
+        the services still load the employee and check it is active). `colleague`: someone
+        named by the person acting, so a closed account is refused in their words."""
         cached = self._ids.get(slack_user_id)
         if cached is not None:
             return cached
         if len(self._ids) >= CACHE_LIMIT:
             self._ids.clear()
-        return self.employee_for(slack_user_id).id
+        try:
+            return self.employee_for(slack_user_id).id
+        except errors.AccountClosed:
+            if not colleague:
+                raise
+            raise errors.AccountClosed(
+                f"<@{slack_user_id}> has no Plaudit account any more (it was closed).",
+                slack_user_id=slack_user_id,
+            ) from None
 
     def group_members(self, group_id: str) -> list[str]:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+MAX_HISTORY_PAGE = 50  # older pages are a walk through every page before them
 SUBCOMMANDS = ("balance", "leaderboard", "history", "rewards", "redeem", "help")
 PERIODS = ("week", "month", "quarter", "year", "all")
 
@@ -12,7 +13,8 @@ USAGE = (
     "*Usage*\n"
     "• `/kudos @ana @ben 20 for shipping the release #ownership` — give 20 points to each\n"
     "• `/kudos @team +5 great demo` — a user group works too; the points may be left out\n"
-    "• `/kudos balance` · `/kudos history` · `/kudos leaderboard [week|month|quarter|year|all] [#value]`\n"
+    "• `/kudos balance` · `/kudos history [page]`\n"
+    "• `/kudos leaderboard [week|month|quarter|year|all] [#value]`\n"
     "• `/kudos rewards` · `/kudos redeem <reward>` · `/kudos help`\n"
     "• `/kudos` alone opens a form"
 )
@@ -66,9 +68,18 @@ def _subcommand(name: str, args: list[str]) -> Subcommand:
         for arg in args:
             if arg.lower() not in PERIODS and not arg.startswith("#"):
                 raise ParseError(f"`{arg}` is not a period: use one of {', '.join(PERIODS)}.")
+    if name == "history" and (len(args) > 1 or (args and not _page_number(args[0]))):
+        raise ParseError(
+            f"`{' '.join(args)}` is not a page: use a number from 1 to {MAX_HISTORY_PAGE},"
+            " e.g. `/kudos history 2`."
+        )
     if name == "redeem" and not args:
         raise ParseError("Say which reward to redeem, e.g. `/kudos redeem 3` (see `/kudos rewards`).")
     return Subcommand(name, args)
+
+
+def _page_number(arg: str) -> bool:
+    return arg.isascii() and arg.isdigit() and 1 <= int(arg) <= MAX_HISTORY_PAGE
 
 
 def _give(text: str) -> Give:

@@ -11,9 +11,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.looks.replies import escape, mentions
+from bot.looks.replies import CONTEXT_TEXT_LIMIT, SECTION_TEXT_LIMIT, escape, fit, mentions
 from bot.looks.replies import points as points_word
-from rewards.model import CatalogItem
+from rewards.model import CatalogItem, Recognition
 
 
 def kudos_text(giver: str, recipients: list[str], points: int, reason: str, value: str | None) -> str:
@@ -25,9 +25,24 @@ def kudos_text(giver: str, recipients: list[str], points: int, reason: str, valu
     )
 
 
+def confirmation_text(
+    giver: str, recipients: list[str], recognition: Recognition, channels: list[str]
+) -> str:
+    """What the giver reads once a kudos from the form is given: what, and where it is posted."""
+    text = kudos_text(giver, recipients, recognition.points_each, recognition.reason, recognition.value)
+    if recognition.private:
+        where = "It is private: only they are told."
+    elif channels:
+        where = "It will be posted in " + " and ".join(f"<#{c}>" for c in channels) + "."
+    else:
+        where = "Only they are told: no kudos channel is set up for posts from this form."
+    return f"{fit(text, SECTION_TEXT_LIMIT - 200)}\n\n{where}"
+
+
 def kudos_blocks(text: str, link: str | None = None) -> list[dict]:
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=text))]
-    if link:
+    """The kudos as a section, shortened to fit Slack's limits, with the message it thanks for."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=fit(text)))]
+    if link and len(link) < CONTEXT_TEXT_LIMIT - 20:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"<{link}|the message>")]))
     return [b.to_dict() for b in blocks]
 
@@ -38,7 +53,7 @@ def reward_blocks(items: list[CatalogItem], heading: str = "*Rewards you can red
         blocks.append(
             SectionBlock(
                 block_id=f"reward_{item.id}",
-                text=MarkdownTextObject(text=reward_line(item)),
+                text=MarkdownTextObject(text=fit(reward_line(item))),
                 accessory=ButtonElement(text="Redeem", action_id="redeem", value=str(item.id)),
             )
         )
@@ -62,7 +77,7 @@ def approval_blocks(text: str, redemption_id: int) -> list[dict]:
     return [
         b.to_dict()
         for b in (
-            SectionBlock(block_id=f"redemption_{redemption_id}", text=MarkdownTextObject(text=text)),
+            SectionBlock(block_id=f"redemption_{redemption_id}", text=MarkdownTextObject(text=fit(text))),
             ActionsBlock(
                 block_id=f"decide_{redemption_id}",
                 elements=[
@@ -80,7 +95,7 @@ def decided_blocks(text: str, decision: str) -> list[dict]:
     return [
         b.to_dict()
         for b in (
-            SectionBlock(text=MarkdownTextObject(text=text)),
-            ContextBlock(elements=[MarkdownTextObject(text=decision)]),
+            SectionBlock(text=MarkdownTextObject(text=fit(text))),
+            ContextBlock(elements=[MarkdownTextObject(text=fit(decision, CONTEXT_TEXT_LIMIT))]),
         )
     ]

@@ -19,8 +19,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.looks.blocks import reward_line
+from bot.looks.replies import fit
 from rewards.model import CatalogItem
-from rewards.policy import RecognitionPolicy
+from rewards.policy import MAX_DECISION_REASON_LENGTH, RecognitionPolicy
+
+MODAL_TITLE_LIMIT = 24
 
 
 def give_modal(
@@ -61,7 +64,9 @@ def give_modal(
         InputBlock(
             block_id="reason",
             label="What for?",
-            element=PlainTextInputElement(action_id="reason", multiline=True),
+            element=PlainTextInputElement(
+                action_id="reason", multiline=True, max_length=policy.max_reason_length
+            ),
         ),
         InputBlock(
             block_id="visibility",
@@ -94,14 +99,17 @@ def confirm_redeem_modal(item: CatalogItem, wallet: int) -> dict:
         submit="Redeem",
         close="Cancel",
         private_metadata=json.dumps({"item_id": item.id}),
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+        blocks=[SectionBlock(text=MarkdownTextObject(text=fit(text)))],
     ).to_dict()
 
 
 def notice_modal(title: str, text: str) -> dict:
     """A modal that only says something (the outcome of a confirm)."""
     return View(
-        type="modal", title=title, close="Close", blocks=[SectionBlock(text=MarkdownTextObject(text=text))]
+        type="modal",
+        title=fit(title, MODAL_TITLE_LIMIT),
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=fit(text)))],
     ).to_dict()
 
 
@@ -118,7 +126,9 @@ def reject_modal(redemption_id: int, channel: str | None, ts: str | None, key: s
             InputBlock(
                 block_id="reason",
                 label="Why?",
-                element=PlainTextInputElement(action_id="reason", multiline=True),
+                element=PlainTextInputElement(
+                    action_id="reason", multiline=True, max_length=MAX_DECISION_REASON_LENGTH
+                ),
             )
         ],
     ).to_dict()

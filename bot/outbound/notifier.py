@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 
 from rewards.delivery import DeliveryFailed, OutboxMessage
 from rewards.model import CatalogItem, Employee
@@ -63,7 +63,14 @@ class SlackNotifier:
         renderer = self.renderers.get(message.topic)
         if renderer is None:
             return None  # nothing to say in Slack about this event
-        posts = renderer(message.payload.get("data", {}), self.context)
+        try:
+            posts = renderer(message.payload.get("data", {}), self.context)
+        except (SlackObjectFormationError, LookupError, TypeError, ValueError) as exc:
+            # The same event renders the same way next time: a dead letter now, not eight retries.
+            log.warning("outbox message %s cannot be rendered: %s", message.id, type(exc).__name__)
+            raise DeliveryFailed(
+                f"cannot render {message.topic}: {type(exc).__name__}", permanent=True
+            ) from None
         for index, post in enumerate(posts):
             if index < message.progress:
                 continue  # sent by an earlier attempt
@@ -81,6 +88,11 @@ class SlackNotifier:
             retry_after = _retry_after(exc.response.headers)
             error = exc.response.get("error") if hasattr(exc.response, "get") else None
             permanent = error in {
+                "invalid_blocks",
+                "invalid_blocks_format",
+                "msg_too_long",
+                "too_many_attachments",
+                "invalid_arguments",
                 "channel_not_found",
                 "user_not_found",
                 "not_in_channel",

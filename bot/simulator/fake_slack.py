@@ -34,7 +34,7 @@ class ScriptedReply:
 class FakeSlack:
     """An HTTP server on 127.0.0.1 that behaves enough like slack.com/api for Plaudit."""
 
-    def __init__(self, team_id: str = "T0PLAUDIT", bot_user_id: str = "UBOT") -> None:
+    def __init__(self, team_id: str = "T0PLAUDIT", bot_user_id: str = "UBOT", port: int = 0) -> None:
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.calls: list[Call] = []
@@ -44,7 +44,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

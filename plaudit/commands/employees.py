@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import csv
-from typing import Any
 
 from pydantic import ValidationError
 
-from api.employee_sync import sync_employee
+from api.employee_sync import Invalid, invalid, sync_batch
 from api.schemas_employees import BulkEmployee
 from plaudit.assembly import build_store
 from plaudit.settings import Settings
-from rewards.errors import DomainError
 from rewards.services.allowance import AllowanceTerms
 from storage.reads import listings
 from storage.store import Store
@@ -49,27 +47,45 @@ def import_csv(args) -> int:
     terms = AllowanceTerms(settings.allowance, settings.timezone)
     counts = {"created": 0, "updated": 0, "would create": 0, "would update": 0, "error": 0}
     with open(args.file, newline="", encoding="utf-8-sig") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            outcome, detail = _one(store, terms, row, args.dry_run)
-            counts[outcome] += 1
-            print(f"line {line}: {outcome}{': ' + detail if detail else ''}")
+        items = [_parsed(row) for row in csv.DictReader(handle)]
+    outcomes = _dry_run(store, items) if args.dry_run else _apply(store, terms, items)
+    for line, (outcome, detail) in enumerate(outcomes, start=2):
+        counts[outcome] += 1
+        print(f"line {line}: {outcome}{': ' + detail if detail else ''}")
     print(", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no rows")
     return 1 if counts["error"] else 0
 
 
-def _one(store: Store, terms: AllowanceTerms, row: dict[str, str], dry_run: bool) -> tuple[str, str]:
+def _parsed(row: dict[str, str]) -> BulkEmployee | Invalid:
     try:
-        item = parse_row(row)
+        return parse_row(row)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-        return "error", f"invalid {fields}"
-    if dry_run:
-        known = listings.ids_for_external(store, [item.external_id])
-        return ("would update" if known else "would create"), item.external_id
-    values: dict[str, Any] = item.model_dump(exclude_unset=True)
-    values.pop("external_id")
-    try:
-        _, created = sync_employee(store, item.external_id, values, terms)
-    except DomainError as exc:
-        return "error", f"{item.external_id}: {exc.code}"
-    return ("created" if created else "updated"), item.external_id
+        return invalid(exc, row)
+
+
+def _dry_run(store: Store, items: list[BulkEmployee | Invalid]) -> list[tuple[str, str]]:
+    valid = [item.external_id for item in items if not isinstance(item, Invalid)]
+    known = listings.ids_for_external(store, valid)
+    return [
+        _invalid(item)
+        if isinstance(item, Invalid)
+        else ("would update" if item.external_id in known else "would create", item.external_id)
+        for item in items
+    ]
+
+
+def _apply(store: Store, terms: AllowanceTerms, items: list[BulkEmployee | Invalid]) -> list[tuple[str, str]]:
+    # A manager on a later line is written before the people it manages (as in the bulk API).
+    results: list[tuple[str, str]] = []
+    for item, outcome in zip(items, sync_batch(store, items, terms), strict=True):
+        if isinstance(item, Invalid):
+            results.append(_invalid(item))
+        elif outcome.result == "error":
+            results.append(("error", f"{item.external_id}: {outcome.code}"))
+        else:
+            results.append((outcome.result, item.external_id))
+    return results
+
+
+def _invalid(item: Invalid) -> tuple[str, str]:
+    return "error", f"invalid {', '.join(item.fields)}"

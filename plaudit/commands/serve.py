@@ -19,6 +19,12 @@ def register(sub) -> None:
     )
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: 8)")
     parser.add_argument(
+        "--ops-port",
+        type=int,
+        default=None,
+        help="serve /metrics and /readyz on this port only, not on --port (or PLAUDIT_OPS_PORT)",
+    )
+    parser.add_argument(
         "--no-scheduler",
         dest="scheduler",
         action="store_false",
@@ -27,7 +33,7 @@ def register(sub) -> None:
     parser.add_argument(
         "--socket-mode",
         action="store_true",
-        help="receive Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP",
+        help="receive Slack over Socket Mode (needs SLACK_APP_TOKEN); the API and checks stay on --port",
     )
     parser.set_defaults(handler=serve)
 
@@ -36,6 +42,13 @@ def serve(args) -> int:
     if args.socket_mode:
         from plaudit.socket_mode_runner import run_socket_mode
 
-        return run_socket_mode(scheduler=args.scheduler)
-    run_server(args.host, args.port, workers=args.workers, threads=args.threads, scheduler=args.scheduler)
+        return run_socket_mode(args.host, args.port, scheduler=args.scheduler, ops_port=args.ops_port)
+    run_server(
+        args.host,
+        args.port,
+        workers=args.workers,
+        threads=args.threads,
+        scheduler=args.scheduler,
+        ops_port=args.ops_port,
+    )
     return 0

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from slack_sdk import WebClient
+from sqlalchemy.engine import make_url
 
 from bot.outbound.messages import all_renderers
 from bot.outbound.notifier import RenderContext, SlackNotifier
@@ -20,8 +21,9 @@ from bot.simulator.fake_slack import FakeSlack
 from bot.simulator.signed_requests import SlackDriver, flask_transport
 from plaudit import try_world
 from plaudit.assembly import build_web_app
-from plaudit.settings import Settings
+from plaudit.settings import Settings, SettingsError
 from scheduler.outbox import deliver_due
+from storage.database.engine import make_engine
 from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
 from storage.schema import migrate
 from storage.store import Store
@@ -57,6 +59,10 @@ def run(args) -> int:
     return 0
 
 
+def _shown(database_url: str) -> str:
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 class TrySession:
     """One person at a keyboard, speaking Slack to the real app."""
 
@@ -71,10 +77,22 @@ class TrySession:
                 "PLAUDIT_APPROVAL_THRESHOLD": "300",
             }
         )
-        keyring = Keyring.parse(f"try:{generate_key()}")
-        self.store = Store.open(database_url, keyring, BlindIndex.from_text(generate_key()))
+        engine = make_engine(database_url)
+        try:
+            keys = try_world.claim_database(engine)
+        except try_world.NotATryWorld as exc:
+            raise SettingsError(f"refusing --database {_shown(database_url)}: {exc}") from None
+        finally:
+            engine.dispose()
+        encryption_keys, blind_key = keys or (f"try:{generate_key()}", generate_key())
+        self.store = Store.open(database_url, Keyring.parse(encryption_keys), BlindIndex.from_text(blind_key))
+        if keys is None:
+            try_world.mark_database(self.store.engine, encryption_keys, blind_key)
         migrate.upgrade(self.store.engine)
-        try_world.populate(self.store, fake, settings)
+        if keys is None:
+            try_world.populate(self.store, fake, settings)
+        else:
+            try_world.populate_slack(fake)
         web = build_web_app(settings, self.store)
         self.slack = SlackDriver(flask_transport(web.test_client()), SECRET, fake.team_id)
         self.notifier = SlackNotifier(

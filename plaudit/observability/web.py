@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 
 from plaudit.observability import logs, metrics
 from storage.delivery.dispatch import oldest_pending
@@ -24,11 +26,18 @@ def instrument(app: Flask, store: Store, scheduler_role: Callable[[], str] | Non
     registry = metrics.registry_for(store)
 
     @app.before_request
-    def _start() -> None:
+    def _start() -> Response | None:
         g.plaudit_started = time.perf_counter()
         logs.new_request(request.headers.get("X-Request-Id"))
-        if request.path == "/slack/events":
-            logs.bind(**slack_ids(request.get_data(cache=True), request.content_type or ""))
+        refusal = ops_refusal()
+        if refusal is not None:
+            return refusal
+        if request.path == "/slack/events" and request.method == "POST":
+            body = request.get_data(cache=True)
+            if not well_formed_slack_request(body, request.content_type or "", request.headers):
+                return Response("malformed Slack request", status=400, mimetype="text/plain")
+            logs.bind(**slack_ids(body, request.content_type or ""))
+        return None
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -51,11 +60,71 @@ def instrument(app: Flask, store: Store, scheduler_role: Callable[[], str] | Non
     @app.get("/readyz")
     def _ready():
         report, ready = readiness(store, scheduler_role)
+        report.update(outside_services(app.extensions.get("readiness_checks", {}), report["status"]))
         return jsonify(report), 200 if ready else 503
 
 
+def ops_refusal() -> Response | None:
+    """Keep /metrics and /readyz to the ops listener and the metrics token, when configured.
+
+    With PLAUDIT_OPS_PORT set, the ops endpoints answer only on that port and it answers
+    nothing else; with PLAUDIT_METRICS_TOKEN set, they want `Authorization: Bearer <token>`.
+    """
+    settings = current_app.config.get("PLAUDIT_SETTINGS")
+    if settings is None:
+        return None
+    ops = request.path in ("/metrics", "/readyz")
+    if settings.ops_port:
+        # The listener's own port, as gunicorn set it, not one a forwarded header claimed.
+        environ = request.environ.get("werkzeug.proxy_fix.orig") or request.environ
+        on_ops_port = str(environ.get("SERVER_PORT")) == str(settings.ops_port)
+        if ops != on_ops_port and request.path != "/healthz":
+            return Response("not found", status=404, mimetype="text/plain")
+    if ops and settings.metrics_token:
+        sent = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(sent, f"Bearer {settings.metrics_token}".encode()):
+            return Response(
+                "send Authorization: Bearer <PLAUDIT_METRICS_TOKEN>",
+                status=401,
+                mimetype="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="plaudit-ops"'},
+            )
+    return None
+
+
+def well_formed_slack_request(body: bytes, content_type: str, headers) -> bool:
+    """What Bolt assumes before it checks the signature: UTF-8, parseable JSON, a numeric time.
+
+    Bolt answers 500 when these fail; refusing them here makes them a plain 400.
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    try:
+        text = body.decode("utf-8")
+        if "json" in content_type:
+            json.loads(text)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False
+    return True
+
+
+SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
+
+
 def slack_ids(body: bytes, content_type: str) -> dict[str, str | None]:
-    """The Slack team and user a request comes from, for the log context (ids only)."""
+    """The Slack team and user a request comes from, for the log context (ids only).
+
+    The body is not verified yet, so a value not shaped like a Slack id is left out: an
+    unsigned request cannot write its text into the logs.
+    """
+    return {
+        name: value if isinstance(value, str) and SLACK_ID.fullmatch(value) else None
+        for name, value in _claimed_ids(body, content_type).items()
+    }
+
+
+def _claimed_ids(body: bytes, content_type: str) -> dict[str, str | None]:
     try:
         if "json" in content_type:
             data = json.loads(body)
@@ -71,6 +140,22 @@ def slack_ids(body: bytes, content_type: str) -> dict[str, str | None]:
         return {"slack_team_id": form.get("team_id"), "slack_user_id": form.get("user_id")}
     except (ValueError, AttributeError, UnicodeDecodeError):
         return {}  # not ours to judge: Bolt answers malformed requests
+
+
+def outside_services(checks: dict[str, Callable[[], str | None]], status: str) -> dict:
+    """Each outside service the server started without (Slack): "ok" or what is wrong.
+
+    One that is not usable yet leaves the status code alone, since the HR API serves without
+    it; an "ok" status becomes "degraded" and `waiting_for` names the services.
+    """
+    problems = {name: check() for name, check in checks.items()}
+    report: dict = {name: problem or "ok" for name, problem in problems.items()}
+    waiting = sorted(name for name, problem in problems.items() if problem)
+    if waiting:
+        report["waiting_for"] = waiting
+        if status == "ok":
+            report["status"] = "degraded"
+    return report
 
 
 def readiness(store: Store, scheduler_role: Callable[[], str] | None) -> tuple[dict, bool]:

@@ -12,7 +12,7 @@ from rewards.model import Redemption, RedemptionState
 from rewards.policy import RedemptionPolicy
 from rewards.ports import UnitOfWork
 from rewards.services import lookups
-from rewards.services.redemptions import approvers_for, decide_redemption
+from rewards.services.redemptions import approvers_for, decide_redemption, hr_approvers
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,11 @@ def _notify(
             replace(current, escalated_at=now) if escalate else replace(current, reminded_at=now)
         )
         employee = lookups.employee(uow, current.employee_id)
-        approvers = list(policy.hr_approver_ids) if escalate else approvers_for(employee, policy)
+        approvers = (
+            hr_approvers(uow.employees, employee, policy)
+            if escalate
+            else approvers_for(uow.employees, employee, policy)
+        )
         uow.events.publish(
             "redemption.escalated" if escalate else "redemption.reminder",
             {

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rewards import errors
 from rewards.clock import Clock
 from rewards.model import AccountKind, LedgerTransaction, Posting
+from rewards.policy import RecognitionPolicy
 from rewards.ports import UnitOfWork
+from rewards.recognition_rules import check_value
 from rewards.services.awards import MAX_AWARD_POINTS
 from rewards.services.idempotency import fingerprint, run_once
 
@@ -37,8 +39,15 @@ class AwardBatch:
     actor: str | None = None
 
 
-def issue_award_batch(uow: UnitOfWork, batch: AwardBatch, clock: Clock) -> LedgerTransaction:
-    """Credit every item's points from the issuance account in one transaction, once per key."""
+def issue_award_batch(
+    uow: UnitOfWork, batch: AwardBatch, clock: Clock, policy: RecognitionPolicy | None = None
+) -> LedgerTransaction:
+    """Credit every item's points from the issuance account in one transaction, once per key.
+
+    A value must be one of the organisation's (`policy.values`), checked as a Slack give checks it.
+    """
+    policy = policy or RecognitionPolicy()
+    batch = replace(batch, value=check_value(batch.value, policy))
     _validate(batch)
     digest = fingerprint(
         awards=sorted(batch.awards), reason=batch.reason, value=batch.value, kind="award.batch"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rewards import errors
 from rewards.clock import Clock
 from rewards.model import AccountKind, Employee, LedgerTransaction, Posting
+from rewards.policy import RecognitionPolicy
 from rewards.ports import UnitOfWork
+from rewards.recognition_rules import check_value
 from rewards.services import lookups
 from rewards.services.idempotency import fingerprint, run_once
 
@@ -61,18 +63,27 @@ def award_digest(cmd: IssueAward) -> str:
 
 
 def issue_award(
-    uow: UnitOfWork, cmd: IssueAward, clock: Clock, *, on_replay: Callable[[], None] | None = None
+    uow: UnitOfWork,
+    cmd: IssueAward,
+    clock: Clock,
+    *,
+    on_replay: Callable[[], None] | None = None,
+    policy: RecognitionPolicy | None = None,
 ) -> LedgerTransaction:
     """Issue `points` to each employee from the issuance account, once per key.
 
+    A value must be one of the organisation's (`policy.values`), checked as a Slack give checks it.
     A repeat of the key returns the first transaction (after calling `on_replay`, if given).
     """
+    policy = policy or RecognitionPolicy()
+    cmd = replace(cmd, value=policy.normalise_value(cmd.value))
     digest = award_digest(cmd)
 
     def perform() -> LedgerTransaction:
         # Checked inside `run_once`: a request refused here whose key already has an award
         # gets that award (or the key's conflict), not a refusal of its own.
         _validate(cmd)
+        check_value(cmd.value, policy)
         return post_award(uow, cmd, clock, digest)
 
     def replay(txn: LedgerTransaction) -> LedgerTransaction:

@@ -8,7 +8,9 @@ from typing import Any
 from rewards import errors
 from rewards.clock import Clock
 from rewards.model import CatalogItem
+from rewards.policy import MAX_ITEM_DESCRIPTION_LENGTH, MAX_ITEM_NAME_LENGTH
 from rewards.ports import UnitOfWork
+from rewards.recognition_rules import check_length
 from rewards.services import lookups
 
 EDITABLE = {f.name for f in fields(CatalogItem)} - {"id", "created_at", "updated_at"}
@@ -41,6 +43,8 @@ def update_item(uow: UnitOfWork, item_id: int, changes: dict[str, Any], clock: C
 def _validate(item: CatalogItem) -> None:
     if not item.name.strip():
         raise errors.DomainError("A reward needs a name.")
+    check_length(item.name, MAX_ITEM_NAME_LENGTH, "A reward's name")
+    check_length(item.description, MAX_ITEM_DESCRIPTION_LENGTH, "A reward's description")
     if item.points_cost < 1:
         raise errors.InvalidPoints("A reward costs at least 1 point.")
     if item.stock is not None and item.stock < 0:

@@ -7,6 +7,7 @@ and active gets this period's giving allowance in the same transaction, so they 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import fields, replace
 from typing import Any
 
@@ -17,12 +18,38 @@ from rewards.ports import UniqueConflict, UnitOfWork
 from rewards.services import lookups
 from rewards.services.allowance import AllowanceTerms, grant_first_allowance
 
+# Erased with the personal fields: what links the record to a person or places them.
+LINKS = ("external_id", "slack_user_id", "country", "timezone", "locale")
 EDITABLE = {f.name for f in fields(Employee)} - {"id", "created_at", "updated_at", "erased_at"}
 
 
 def new_employee_id() -> str:
     """A fresh employee id (a random UUID)."""
     return str(uuid.uuid4())
+
+
+def managers_first(items: Sequence[tuple[str | None, str | None]]) -> list[int]:
+    """Positions of (HR id, manager's HR id) pairs, each manager named in the batch first.
+
+    Otherwise the given order is kept; people who manage each other in a cycle keep theirs.
+    """
+    position: dict[str, int] = {}
+    for index, (external_id, _) in enumerate(items):
+        if external_id is not None:
+            position.setdefault(external_id, index)
+    order: list[int] = []
+    done: set[int] = set()
+    for start in range(len(items)):
+        chain: list[int] = []
+        current: int | None = start
+        while current is not None and current not in done and current not in chain:
+            chain.append(current)
+            manager = items[current][1]
+            current = position.get(manager) if manager else None
+        for index in reversed(chain):
+            done.add(index)
+            order.append(index)
+    return order
 
 
 def upsert_employee(
@@ -69,7 +96,10 @@ def _upsert(
         raise errors.EmployeeErased(
             "This employee was erased; their HR id cannot be reused.", external_id=external_id
         )
+    if current is None:
+        current = _met_in_chat_first(uow, changes.get("email"))
     _check_unique_slack_id(uow, changes.get("slack_user_id"), current)
+    _check_unique_email(uow, changes.get("email"), current)
     if current is None:
         employee = Employee(
             id=new_employee_id(),
@@ -81,7 +111,7 @@ def _upsert(
         uow.employees.add(employee)
         uow.ledger.open_accounts(employee.id)
         return employee, True
-    updated = replace(current, **changes, updated_at=now)
+    updated = replace(current, **changes, external_id=external_id, updated_at=now)
     uow.employees.save(updated)
     return updated, False
 
@@ -95,6 +125,7 @@ def add_employee(
     """
     with uow:
         _check_unique_slack_id(uow, employee.slack_user_id, None)
+        _check_unique_email(uow, employee.email, None)
         now = clock.now()
         employee = replace(employee, id=employee.id or new_employee_id(), created_at=now, updated_at=now)
         uow.employees.add(employee)
@@ -106,23 +137,28 @@ def add_employee(
 
 
 def erase_employee(uow: UnitOfWork, employee_id: str, clock: Clock) -> Employee:
-    """Remove every personal field and deactivate; the ledger keeps its anonymous history."""
+    """Erase a person: personal fields, HR and Slack ids, and what other records hold of them.
+
+    The ledger keeps its amounts (anonymous), so it verifies and reports still add up. Erasing
+    someone erased already finishes the job again (say, after an upgrade) and publishes nothing.
+    """
     with uow:
         employee = lookups.employee(uow, employee_id)
         now = clock.now()
-        cleared: dict[str, Any] = dict.fromkeys(PERSONAL_FIELDS)
+        cleared: dict[str, Any] = dict.fromkeys((*PERSONAL_FIELDS, *LINKS))
         erased = replace(
             employee,
             **cleared,
             status=EmployeeStatus.INACTIVE,
-            slack_user_id=None,
-            erased_at=now,
+            erased_at=employee.erased_at or now,
             updated_at=now,
         )
         uow.employees.save(erased)
-        uow.events.publish(
-            "employee.erased", {"employee_id": employee.id, "external_id": employee.external_id}
-        )
+        uow.employees.forget_traces(employee)
+        if employee.erased_at is None:  # subscribers learn the HR id so they can erase too
+            uow.events.publish(
+                "employee.erased", {"employee_id": employee.id, "external_id": employee.external_id}
+            )
         uow.commit()
         return erased
 
@@ -134,4 +170,21 @@ def _check_unique_slack_id(uow: UnitOfWork, slack_id: str | None, current: Emplo
     if other is not None and (current is None or other.id != current.id):
         raise errors.DuplicateEmployee(
             "Another employee already has this Slack user id.", slack_user_id=slack_id
+        )
+
+
+def _met_in_chat_first(uow: UnitOfWork, email: str | None) -> Employee | None:
+    """The employee Slack created with this email before HR named them: HR's record is theirs."""
+    other = uow.employees.get_by_email(email) if email else None
+    return other if other is not None and other.external_id is None else None
+
+
+def _check_unique_email(uow: UnitOfWork, email: str | None, current: Employee | None) -> None:
+    if not email:
+        return
+    other = uow.employees.get_by_email(email)
+    if other is not None and (current is None or other.id != current.id):
+        raise errors.DuplicateEmployee(
+            "Another employee already has this email address; each employee needs their own.",
+            field="email",
         )

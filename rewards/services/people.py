@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from rewards import errors
 from rewards.clock import Clock
 from rewards.model import Employee, EmployeeStatus
 from rewards.ports import DuplicateKey, UniqueConflict, UnitOfWork
 from rewards.services.allowance import AllowanceTerms, grant_first_allowance
 from rewards.services.employees import new_employee_id
+
+CLOSED = (
+    "Your Plaudit account was closed and your data erased, so nothing was done. "
+    "If you should have an account again, ask HR to re-admit you."
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ def meet_chat_user(
     uow: UnitOfWork, profile: ChatProfile, clock: Clock, first_allowance: AllowanceTerms | None = None
 ) -> tuple[Employee, bool]:
     """The employee behind a chat user: known, linked by email, or new; returns (employee, created).
+
+    A chat user whose employee was erased is not met again: `AccountClosed` (HR re-admits them).
 
     With `first_allowance`, the active person returned holds this period's allowance, granted in
     the same transaction that creates or links them (once: someone granted already keeps theirs).
@@ -65,10 +73,12 @@ def _meet(uow: UnitOfWork, profile: ChatProfile, clock: Clock) -> tuple[Employee
         )
         uow.employees.save(linked)
         return linked, False
+    if uow.employees.closed_chat_account(profile.user_id):
+        raise errors.AccountClosed(CLOSED, slack_user_id=profile.user_id)
     employee = Employee(
         id=new_employee_id(),
         slack_user_id=profile.user_id,
-        email=profile.email,
+        email=profile.email if match is None else None,  # an email belongs to one employee
         display_name=profile.display_name,
         timezone=profile.timezone,
         is_bot=profile.is_bot,

@@ -16,8 +16,9 @@ from rewards.model import (
     Redemption,
     RedemptionState,
 )
-from rewards.policy import RedemptionPolicy
-from rewards.ports import UnitOfWork
+from rewards.policy import MAX_DECISION_REASON_LENGTH, RedemptionPolicy
+from rewards.ports import EmployeeRepository, UnitOfWork
+from rewards.recognition_rules import check_length
 from rewards.redemption_states import transition
 from rewards.services import lookups
 from rewards.services.idempotency import fingerprint, run_once
@@ -25,15 +26,45 @@ from rewards.services.idempotency import fingerprint, run_once
 S = RedemptionState
 
 
-def approvers_for(employee: Employee, policy: RedemptionPolicy) -> list[str]:
-    """Who is asked to decide: the employee's manager, else the HR approvers."""
-    if employee.manager_id and employee.manager_id != employee.id:
-        return [employee.manager_id]
-    return list(policy.hr_approver_ids)
+MAX_CHAIN = 50  # managers walked up at most, so a cycle in the HR data cannot loop forever
 
 
-def may_decide(employee: Employee, actor_id: str, policy: RedemptionPolicy) -> bool:
-    return actor_id in approvers_for(employee, policy) or actor_id in policy.hr_approver_ids
+def approvers_for(people: EmployeeRepository, employee: Employee, policy: RedemptionPolicy) -> list[str]:
+    """Who is asked to decide: the nearest active manager above the employee, else the HR approvers.
+
+    A deactivated or erased manager is skipped for their own manager; nobody is ever asked to
+    decide their own redemption.
+    """
+    seen = {employee.id}
+    manager_id = employee.manager_id
+    while manager_id and manager_id not in seen and len(seen) <= MAX_CHAIN:
+        seen.add(manager_id)
+        manager = people.get_many([manager_id], personal=False).get(manager_id)
+        if manager is None:
+            break
+        if manager.is_active:
+            return [manager.id]
+        manager_id = manager.manager_id
+    return hr_approvers(people, employee, policy)
+
+
+def hr_approvers(people: EmployeeRepository, employee: Employee, policy: RedemptionPolicy) -> list[str]:
+    """The HR approvers who may decide this employee's redemption: active, and not the employee."""
+    candidates = [hr for hr in policy.hr_approver_ids if hr != employee.id]
+    active = people.active_ids(candidates) if candidates else set()
+    return [hr for hr in candidates if hr in active]
+
+
+def may_decide(
+    people: EmployeeRepository, employee: Employee, actor_id: str, policy: RedemptionPolicy
+) -> bool:
+    """Whether `actor_id` may approve or reject `employee`'s redemption: never their own, never
+    while inactive; the designated approver or an active HR approver."""
+    if actor_id == employee.id or actor_id not in people.active_ids([actor_id]):
+        return False
+    return actor_id in approvers_for(people, employee, policy) or actor_id in hr_approvers(
+        people, employee, policy
+    )
 
 
 def request_redemption(
@@ -97,7 +128,9 @@ def request_redemption(
         )
         if item.stock is not None:
             uow.catalog.save(replace(item, stock=item.stock - 1, updated_at=now))
-        _publish(uow, "redemption.requested", redemption, approvers=approvers_for(employee, policy))
+        _publish(
+            uow, "redemption.requested", redemption, approvers=approvers_for(uow.employees, employee, policy)
+        )
         if not needs_approval:
             _publish(uow, "redemption.approved", redemption, decided_by=None)
         return redemption
@@ -120,14 +153,15 @@ def decide_redemption(
     """Approve, reject, cancel, expire or fulfil a redemption; exactly one decision wins."""
     if action not in ("approve", "reject", "cancel", "expire", "fulfill"):
         raise ValueError(f"unknown redemption action {action!r}")
+    check_length(reason, MAX_DECISION_REASON_LENGTH, "The reason")
     digest = fingerprint(redemption=redemption_id, action=action, reason=reason)
 
     def perform() -> Redemption:
         redemption = lookups.redemption(uow, redemption_id, for_update=True)
         employee = lookups.employee(uow, redemption.employee_id)
         deciding = action in ("approve", "reject") and check_approver
-        if deciding and actor_id is not None and not may_decide(employee, actor_id, policy):
-            raise errors.NotAnApprover("Only the designated approver can decide this.")
+        if deciding and actor_id is not None and not may_decide(uow.employees, employee, actor_id, policy):
+            raise errors.NotAnApprover(_why_not(employee, actor_id))
         if action == "reject" and check_approver and not (reason or "").strip():
             raise errors.ReasonRequired("Say why the redemption is rejected.")
         if action == "fulfill" and not (fulfilment or "").strip():
@@ -162,6 +196,12 @@ def decide_redemption(
         return updated
 
     return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn), always_posts=True)
+
+
+def _why_not(employee: Employee, actor_id: str) -> str:
+    if actor_id == employee.id:
+        return "Nobody may approve or reject their own redemption."
+    return "Only the designated approver can decide this."
 
 
 def _postings_for(uow: UnitOfWork, redemption: Redemption, action: str) -> list[Posting]:

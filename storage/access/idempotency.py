@@ -9,15 +9,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from rewards.errors import DecryptionError
 from storage.database.engine import single_reads
 from storage.database.prepared import Prepared
+from storage.encryption.ciphers import FieldCipher
 from storage.schema.api_access import ApiIdempotencyRow as Row
 from storage.schema.core import TransactionRow
-from storage.store import Store
+
+if TYPE_CHECKING:  # the store imports the repositories that import this module
+    from storage.store import Store
 
 TABLE, BODY = "api_idempotency", "response_body"
 STALE_AFTER = timedelta(minutes=2)  # a claim whose request died may be taken over after this
@@ -156,3 +161,23 @@ def release(store: Store, record_id: int) -> None:
 def purge(store: Store, older_than: timedelta) -> int:
     with store.engine.begin() as conn:
         return conn.execute(delete(Row).where(Row.created_at < store.clock.now() - older_than)).rowcount
+
+
+def forget_mentioning(conn: Connection, cipher: FieldCipher, texts: list[str]) -> int:
+    """Delete the stored responses whose body holds any of `texts` (an erasure): a repeat of
+    their request then runs again instead of replaying the erased person's data."""
+    if not texts:
+        return 0
+    found = conn.execute(select(Row.id, Row.response_body).where(Row.response_body.is_not(None)))
+    doomed = [rid for rid, sealed in found if sealed and _mentions(cipher, rid, sealed, texts)]
+    for start in range(0, len(doomed), 500):
+        conn.execute(delete(Row).where(Row.id.in_(doomed[start : start + 500])))
+    return len(doomed)
+
+
+def _mentions(cipher: FieldCipher, record_id: int, sealed: str, texts: list[str]) -> bool:
+    try:
+        body = cipher.decrypt(sealed, TABLE, BODY, record_id)
+    except DecryptionError:
+        return False  # under a key no longer held: nobody can read or replay it
+    return any(text in body for text in texts)

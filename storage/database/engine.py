@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 
 from sqlalchemy import Engine, create_engine, event
@@ -61,7 +63,17 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError("pooled connection is gone") from exc  # the pool reconnects
 
 
+def _create_private(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only; SQLite gives its -wal and -shm
+    files the same mode. An existing file is left as it is."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # no folder: SQLite says so
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_engine(url: str, echo: bool) -> Engine:
+    _create_private(make_url(url).database)
     gate = gate_for(make_url(url).database)
     engine = create_engine(
         url,
@@ -86,6 +98,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
             cursor.execute("PRAGMA wal_autocheckpoint=0")  # see storage/database/sqlite_gate.py
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA secure_delete=ON")  # erased text is zeroed, not left in free pages
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -56,6 +56,7 @@ def new_secret() -> str:
 
 
 def create(store: Store, url: str, events: list[str], created_by: str | None) -> tuple[Subscription, str]:
+    """Store a subscription with a new secret; returns it and the secret (shown once)."""
     secret = new_secret()
     now = store.clock.now()
     with store.uow() as uow:
@@ -80,36 +81,53 @@ def create(store: Store, url: str, events: list[str], created_by: str | None) ->
     return Subscription(sub_id, url, events, True, created_by, now), secret
 
 
-def get(store: Store, sub_id: int) -> Subscription | None:
+def get(store: Store, sub_id: int, owner: str | None) -> Subscription | None:
+    """An active subscription of this owner (another owner's is as good as absent)."""
     with store.reader() as uow:
         row = uow.session.get(Sub, sub_id)
-        return None if row is None or not row.active else _subscription(row)
+        return None if row is None or not row.active or row.created_by != owner else _subscription(row)
 
 
-def listing(store: Store) -> list[Subscription]:
+def listing(store: Store, owner: str | None) -> list[Subscription]:
+    """This owner's active subscriptions."""
     with store.reader() as uow:
-        rows = uow.session.scalars(select(Sub).where(Sub.active.is_(True)).order_by(Sub.id))
+        rows = uow.session.scalars(
+            select(Sub).where(Sub.active.is_(True), Sub.created_by == owner).order_by(Sub.id)
+        )
         return [_subscription(row) for row in rows]
 
 
-def deactivate(store: Store, sub_id: int) -> bool:
+def deactivate(store: Store, sub_id: int, owner: str | None) -> bool:
+    """Stop an active subscription of this owner; False if there is none."""
     with store.uow() as uow:
         changed = (
             uow.session.connection()
-            .execute(update(Sub).where(Sub.id == sub_id, Sub.active.is_(True)).values(active=False))
+            .execute(
+                update(Sub)
+                .where(Sub.id == sub_id, Sub.active.is_(True), Sub.created_by == owner)
+                .values(active=False)
+            )
             .rowcount
         )
         uow.commit()
     return bool(changed)
 
 
-def signing_target(store: Store, sub_id: int) -> tuple[str, str] | None:
-    """(url, secret) of an active subscription, for the deliverer."""
+@dataclass(frozen=True)
+class SigningTarget:
+    url: str
+    secret: str
+    owner: str | None
+
+
+def signing_target(store: Store, sub_id: int) -> SigningTarget | None:
+    """URL, secret and owner of an active subscription, for the deliverer."""
     with store.reader() as uow:
         row = uow.session.get(Sub, sub_id)
         if row is None or not row.active:
             return None
-        return row.url, store.cipher.decrypt(row.secret_enc, TABLE, COLUMN, row.id)
+        secret = store.cipher.decrypt(row.secret_enc, TABLE, COLUMN, row.id)
+        return SigningTarget(row.url, secret, row.created_by)
 
 
 def enqueue_test(store: Store, sub_id: int) -> tuple[int, str]:
@@ -141,6 +159,7 @@ def enqueue_test(store: Store, sub_id: int) -> tuple[int, str]:
 
 
 def deliveries(store: Store, sub_id: int, after_id: int | None, limit: int) -> list[Delivery]:
+    """One page of a subscription's deliveries, each with its attempts."""
     query = (
         select(OutboxRow).where(OutboxRow.subscription_id == sub_id).order_by(OutboxRow.id).limit(limit + 1)
     )

@@ -126,3 +126,7 @@ class BlindIndex:
     def email(self, email: str) -> str:
         normalised = email.strip().lower()
         return hmac.new(self._key, normalised.encode(), hashlib.sha256).hexdigest()
+
+    def identifier(self, kind: str, value: str) -> str:
+        """A keyed hash of an identifier of `kind` ("hr", "slack"), kept in place of the value."""
+        return hmac.new(self._key, f"{kind}|{value}".encode(), hashlib.sha256).hexdigest()

@@ -14,6 +14,7 @@ from storage.database.bulk import among
 from storage.database.in_lists import InList
 from storage.database.unit_session import UnitSession
 from storage.encryption.ciphers import BlindIndex, FieldCipher
+from storage.people import erasure
 from storage.schema.core import EmployeeRow
 
 TABLE = "employees"
@@ -43,7 +44,9 @@ BY_EXTERNAL_IDS = InList(
     "key", lambda keys: SELECT_ALL.where(T.c.external_id.in_(keys)), T.c.external_id.type
 )
 BY_EXTERNAL_ID = SELECT_ALL.where(T.c.external_id == bindparam("key")).limit(1)
+BY_ERASED_HR_ID = SELECT_ALL.where(T.c.erased_hr_bidx == bindparam("key")).order_by(T.c.id).limit(1)
 BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
+CLOSED_SLACK_ID = select(T.c.id).where(T.c.erased_slack_bidx == bindparam("key")).limit(1)
 BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
 INSERT = insert(T)
 UPDATE = update(T).where(T.c.id == bindparam("row_id"))
@@ -112,11 +115,14 @@ class SqlEmployeeRepository:
             raise UniqueConflict(type(exc.orig).__name__) from None
 
     def save(self, employee: Employee) -> None:
-        changed = (
-            self.session.connection()
-            .execute(UPDATE, {"row_id": employee.id, **self.codec.to_row(employee)})
-            .rowcount
-        )
+        try:
+            changed = (
+                self.session.connection()
+                .execute(UPDATE, {"row_id": employee.id, **self.codec.to_row(employee)})
+                .rowcount
+            )
+        except IntegrityError as exc:  # a concurrent write took the same Slack id or email
+            raise UniqueConflict(type(exc.orig).__name__) from None
         if changed != 1:
             raise LookupError(f"employee {employee.id} does not exist")
 
@@ -134,10 +140,23 @@ class SqlEmployeeRepository:
         return {row.external_id: self.codec.to_domain(row, personal=personal) for row in rows}
 
     def get_by_external_id(self, external_id: str) -> Employee | None:
-        return self._one(BY_EXTERNAL_ID, external_id)
+        """Who holds this HR id, or else the erased person who held it (their HR id is gone)."""
+        found = self._one(BY_EXTERNAL_ID, external_id)
+        if found is None:
+            found = self._one(BY_ERASED_HR_ID, self.codec.blind_index.identifier("hr", external_id))
+        return found
 
     def get_by_slack_id(self, slack_user_id: str) -> Employee | None:
         return self._one(BY_SLACK_ID, slack_user_id)
+
+    def closed_chat_account(self, slack_user_id: str) -> bool:
+        """Whether this Slack user's employee was erased (only a keyed hash of the id is kept)."""
+        key = self.codec.blind_index.identifier("slack", slack_user_id)
+        return self.session.connection().execute(CLOSED_SLACK_ID, {"key": key}).first() is not None
+
+    def forget_traces(self, employee: Employee) -> None:
+        """Remove what other records hold of this person; see `storage.people.erasure`."""
+        erasure.forget(self.session.connection(), self.codec.cipher, self.codec.blind_index, employee)
 
     def get_by_email(self, email: str) -> Employee | None:
         return self._one(BY_EMAIL_INDEX, self.codec.blind_index.email(email))

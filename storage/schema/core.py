@@ -43,7 +43,7 @@ class EmployeeRow(Base):
     celebration: Mapped[str] = mapped_column(String(16), default="public")
     # Personal data: ciphertexts only (storage.encryption.ciphers), bound to this row.
     email_enc: Mapped[str | None] = mapped_column(Text)
-    email_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_bidx: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     display_name_enc: Mapped[str | None] = mapped_column(Text)
     birth_date_enc: Mapped[str | None] = mapped_column(Text)
     hire_date_enc: Mapped[str | None] = mapped_column(Text)
@@ -52,6 +52,9 @@ class EmployeeRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set at erasure only: keyed hashes of the HR id and Slack id the person held, nothing else.
+    erased_hr_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    erased_slack_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 ENCRYPTED_COLUMNS: dict[str, tuple[str, ...]] = {

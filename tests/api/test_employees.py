@@ -42,9 +42,12 @@ def test_personal_fields_are_encrypted_at_rest(store, hr):
 
 
 def test_manager_is_named_by_hr_id(hr):
-    boss = hr.put("/api/v1/employees/M-1", json={"display_name": "Boss"}).get_json()
+    hr.put("/api/v1/employees/M-1", json={"display_name": "Boss"})
     ana = hr.put("/api/v1/employees/E-1", json={**ANA, "manager_external_id": "M-1"}).get_json()
-    assert ana["manager_id"] == boss["id"]
+    assert ana["manager_external_id"] == "M-1" and "manager_id" not in ana
+    assert hr.get("/api/v1/employees/E-1").get_json()["manager_external_id"] == "M-1"
+    listed = hr.get("/api/v1/employees").get_json()["items"]
+    assert {e["external_id"]: e["manager_external_id"] for e in listed} == {"M-1": None, "E-1": "M-1"}
     unknown = hr.put("/api/v1/employees/E-2", json={"manager_external_id": "M-404"})
     assert unknown.status_code == 422
     assert unknown.get_json()["code"] == "unknown_manager"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -11,9 +12,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from api.app import create_app
+from rewards.webhook_destinations import DestinationPolicy
 from scheduler.outbox import deliver_due
-from scheduler.webhooks import WebhookDeliverer, retry_after_seconds, sign
+from scheduler.webhooks import WebhookDeliverer as _Deliverer
+from scheduler.webhooks import retry_after_seconds, sign
+from tests.api.callers import NO_LIMIT
 from tests.factories import employee
+
+# The receivers below run on loopback, which an operator must allow by name.
+LOOPBACK_ALLOWED = DestinationPolicy.parse("127.0.0.1", https_only=False)
+
+
+@pytest.fixture
+def app(store):
+    app = create_app(store, config=dataclasses.replace(NO_LIMIT, webhook_destinations=LOOPBACK_ALLOWED))
+    app.config["TESTING"] = True
+    return app
+
+
+def WebhookDeliverer(store, **kw):
+    """The deliverer as the operator who allowed loopback receivers configures it."""
+    return _Deliverer(store, destinations=LOOPBACK_ALLOWED, **kw)
 
 
 class Receiver:
@@ -180,9 +200,8 @@ def test_retry_after_is_read_as_seconds_or_a_date():
 
 
 def _fresh(store, hr):
-    from tests.api.callers import new_caller
-
-    return new_caller(store, hr.http, ["webhooks:manage"])
+    """The subscription's owner: another client sees none of it."""
+    return hr
 
 
 def test_retry_after_and_gone_are_honoured(store, hr, clock, serve_receiver):

@@ -1,0 +1,1 @@
+"""Fast paths (statements on the driver, the connection-based unit of work, engine tuning) keep results."""

@@ -50,7 +50,7 @@ def test_a_recognition_reaches_slack_and_exactly_the_webhooks_subscribed_to_it(s
     webhooks.create(store, "https://hr.example/d", ["Recognition.Created"], None)
     webhooks.create(store, "https://hr.example/e", ["recognition"], None)
     gone, _ = webhooks.create(store, "https://hr.example/f", ["*"], None)
-    webhooks.deactivate(store, gone.id)
+    webhooks.deactivate(store, gone.id, None)
     ana, ben = employee(store), employee(store)
     give_allowance(store, ana, 100)
 

@@ -167,7 +167,8 @@ def test_balance_history_leaderboard_and_help(slack, store):
     slack.command("UCY", "<@UDEE> 10 for tea")
     assert "100 points* left to give" in slack.command("UBEN", "balance").json()["text"]
     assert "30 points* to spend" in slack.command("UBEN", "balance").json()["text"]
-    assert "+30 wallet" in slack.command("UBEN", "history").json()["text"]
+    history = slack.command("UBEN", "history").json()["text"]
+    assert "<@UANA> thanked you 30 for the launch #ownership" in history
     board = slack.command("UANA", "leaderboard week").json()["text"]
     assert board.index("<@UBEN>") < board.index("<@UDEE>")
     only = slack.command("UANA", "leaderboard all #ownership").json()["text"]

@@ -68,7 +68,9 @@ def test_kudos_alone_opens_the_modal_and_its_errors_are_per_field(slack, fake, s
         private_metadata=meta,
         view_id="VGIVE1",
     )
-    assert done.status == 200 and not done.body
+    assert done.status == 200 and done.json()["response_action"] == "update"
+    confirmation = str(done.json()["view"])
+    assert "Kudos given" in confirmation and "7 points" in confirmation and "<#C0TEAM>" in confirmation
     assert wallet_of(store, "UBEN") == 7 and allowance_of(store, "UANA") == 86
     deliver()
     posts = {c.args["channel"]: c.args["text"] for c in fake.calls_to("chat.postMessage")}

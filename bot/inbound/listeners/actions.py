@@ -1,4 +1,4 @@
-"""Buttons and selects: redeem, approve or reject a redemption, celebration preference, give."""
+"""Buttons and selects: redeem, approve or reject, celebration preference, give, history pages."""
 
 from __future__ import annotations
 
@@ -53,6 +53,16 @@ def register(app: App, bot: Bot) -> None:
             set_celebration(bot.store.uow(), employee.id, action["selected_option"]["value"], bot.clock)
         except DomainError as exc:
             log.info("celebration refused: %s", exc.code)
+        home.publish(bot, body["user"]["id"])
+
+    @app.action("history_older")
+    def on_history_older(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        home.publish(bot, body["user"]["id"], history_cursor=action.get("value") or None)
+
+    @app.action("history_newest")
+    def on_history_newest(ack: Ack, body: dict) -> None:
+        ack()
         home.publish(bot, body["user"]["id"])
 
     @app.action("open_give_modal")

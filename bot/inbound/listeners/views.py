@@ -8,7 +8,9 @@ from slack_bolt import Ack, App
 
 from bot.context import Bot
 from bot.inbound import decisions, giving
+from bot.looks.blocks import confirmation_text
 from bot.looks.modals import notice_modal
+from bot.outbound.messages.recognition import public_channels
 from rewards import errors
 from rewards.model import RedemptionState
 from rewards.services.redemptions import request_redemption
@@ -18,6 +20,7 @@ FIELD_OF = {
     errors.InsufficientPoints: "points",
     errors.DailyCapExceeded: "points",
     errors.ReasonRequired: "reason",
+    errors.TextTooLong: "reason",
     errors.UnknownValue: "value",
 }
 
@@ -59,7 +62,7 @@ def give_submission(bot: Bot, body: dict, view: dict) -> dict:
         if v
     }
     try:
-        giving.give(
+        recognition = giving.give(
             bot,
             body["user"]["id"],
             users,
@@ -72,7 +75,9 @@ def give_submission(bot: Bot, body: dict, view: dict) -> dict:
         )
     except errors.DomainError as exc:
         return _errors(FIELD_OF.get(type(exc), "recipients"), exc.message)
-    return {}
+    channels = [] if private else public_channels(context, bot.config.kudos_channel)
+    text = confirmation_text(body["user"]["id"], users, recognition, channels)
+    return {"response_action": "update", "view": notice_modal("Kudos given", text)}
 
 
 def redeem_submission(bot: Bot, body: dict, view: dict) -> dict:

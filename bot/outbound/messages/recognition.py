@@ -16,12 +16,23 @@ def recognition_created(data: dict[str, Any], ctx: RenderContext) -> list[SlackP
     context = data.get("context") or {}
     in_slack = [slack_id for slack_id in recipients if slack_id]
     posts = [_dm(slack_id, giver, data, context.get("link")) for slack_id in in_slack]
-    channel = context.get("channel") or BotConfig.from_mapping(ctx.settings).celebration_channel
     everyone_in_slack = len(in_slack) == len(recipients)
-    if context.get("announce") and not data.get("private") and channel and giver and everyone_in_slack:
-        text = kudos_text(giver, in_slack, data["points_each"], data["reason"], data.get("value"))
+    if data.get("source") == "reaction" or data.get("private") or not giver or not everyone_in_slack:
+        return posts
+    text = kudos_text(giver, in_slack, data["points_each"], data["reason"], data.get("value"))
+    for channel in public_channels(context, BotConfig.from_mapping(ctx.settings).kudos_channel):
         posts.append(SlackPost(channel=channel, text=text, blocks=kudos_blocks(text, context.get("link"))))
     return posts
+
+
+def public_channels(context: dict[str, str], kudos_channel: str | None) -> list[str]:
+    """Where a public kudos is posted after commit: the channel it was given from when its
+    door did not already post there (`announce`), and the kudos feed, once each."""
+    origin = context.get("channel") or None
+    channels = [origin] if context.get("announce") and origin else []
+    if kudos_channel and kudos_channel != origin:
+        channels.append(kudos_channel)
+    return [c for c in channels if c]
 
 
 def _dm(slack_id: str, giver: str | None, data: dict[str, Any], link: str | None) -> SlackPost:

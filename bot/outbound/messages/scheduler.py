@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
+from bot.looks.replies import fit
 from bot.outbound.notifier import RenderContext, SlackPost
 from rewards.model import Celebration
 
@@ -13,7 +14,7 @@ CHANNEL_SETTINGS = ("celebration_channel", "PLAUDIT_CELEBRATION_CHANNEL")
 
 
 def _post(channel: str, text: str) -> SlackPost:
-    block = SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
+    block = SectionBlock(text=MarkdownTextObject(text=fit(text))).to_dict()
     return SlackPost(channel=channel, text=text, blocks=[block])
 
 
