@@ -8,11 +8,13 @@ from collections.abc import Callable, Mapping
 from plaudit import scheduler_role
 from plaudit.assembly import build_store, prepare_database
 from plaudit.clocks import clock_from
+from plaudit.observability import metrics
 from plaudit.settings import Settings, SettingsError
-from rewards.delivery import Deliverer, DeliveryFailed, OutboxMessage
+from rewards.delivery import Deliverer, DeliveryFailed, DestinationPacing, OutboxMessage
 from scheduler.channels import ReadyChannels
 from scheduler.config import SchedulerConfig, SchedulerConfigError
-from scheduler.jobs import JobContext
+from scheduler.dispatcher import Dispatcher
+from scheduler.jobs import JobContext, retry_policy
 from scheduler.runner import SchedulerService
 from scheduler.webhooks import WebhookDeliverer
 from storage.scheduling.leader_lock import lock_for
@@ -44,10 +46,14 @@ def default_deliverers(settings: Settings, store: Store) -> Mapping[str, Deliver
 
         from bot.link import SlackLink
         from bot.outbound.messages import all_renderers
-        from bot.outbound.notifier import RenderContext, SlackNotifier
+        from bot.outbound.notifier import SLACK_PACES, RenderContext, SlackNotifier
 
+        # No rate-limit retry handler: a 429 defers the message in the outbox, no worker sleeps.
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        deliverers["slack"] = SlackNotifier(client, RenderContext(store, settings.extra), all_renderers())
+        pacing = DestinationPacing(store.clock, SLACK_PACES)
+        deliverers["slack"] = SlackNotifier(
+            client, RenderContext(store, settings.extra), all_renderers(), pacing
+        )
         link = SlackLink(client).start()
         usable["slack"] = lambda: link.settled(2.0)
     else:
@@ -56,7 +62,9 @@ def default_deliverers(settings: Settings, store: Store) -> Mapping[str, Deliver
             " (`plaudit outbox retry --all-dead` sends them once Slack is configured)"
         )
         deliverers["slack"] = SlackOff()
-    deliverers["webhook"] = WebhookDeliverer(store, destinations=settings.webhook_destinations)
+    deliverers["webhook"] = WebhookDeliverer(
+        store, timeout=scheduler_config(settings).webhook_timeout, destinations=settings.webhook_destinations
+    )
     return ReadyChannels(deliverers, usable)
 
 
@@ -77,14 +85,31 @@ def job_context(
         settings.allowance,
         settings.redemption,
         default_deliverers(settings, store) if deliverers is None else deliverers,
+        observe=metrics.observe_delivery,
+    )
+
+
+def build_dispatcher(ctx: JobContext) -> Dispatcher:
+    """This process's outbox dispatcher, woken at commit (and by NOTIFY on PostgreSQL)."""
+    config = ctx.config
+    return Dispatcher(
+        ctx.store,
+        ctx.deliverers,
+        policy=retry_policy(config),
+        sweep_seconds=config.outbox_interval,
+        workers=config.outbox_workers,
+        observe=ctx.observe,
     )
 
 
 def build_scheduler(
     settings: Settings, store: Store | None = None, deliverers: Mapping[str, Deliverer] | None = None
 ) -> SchedulerService:
+    """A scheduler candidate; with PLAUDIT_OUTBOX_WAKE on (the default) it also runs a dispatcher."""
     store = store or scheduler_store(settings)
     ctx = job_context(settings, store, deliverers)
+    if ctx.config.outbox_wake:
+        ctx.dispatcher = build_dispatcher(ctx)
     return SchedulerService(ctx, lock_for(store, ctx.config.lock_file))
 
 

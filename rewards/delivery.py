@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from rewards.clock import Clock
 
 
 @dataclass(frozen=True)
@@ -43,3 +47,59 @@ class Deliverer(Protocol):
     def deliver(self, message: OutboxMessage) -> int | None:
         """Deliver one message; return a status code if there is one, raise DeliveryFailed."""
         ...
+
+
+class DeliveryDeferred(DeliveryFailed):
+    """Not attempted: the destination asked for a pause; try again after retry_after, no attempt spent."""
+
+    def __init__(self, message: str, *, retry_after: float, progress: int | None = None) -> None:
+        super().__init__(message, retry_after=retry_after, progress=progress)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A destination's posting rate: `burst` requests at once, then `per_second` on average."""
+
+    per_second: float
+    burst: int
+
+
+class DestinationPacing:
+    """Per destination key: no request before the time it asked for, and no faster than its pace.
+
+    Thread-safe; time comes from the injected clock. `wait` books a request when it may go now
+    (returns 0) or answers how many seconds to defer it.
+    """
+
+    def __init__(self, clock: Clock, paces: Mapping[str, Pace] | None = None) -> None:
+        self.clock = clock
+        self.paces = dict(paces or {})
+        self._held_until: dict[Hashable, datetime] = {}
+        self._buckets: dict[Hashable, tuple[float, datetime]] = {}  # key -> (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def hold(self, key: Hashable, seconds: float) -> None:
+        """The destination answered "retry after `seconds`": nothing goes there before then."""
+        until = self.clock.now() + timedelta(seconds=max(seconds, 0.0))
+        with self._lock:
+            self._held_until[key] = max(until, self._held_until.get(key, until))
+
+    def wait(self, key: Hashable, kind: str = "") -> float:
+        """0 and the request is booked; otherwise the seconds to wait before trying again."""
+        now = self.clock.now()
+        with self._lock:
+            held = self._held_until.get(key)
+            if held is not None:
+                if held > now:
+                    return (held - now).total_seconds()
+                del self._held_until[key]
+            pace = self.paces.get(kind)
+            if pace is None:
+                return 0.0
+            tokens, counted = self._buckets.get(key, (float(pace.burst), now))
+            tokens = min(float(pace.burst), tokens + (now - counted).total_seconds() * pace.per_second)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return (1.0 - tokens) / pace.per_second
+            self._buckets[key] = (tokens - 1.0, now)
+            return 0.0

@@ -29,6 +29,9 @@ class SchedulerConfig:
     outbox_max_attempts: int = 8
     outbox_backoff_seconds: float = 10.0
     outbox_interval: float = 5.0  # seconds between job runs, below
+    outbox_wake: bool = True  # deliver at commit (every candidate runs a dispatcher); off: the sweep only
+    outbox_workers: int = 8  # deliveries in parallel per dispatcher
+    webhook_timeout: float = 5.0  # seconds a webhook receiver may take to answer
     milestone_interval: float = 300.0
     allowance_interval: float = 3600.0
     approvals_interval: float = 900.0
@@ -56,6 +59,9 @@ class SchedulerConfig:
             outbox_max_attempts=_int(env, "PLAUDIT_OUTBOX_MAX_ATTEMPTS", d.outbox_max_attempts, 1),
             outbox_backoff_seconds=_num(env, "PLAUDIT_OUTBOX_BACKOFF_SECONDS", 10),
             outbox_interval=_num(env, "PLAUDIT_SCHEDULER_OUTBOX_SECONDS", d.outbox_interval),
+            outbox_wake=_switch(env, "PLAUDIT_OUTBOX_WAKE", d.outbox_wake),
+            outbox_workers=_int(env, "PLAUDIT_OUTBOX_WORKERS", d.outbox_workers, 1, 64),
+            webhook_timeout=_num(env, "PLAUDIT_WEBHOOK_TIMEOUT_SECONDS", d.webhook_timeout),
             milestone_interval=_num(env, "PLAUDIT_SCHEDULER_MILESTONE_SECONDS", d.milestone_interval),
             allowance_interval=_num(env, "PLAUDIT_SCHEDULER_ALLOWANCE_SECONDS", d.allowance_interval),
             approvals_interval=_num(env, "PLAUDIT_SCHEDULER_APPROVALS_SECONDS", d.approvals_interval),
@@ -92,6 +98,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int = 
 
 def _bool(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "false").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SchedulerConfigError(f"{name} must be on or off, not {raw!r}")
 
 
 def _weekday(raw: str) -> int:

@@ -14,7 +14,8 @@ from rewards.services.approval_timers import ApprovalTimers, chase_approvals
 from rewards.services.digest import DigestOptions, post_weekly_digest
 from rewards.services.milestones import SweepOptions, sweep_milestones
 from scheduler.config import SchedulerConfig
-from scheduler.outbox import RetryPolicy, deliver_due
+from scheduler.dispatcher import Dispatcher
+from scheduler.outbox import DeliveryObserver, RetryPolicy, deliver_due
 from storage.access import idempotency
 from storage.scheduling import job_runs
 from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
@@ -32,6 +33,12 @@ class JobContext:
     allowance: AllowancePolicy = field(default_factory=AllowancePolicy)
     redemption: RedemptionPolicy = field(default_factory=RedemptionPolicy)
     deliverers: Mapping[str, Deliverer] = field(default_factory=dict)
+    observe: DeliveryObserver | None = None  # told of each delivery's latency (for /metrics)
+    dispatcher: Dispatcher | None = None  # this process's, when delivery wakes at commit
+
+
+def retry_policy(config: SchedulerConfig) -> RetryPolicy:
+    return RetryPolicy(config.outbox_max_attempts, config.outbox_backoff_seconds)
 
 
 def milestones(ctx: JobContext) -> object:
@@ -89,10 +96,13 @@ def housekeeping(ctx: JobContext) -> object:
 
 
 def outbox(ctx: JobContext) -> object:
-    policy = RetryPolicy(ctx.config.outbox_max_attempts, ctx.config.outbox_backoff_seconds)
+    if ctx.dispatcher is not None:  # the sweep: this process's dispatcher looks for what is due
+        ctx.dispatcher.wake()
+        return 0
+    policy = retry_policy(ctx.config)
     total = 0
     while True:  # drain what is due now, in bounded batches
-        delivered = deliver_due(ctx.store, ctx.deliverers, limit=100, policy=policy)
+        delivered = deliver_due(ctx.store, ctx.deliverers, limit=100, policy=policy, observe=ctx.observe)
         total += delivered
         if delivered < 100:
             return total

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rewards.delivery import Deliverer, DeliveryFailed, OutboxMessage
-from storage.delivery.dispatch import claim_due, record_attempt
+from rewards.delivery import Deliverer, DeliveryDeferred, DeliveryFailed, OutboxMessage
+from storage.delivery.dispatch import claim_due, record_attempt, reschedule
 from storage.store import Store
 
 log = logging.getLogger("plaudit.outbox")
@@ -18,6 +18,9 @@ MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 6 * 3600.0
 LEASE = timedelta(minutes=5)
+
+# Told of each delivery: its channel and the seconds from the message's writing to delivery.
+DeliveryObserver = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ def backoff(attempts: int, retry_after: float | None = None, policy: RetryPolicy
     return max(delay, retry_after or 0.0)
 
 
+def _delay(attempts: int, status_code: int | None, retry_after: float | None, policy: RetryPolicy) -> float:
+    # A rate limit is no fault of the receiver: come back when it asked, not after the backoff.
+    if status_code == 429 and retry_after is not None:
+        return retry_after
+    return backoff(attempts, retry_after, policy)
+
+
 def deliver_due(
     store: Store,
     deliverers: Mapping[str, Deliverer],
@@ -44,23 +54,35 @@ def deliver_due(
     limit: int = 100,
     max_attempts: int | None = None,
     policy: RetryPolicy | None = None,
+    observe: DeliveryObserver | None = None,
 ) -> int:
-    """Deliver up to `limit` due messages; returns how many were delivered."""
+    """Deliver up to `limit` due messages one after another; returns how many were delivered."""
     policy = policy or RetryPolicy()
     if max_attempts is not None:
         policy = RetryPolicy(max_attempts, policy.base_seconds, policy.max_seconds, policy.lease)
     delivered = 0
     for message in claim_due(store, limit, list(deliverers), policy.lease):
-        delivered += _attempt(store, deliverers[message.channel], message, policy)
+        delivered += attempt(store, deliverers[message.channel], message, policy, observe)
     return delivered
 
 
-def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, policy: RetryPolicy) -> int:
+def attempt(
+    store: Store,
+    deliverer: Deliverer,
+    message: OutboxMessage,
+    policy: RetryPolicy,
+    observe: DeliveryObserver | None = None,
+) -> int:
+    """Try one claimed message and record the outcome; 1 when it was delivered."""
     started = time.monotonic()
     status_code, error, retry_after, permanent = None, None, None, False
     progress = message.progress
     try:
         status_code = deliverer.deliver(message)
+    except DeliveryDeferred as exc:  # the destination asked for a pause: no attempt was made
+        later = store.clock.now() + timedelta(seconds=exc.retry_after or 0.0)
+        reschedule(store, message, later, exc.progress if exc.progress is not None else progress)
+        return 0
     except DeliveryFailed as exc:
         status_code, error = exc.status_code, str(exc)
         retry_after, permanent = exc.retry_after, exc.permanent
@@ -79,6 +101,8 @@ def _attempt(store: Store, deliverer: Deliverer, message: OutboxMessage, policy:
         int((time.monotonic() - started) * 1000),
         progress,
     )
+    if error is None and observe is not None:
+        observe(message.channel, max((store.clock.now() - message.created_at).total_seconds(), 0.0))
     return 1 if error is None else 0
 
 
@@ -102,7 +126,7 @@ def _record(
         log.warning("outbox message %s dead after %d attempts", message.id, attempts)
     else:
         values = {
-            "available_at": now + timedelta(seconds=backoff(attempts, retry_after, policy)),
+            "available_at": now + timedelta(seconds=_delay(attempts, status_code, retry_after, policy)),
             "last_error": error,
         }
     record_attempt(

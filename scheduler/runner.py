@@ -29,13 +29,20 @@ class SchedulerService:
         self.leading = threading.Event()
 
     def run(self) -> None:
-        """Block until `stop()`: follow, take over when the leader goes, lead."""
+        """Block until `stop()`: deliver the outbox (leader or not), follow, take over, lead."""
         log.info("scheduler started; waiting to lead")
-        while not self.stop_event.is_set():
-            if self._try_acquire():
-                self._lead()
-            else:
-                self.stop_event.wait(self.poll)
+        dispatcher = self.ctx.dispatcher
+        if dispatcher is not None:
+            dispatcher.start()
+        try:
+            while not self.stop_event.is_set():
+                if self._try_acquire():
+                    self._lead()
+                else:
+                    self.stop_event.wait(self.poll)
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
         log.info("scheduler stopped")
 
     def stop(self) -> None:

@@ -10,11 +10,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 
-from rewards.delivery import DeliveryFailed, OutboxMessage
+from rewards.delivery import DeliveryDeferred, DeliveryFailed, DestinationPacing, OutboxMessage, Pace
 from rewards.model import CatalogItem, Employee
 from storage.store import Store
 
 log = logging.getLogger("plaudit.slack.notifier")
+
+# Slack's documented rate for posting: about one message a second per channel, short bursts allowed.
+SLACK_PACES = {"chat.postMessage": Pace(per_second=1.0, burst=4)}
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,19 @@ Renderer = Callable[[dict[str, Any], RenderContext], list[SlackPost]]
 class SlackNotifier:
     """A Deliverer for the outbox's "slack" channel."""
 
-    def __init__(self, client: WebClient, context: RenderContext, renderers: Mapping[str, Renderer]) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        context: RenderContext,
+        renderers: Mapping[str, Renderer],
+        pacing: DestinationPacing | None = None,
+    ) -> None:
         self.client = client
         self.context = context
         self.renderers = renderers
+        # Per method and channel: Retry-After is kept here, so a rate-limited channel is deferred
+        # (the message waits in the outbox) instead of a worker sleeping on it.
+        self.pacing = pacing or DestinationPacing(context.store.clock)
 
     def deliver(self, message: OutboxMessage) -> int | None:
         renderer = self.renderers.get(message.topic)
@@ -78,6 +90,12 @@ class SlackNotifier:
         return 200
 
     def _send(self, post: SlackPost, index: int) -> None:
+        destination = (post.method, post.channel)
+        wait = self.pacing.wait(destination, post.method)
+        if wait > 0:
+            raise DeliveryDeferred(
+                f"Slack {post.method} paused for this channel", retry_after=wait, progress=index
+            )
         args = {"channel": post.channel, "text": post.text, **post.extra}
         if post.blocks is not None:
             args["blocks"] = post.blocks
@@ -86,6 +104,8 @@ class SlackNotifier:
         except SlackApiError as exc:
             status = exc.response.status_code
             retry_after = _retry_after(exc.response.headers)
+            if status == 429:
+                self.pacing.hold(destination, retry_after if retry_after is not None else 1.0)
             error = exc.response.get("error") if hasattr(exc.response, "get") else None
             permanent = error in {
                 "invalid_blocks",

@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,8 @@ class Call:
     args: dict[str, Any]
     token: str | None
     reply: dict[str, Any] | None = None  # what the fake answered (e.g. the ts of a posted message)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic)
+    status: int = 200  # the HTTP status it was answered with
 
 
 @dataclass
@@ -29,6 +32,7 @@ class ScriptedReply:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    channel: str | None = None  # only calls to this channel (None: any)
 
 
 class FakeSlack:
@@ -101,9 +105,13 @@ class FakeSlack:
         body: dict | None = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        channel: str | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with this status (e.g. 429 + Retry-After)."""
-        reply = ScriptedReply(status, body or {"ok": False, "error": "fake_failure"}, headers or {})
+        """Answer the next `times` calls of `method` (to `channel`, if named) with this status.
+
+        For example 429 with a Retry-After header.
+        """
+        reply = ScriptedReply(status, body or {"ok": False, "error": "fake_failure"}, headers or {}, channel)
         self._scripts.setdefault(method, deque()).extend([reply] * times)
 
     def fail_always(self, method: str, status: int = 500) -> None:
@@ -121,8 +129,10 @@ class FakeSlack:
     # -- answering ---------------------------------------------------------------------------
     def _answer(self, method: str, args: dict[str, Any]) -> ScriptedReply:
         script = self._scripts.get(method)
-        if script:
-            return script.popleft()
+        for reply in script or ():
+            if reply.channel is None or reply.channel == args.get("channel"):
+                script.remove(reply)  # type: ignore[union-attr]
+                return reply
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         body = handler(args) if handler else {"ok": True}
         return ScriptedReply(200, body)
@@ -196,7 +206,7 @@ class FakeSlack:
                     call = Call(method, args, token)
                     fake.calls.append(call)
                     reply = fake._answer(method, args)
-                    call.reply = reply.body
+                    call.reply, call.status = reply.body, reply.status
                 body = json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

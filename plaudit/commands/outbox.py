@@ -11,7 +11,7 @@ def register(sub) -> None:
     parser = sub.add_parser("outbox", help="messages waiting for Slack or webhooks")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser(
-        "status", help="counts by status and channel, oldest pending, dead letters"
+        "status", help="counts by status and channel, oldest pending, slowest destinations, dead letters"
     ).set_defaults(handler=status)
     retry = actions.add_parser("retry", help="send dead letters again")
     which = retry.add_mutually_exclusive_group(required=True)
@@ -27,6 +27,14 @@ def status(args) -> int:
         print(f"{state:<10} {channel:<8} {count:>8}")
     age = report.oldest_pending_age
     print(f"oldest pending: {'none' if age is None else f'{int(age.total_seconds())} s old'}")
+    if report.slowest:
+        print("slowest destinations (oldest pending; attempts in the last hour):")
+        print(_row("destination", "pending", "oldest", "tries", "failed", "mean ms", "max ms"))
+        for d in report.slowest:
+            oldest = "-" if d.oldest_pending_age is None else f"{int(d.oldest_pending_age.total_seconds())} s"
+            mean = "-" if d.mean_ms is None else f"{d.mean_ms:.0f}"
+            longest = "-" if d.max_ms is None else str(d.max_ms)
+            print(_row(d.name, d.pending, oldest, d.attempts, d.failures, mean, longest))
     print(f"dead letters: {len(report.dead)}")
     for dead in report.dead:
         print(
@@ -34,6 +42,10 @@ def status(args) -> int:
             f" created={dead.created_at:%Y-%m-%d %H:%M} error={dead.last_error or '-'}"
         )
     return 0
+
+
+def _row(name: object, *figures: object) -> str:
+    return f"  {name!s:<14}" + "".join(f" {figure!s:>8}" for figure in figures)
 
 
 def retry_command(args) -> int:

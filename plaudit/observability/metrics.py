@@ -29,6 +29,20 @@ SLACK_ACK = Histogram(
     "plaudit_slack_ack_seconds", "Time to acknowledge a Slack request", ["route"], buckets=LATENCY_BUCKETS
 )
 
+# Commit (the message's writing) to delivered, per channel; recorded by the process that delivers.
+DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
+DELIVERY_LATENCY = Histogram(
+    "plaudit_outbox_delivery_seconds",
+    "Outbox message written to delivered",
+    ["channel"],
+    buckets=DELIVERY_BUCKETS,
+)
+
+
+def observe_delivery(channel: str, seconds: float) -> None:
+    """The dispatcher's observer: one delivered message's latency."""
+    DELIVERY_LATENCY.labels(channel).observe(seconds)
+
 
 class LedgerCollector:
     """Figures read from the database at scrape time, so every process reports the same truth."""

@@ -12,6 +12,7 @@ from storage.catalog.redemptions import SqlRedemptionRepository
 from storage.database.engine import is_sqlite, late_lock
 from storage.database.unit_session import UnitSession
 from storage.delivery.outbox import SqlEventPublisher
+from storage.delivery.wake import outbox_committed
 from storage.encryption.ciphers import BlindIndex, FieldCipher
 from storage.ledger.repository import AccountDirectory, SqlLedgerRepository
 from storage.people.employees import EmployeeCodec, SqlEmployeeRepository
@@ -80,7 +81,11 @@ class SqlUnitOfWork:
             if "idempotency_key" in str(exc.orig):
                 raise DuplicateKey(str(exc.orig)) from None
             raise
+        if self.events.written:  # wake the dispatchers now rather than at the next sweep
+            self.events.written = False
+            outbox_committed()
 
     def rollback(self) -> None:
         self.ledger.locked.clear()
+        self.events.written = False
         self.session.rollback()

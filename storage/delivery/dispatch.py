@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from rewards.delivery import OutboxMessage
 from storage.database.engine import is_sqlite
@@ -15,9 +15,19 @@ from storage.schema.core import OutboxAttemptRow, OutboxRow
 from storage.store import Store
 
 
-def claim_due(store: Store, limit: int, channels: list[str], lease: timedelta) -> list[OutboxMessage]:
-    """Take due messages of the given channels; SKIP LOCKED lets dispatchers share the work."""
-    if not channels:
+def claim_due(
+    store: Store,
+    limit: int,
+    channels: list[str],
+    lease: timedelta,
+    skip_subscriptions: Collection[int] = (),
+) -> list[OutboxMessage]:
+    """Take due messages of the given channels; SKIP LOCKED lets dispatchers share the work.
+
+    Webhook messages of `skip_subscriptions` (receivers this dispatcher is still busy with)
+    are left for later, so a slow receiver's backlog never fills a batch.
+    """
+    if not channels or limit <= 0:
         return []
     now = store.clock.now()
     query = (
@@ -26,6 +36,13 @@ def claim_due(store: Store, limit: int, channels: list[str], lease: timedelta) -
         .order_by(OutboxRow.id)
         .limit(limit)
     )
+    if skip_subscriptions:
+        query = query.where(
+            or_(
+                OutboxRow.subscription_id.is_(None),
+                OutboxRow.subscription_id.not_in(list(skip_subscriptions)),
+            )
+        )
     if not is_sqlite(store.engine):
         query = query.with_for_update(skip_locked=True)
     with store.uow() as uow:
@@ -62,6 +79,29 @@ def record_attempt(
             )
         )
         uow.commit()
+
+
+def reschedule(store: Store, message: OutboxMessage, available_at: datetime, progress: int) -> None:
+    """Put a claimed message back for later without counting an attempt (it was not tried)."""
+    with store.uow() as uow:
+        uow.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == message.id, OutboxRow.status == "pending")
+            .values(available_at=available_at, progress=progress)
+        )
+        uow.commit()
+
+
+def next_due(store: Store, channels: list[str]) -> datetime | None:
+    """When the earliest pending message of these channels falls due (leased ones included)."""
+    if not channels:
+        return None
+    with store.reader() as uow:
+        return uow.session.scalar(
+            select(func.min(OutboxRow.available_at)).where(
+                OutboxRow.status == "pending", OutboxRow.channel.in_(channels)
+            )
+        )
 
 
 def oldest_pending(store: Store) -> datetime | None:

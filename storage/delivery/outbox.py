@@ -26,6 +26,7 @@ from sqlalchemy import (
 from rewards.clock import Clock
 from storage.database.prepared import Prepared
 from storage.database.unit_session import UnitSession
+from storage.delivery.wake import notify_in_transaction
 from storage.schema.core import OutboxRow, WebhookSubscriptionRow
 
 OUTBOX = OutboxRow.__table__
@@ -91,6 +92,13 @@ class SqlEventPublisher:
         self.session = session
         self.clock = clock
         self._subscriptions: list[tuple[int, str]] | None = None  # bulk publishing reads them once
+        self.written = False  # the unit of work wakes the dispatchers after a commit that wrote rows
+
+    def mark_written(self) -> None:
+        """Note that this transaction wrote outbox rows; on PostgreSQL, NOTIFY listeners at commit."""
+        if not self.written:
+            notify_in_transaction(self.session.connection())
+            self.written = True
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         now: datetime = self.clock.now()
@@ -110,3 +118,4 @@ class SqlEventPublisher:
                 "this_topic": json.dumps(topic),
             },
         ).close()
+        self.mark_written()

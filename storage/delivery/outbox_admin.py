@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
-from storage.schema.core import OutboxRow
+from storage.schema.core import OutboxAttemptRow, OutboxRow
 from storage.store import Store
 
 
@@ -25,10 +25,29 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
+class Destination:
+    """One destination (Slack, or a webhook subscription): what waits and how its recent attempts went."""
+
+    channel: str
+    subscription_id: int | None
+    pending: int
+    oldest_pending_age: timedelta | None
+    attempts: int  # within the recent window
+    failures: int
+    mean_ms: float | None
+    max_ms: int | None
+
+    @property
+    def name(self) -> str:
+        return self.channel if self.subscription_id is None else f"{self.channel} #{self.subscription_id}"
+
+
+@dataclass(frozen=True)
 class OutboxStatus:
     counts: dict[tuple[str, str], int]  # (status, channel) -> messages
     oldest_pending_age: timedelta | None
     dead: list[DeadLetter]
+    slowest: list[Destination] = field(default_factory=list)
 
 
 def outbox_status(store: Store, dead_limit: int = 50) -> OutboxStatus:
@@ -62,9 +81,54 @@ def outbox_status(store: Store, dead_limit: int = 50) -> OutboxStatus:
                 .limit(dead_limit)
             )
         ]
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=now.tzinfo)
-    return OutboxStatus(counts, None if oldest is None else max(now - oldest, timedelta(0)), dead)
+        slowest = slowest_destinations(session, now)
+    return OutboxStatus(counts, _age(now, oldest), dead, slowest)
+
+
+def _age(now: datetime, then: datetime | None) -> timedelta | None:
+    if then is None:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=now.tzinfo)
+    return max(now - then, timedelta(0))
+
+
+def slowest_destinations(
+    session, now: datetime, window: timedelta = timedelta(hours=1), limit: int = 10
+) -> list[Destination]:
+    """Destinations by oldest pending message, then by their slowest attempt within `window`."""
+    where = (OutboxRow.channel, OutboxRow.subscription_id)
+    pending = {
+        (channel, sub): (int(n), first)
+        for channel, sub, n, first in session.execute(
+            select(*where, func.count(), func.min(OutboxRow.created_at))
+            .where(OutboxRow.status == "pending")
+            .group_by(*where)
+        )
+    }
+    recent = {
+        (channel, sub): (int(n), int(failed or 0), mean, longest)
+        for channel, sub, n, failed, mean, longest in session.execute(
+            select(
+                *where,
+                func.count(),
+                func.sum(case((OutboxAttemptRow.succeeded.is_(False), 1), else_=0)),
+                func.avg(OutboxAttemptRow.duration_ms),
+                func.max(OutboxAttemptRow.duration_ms),
+            )
+            .join(OutboxRow, OutboxRow.id == OutboxAttemptRow.outbox_id)
+            .where(OutboxAttemptRow.attempted_at >= now - window)
+            .group_by(*where)
+        )
+    }
+    found = []
+    for key in pending.keys() | recent.keys():
+        waiting, first = pending.get(key, (0, None))
+        tried, failed, mean, longest = recent.get(key, (0, 0, None, None))
+        mean_ms = None if mean is None else float(mean)
+        found.append(Destination(key[0], key[1], waiting, _age(now, first), tried, failed, mean_ms, longest))
+    found.sort(key=lambda d: (d.oldest_pending_age or timedelta(0), d.max_ms or 0), reverse=True)
+    return found[:limit]
 
 
 def retry_dead(store: Store, message_id: int | None = None) -> int:

@@ -145,3 +145,4 @@ class BulkEventPublisher(SqlEventPublisher):
                 for channel, sub_id in targets
             ]
         self.session.execute(insert(OutboxRow).returning(OutboxRow.id), rows)
+        self.mark_written()
