@@ -7,7 +7,6 @@ from typing import Any
 from flask import Response, jsonify, redirect, request
 from flask_openapi3 import Info, OpenAPI
 from flask_openapi3.models import SecurityScheme
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
 from api import oauth, problems
@@ -80,13 +79,6 @@ def create_app(
     _limit_unauthenticated(app, address_limit or AddressLimit())
     _secure_headers(app)
     _register_routes(app)
-    if config.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app
-            app.wsgi_app,
-            x_for=config.trusted_proxies,
-            x_proto=config.trusted_proxies,
-            x_host=config.trusted_proxies,
-        )
 
     @app.get("/healthz", doc_ui=False)
     def healthz():

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask_openapi3 import OpenAPI
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plaudit import scheduler_role
 from plaudit.keyring_source import load_keys
@@ -45,7 +46,27 @@ def build_web_app(settings: Settings, store: Store) -> Flask:
     instrument(app, store, scheduler_role.scheduler_role)
     for mount in _mounts():
         mount(app, settings, store)
+    trust_proxies(app, _trusted_proxies(settings))
     return app
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host from `hops` proxies, for every route of the app.
+
+    With 0 the headers are ignored: anyone could send them. Wrapped once, around everything,
+    so the OAuth transport check, the per-address limits and the ops port all see one truth.
+    """
+    if hops <= 0 or isinstance(app.wsgi_app, ProxyFix):
+        return
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask documents wrapping wsgi_app
+        app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+    )
+
+
+def _trusted_proxies(settings: Settings) -> int:
+    from api.config import ApiConfig
+
+    return ApiConfig.from_mapping(settings.extra).trusted_proxies
 
 
 def _mounts() -> list[Callable[[OpenAPI, Settings, Store], None]]:

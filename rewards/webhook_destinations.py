@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+import socket
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -15,7 +17,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-_TEREDO = ipaddress.ip_network("2001::/32")
+_TEREDO = ipaddress.ip_network("2001::/32")  # a tunnel; no receiver needs one, so refused outright
+DNS_TIMEOUT_SECONDS = 3.0
+NOT_PUBLIC = "A webhook host must resolve to a public address."
+# getaddrinfo has no timeout of its own; a few threads bound how many lookups can hang at once.
+_DNS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="plaudit-dns")
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 # The only words a client reads in a delivery log's `error`; details stay in the server log.
@@ -39,6 +45,18 @@ ERROR_CATEGORIES = frozenset(
 class DestinationNotAllowed(DomainError):
     code = "destination_not_allowed"
     status = 422
+
+
+Resolver = Callable[[str, int], list[Address]]
+
+
+def resolve(host: str, port: int, timeout: float | None = None) -> list[Address]:
+    """Every address the name resolves to; TimeoutError when the resolver takes longer than that."""
+    lookup = _DNS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    found = lookup.result(
+        timeout=timeout or DNS_TIMEOUT_SECONDS
+    )  # concurrent.futures.TimeoutError is TimeoutError
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
 
 
 @dataclass(frozen=True)
@@ -133,11 +151,24 @@ class DestinationPolicy:
         """The address to connect to, if every address the host resolved to is allowed."""
         found = list(addresses)
         if not found:
-            raise DestinationNotAllowed("The webhook host did not resolve.")
+            raise DestinationNotAllowed(NOT_PUBLIC)
         if not self.host_allowed(host):
             for address in found:
-                self.check_address(address)
+                if not self.address_allowed(address):
+                    raise DestinationNotAllowed(NOT_PUBLIC)
         return found[0]
+
+    def address_for(self, target: Target, resolver: Resolver = resolve) -> Address:
+        """The checked address to connect to for a target that passed `check`.
+
+        A name that does not resolve (or not in time) is refused exactly like one that resolves
+        inside, so a refusal tells a client nothing about the internal DNS; the cause is chained.
+        """
+        try:
+            addresses = resolver(target.host, target.port)
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise DestinationNotAllowed(NOT_PUBLIC) from exc
+        return self.check_resolved(target.host, addresses)
 
 
 def normalise_name(host: str) -> str:
@@ -206,7 +237,9 @@ def is_internal(address: Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped or address in _V4_COMPATIBLE or address in _NAT64[1]:
             return True  # never a public receiver, whatever address it wraps
-        if address in _NAT64[0] or address.sixtofour is not None or address in _TEREDO:
+        if address in _TEREDO:
+            return True
+        if address in _NAT64[0] or address.sixtofour is not None:
             inner = _unwrap(address)
             return inner == address or _internal(inner)
     return _internal(address)

@@ -17,6 +17,7 @@ from scheduler.config import SchedulerConfig
 from scheduler.dispatcher import Dispatcher
 from scheduler.outbox import DeliveryObserver, RetryPolicy, deliver_due
 from storage.access import idempotency
+from storage.delivery import outbox_admin
 from storage.scheduling import job_runs
 from storage.scheduling.unit_of_work import scheduler_reader, scheduler_uow
 from storage.store import Store
@@ -87,12 +88,16 @@ def digest(ctx: JobContext) -> object:
 
 
 def housekeeping(ctx: JobContext) -> object:
-    """Forget stored API responses once their replay window has passed."""
+    """Forget stored API responses once their replay window has passed, and delivered outbox
+    messages after theirs (the HR id of a delivered erasure at once): erasure scans only the rest."""
     retention = timedelta(hours=max(ctx.config.idempotency_retention_hours, 24.0))
     removed = idempotency.purge(ctx.store, retention)
     if removed:
         log.info("housekeeping: forgot %d stored API responses", removed)
-    return removed
+    delivered = outbox_admin.purge_delivered(ctx.store)
+    if delivered:
+        log.info("housekeeping: purged %d delivered outbox messages", delivered)
+    return removed + delivered
 
 
 def outbox(ctx: JobContext) -> object:

@@ -7,16 +7,21 @@ import email.utils
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
 import logging
 import socket
 import ssl
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rewards.delivery import DeliveryFailed, OutboxMessage
-from rewards.webhook_destinations import Address, DestinationNotAllowed, DestinationPolicy, Target
+from rewards.webhook_destinations import (
+    Address,
+    DestinationNotAllowed,
+    DestinationPolicy,
+    Resolver,
+    Target,
+    resolve,
+)
 from rewards.webhook_payloads import for_subscriber, people_in
 from storage.access import clients
 from storage.delivery import webhooks
@@ -27,20 +32,12 @@ USER_AGENT = "Plaudit-Webhooks/1"
 DETAIL_CHARS = 200  # of an error's text, in the server log only
 log = logging.getLogger("plaudit.webhooks")
 
-Resolver = Callable[[str, int], list[Address]]
-
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the key inside `whsec_<base64>`."""
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{msg_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def resolve(host: str, port: int) -> list[Address]:
-    """Every address the host name resolves to, as the connection would see them."""
-    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
 
 
 class _Failure(Exception):
@@ -123,8 +120,8 @@ class WebhookDeliverer:
         try:
             target = self.destinations.check(url)
             address = self._address(target)
-        except DestinationNotAllowed as exc:
-            raise _Failure("destination_not_allowed", exc) from None
+        except DestinationNotAllowed as exc:  # an unresolvable name too: no DNS oracle
+            raise _Failure("destination_not_allowed", exc.__cause__ or exc) from None
         connection = _connection(target, address, self.timeout)
         try:
             connection.request(
@@ -155,11 +152,7 @@ class WebhookDeliverer:
         return status
 
     def _address(self, target: Target) -> Address:
-        try:
-            addresses = self.resolver(target.host, target.port)
-        except (OSError, UnicodeError, ValueError) as exc:
-            raise _Failure("dns_error", exc) from None
-        return self.destinations.check_resolved(target.host, addresses)
+        return self.destinations.address_for(target, self.resolver)
 
 
 class _PinnedHTTP(http.client.HTTPConnection):

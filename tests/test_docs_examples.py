@@ -63,6 +63,7 @@ def _reader_environment(slack: FakeSlack) -> dict[str, str]:
     }
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["SLACK_API_URL"] = slack.url  # where the test's Slack lives; readers use slack.com
+    env["PLAUDIT_WEBHOOK_ALLOWED_HOSTS"] = "hr.example.com"  # the guide's receiver; no DNS here
     return env
 
 

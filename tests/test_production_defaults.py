@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from plaudit.assembly import build_web_app
 from plaudit.settings import Settings, SettingsError
@@ -48,9 +49,94 @@ def test_an_ops_port_serves_metrics_and_readiness_there_only(store):
 
 
 def test_a_forwarded_host_cannot_reach_the_ops_port(store):
-    client = _web(store, PLAUDIT_OPS_PORT="9100", PLAUDIT_API_TRUSTED_PROXIES="1")
+    app = build_web_app(
+        Settings.from_env(
+            {"DATABASE_URL": "unused", "PLAUDIT_OPS_PORT": "9100", "PLAUDIT_API_TRUSTED_PROXIES": "1"}
+        ),
+        store,
+    )
+    assert isinstance(app.wsgi_app, ProxyFix)  # the forwarded host is believed elsewhere...
+    client = app.test_client()
     response = client.get("/metrics", headers={"X-Forwarded-Host": "localhost:9100"})
-    assert response.status_code == 404
+    assert response.status_code == 404  # ...but the listener's own port decides
+    on_ops = client.get(
+        "/metrics", base_url="http://localhost:9100", headers={"X-Forwarded-Host": "localhost:80"}
+    )
+    assert on_ops.status_code == 200
+
+
+TOKEN_REQUEST = {"grant_type": "client_credentials"}
+PUBLIC = "http://plaudit.example.com"  # not loopback: OAuth wants HTTPS
+
+
+def test_trusted_proxies_wrap_the_whole_app_once_with_the_configured_hops(store):
+    app = build_web_app(
+        Settings.from_env({"DATABASE_URL": "unused", "PLAUDIT_API_TRUSTED_PROXIES": "2"}), store
+    )
+    assert isinstance(app.wsgi_app, ProxyFix) and not isinstance(app.wsgi_app.app, ProxyFix)
+    assert (app.wsgi_app.x_for, app.wsgi_app.x_proto, app.wsgi_app.x_host) == (2, 2, 2)
+    assert not isinstance(_web_app(store).wsgi_app, ProxyFix)
+
+
+def _web_app(store, **env):
+    return build_web_app(Settings.from_env({"DATABASE_URL": "unused", **env}), store)
+
+
+def test_behind_a_trusted_proxy_a_forwarded_https_token_request_succeeds(store):
+    client = _web(store, PLAUDIT_API_TRUSTED_PROXIES="1")
+    caller = new_caller(store, client)  # registers a client; its token request came over loopback
+    client_id, secret = caller.client_id, caller.secret
+    proxied = {"REMOTE_ADDR": "10.0.0.1"}
+    plain = client.post(
+        "/oauth/token", data=TOKEN_REQUEST, auth=(client_id, secret), environ_base=proxied, base_url=PUBLIC
+    )
+    assert plain.status_code == 400 and "HTTPS" in plain.get_json()["error_description"]
+    forwarded = client.post(
+        "/oauth/token",
+        data=TOKEN_REQUEST,
+        auth=(client_id, secret),
+        environ_base=proxied,
+        base_url=PUBLIC,
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+    )
+    assert forwarded.status_code == 200, forwarded.get_data()
+
+
+def test_without_trusted_proxies_a_forwarded_proto_is_ignored(store):
+    client = _web(store)
+    caller = new_caller(store, client)
+    client_id, secret = caller.client_id, caller.secret
+    forged = client.post(
+        "/oauth/token",
+        data=TOKEN_REQUEST,
+        auth=(client_id, secret),
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        base_url=PUBLIC,
+        headers={"X-Forwarded-Proto": "https"},
+    )
+    assert forged.status_code == 400
+
+
+def _limited_by_forwarded_address(store, **env):
+    client = _web(store, PLAUDIT_AUTH_RATE_LIMIT="1", PLAUDIT_AUTH_RATE_BURST="2", **env)
+    return [
+        client.post(
+            "/oauth/token",
+            data=TOKEN_REQUEST,
+            auth=("nobody", "guess"),
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        ).status_code
+        for n in range(4)
+    ]
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_rate_limit(store):
+    assert _limited_by_forwarded_address(store, PLAUDIT_API_TRUSTED_PROXIES="1") == [401] * 4
+
+
+def test_without_trusted_proxies_a_forwarded_address_does_not_escape_the_rate_limit(store):
+    assert _limited_by_forwarded_address(store) == [401, 401, 429, 429]
 
 
 def test_the_token_endpoint_is_rate_limited_per_address(store):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -14,7 +13,7 @@ from api.idempotency import idempotent
 from api.pagination import id_cursor, page
 from api.schemas import Body, OptionalIdempotencyHeader, Out, PageQuery
 from rewards.errors import NotFound
-from rewards.webhook_destinations import ERROR_CATEGORIES, DestinationNotAllowed, ip_literal
+from rewards.webhook_destinations import ERROR_CATEGORIES, ip_literal
 from storage.delivery import webhooks as subs
 
 bp = api_blueprint("webhooks", "Webhooks", "webhooks:manage", "webhooks:manage")
@@ -169,12 +168,4 @@ def _check_destination(url: str) -> None:
     target = policy.check(url)
     if policy.host_allowed(target.host) or ip_literal(target.host) is not None:
         return
-    try:
-        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError, ValueError):
-        return  # not resolvable yet: each delivery resolves it again and checks
-    addresses = {ip_literal(str(info[4][0])) for info in found}
-    for address in addresses:
-        if address is None:
-            raise DestinationNotAllowed("Webhooks cannot be sent to this host.")
-        policy.check_address(address)
+    policy.address_for(target)

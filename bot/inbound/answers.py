@@ -54,7 +54,7 @@ def history_text(bot: Bot, employee_id: str, page: int = 1) -> str:
         return f"Your history has fewer than {page} pages; see `/kudos history`."
     if not found.entries:
         return "No kudos given or received and no rewards redeemed yet."
-    slack_of = slack_lookup(bot)
+    slack_of = slack_lookup(bot, found.entries)
     lines = [f"• {history_line(e, slack_of)}" for e in found.entries]
     more = f"\nOlder: `/kudos history {page + 1}`" if found.next_cursor else ""
     title = "*Your kudos and rewards*" + (f" — page {page}" if page > 1 else "")
@@ -62,18 +62,22 @@ def history_text(bot: Bot, employee_id: str, page: int = 1) -> str:
 
 
 def history_page(bot: Bot, employee_id: str, page: int) -> activity.ActivityPage | None:
-    """The page numbered `page` (1 is the newest), walked to by cursors; None past the end."""
-    found = activity.activity_page(bot.store, employee_id, size=HISTORY_PAGE_SIZE)
-    for _ in range(page - 1):
-        if found.next_cursor is None:
-            return None
-        found = activity.activity_page(bot.store, employee_id, found.next_cursor, size=HISTORY_PAGE_SIZE)
-    return found
+    """The page numbered `page` (1 is the newest, at most MAX_HISTORY_PAGE); None past the end.
+
+    One read whatever the page: the streams skip the earlier pages' entries by index."""
+    skip = (page - 1) * HISTORY_PAGE_SIZE
+    found = activity.activity_page(bot.store, employee_id, size=HISTORY_PAGE_SIZE, skip=skip)
+    return found if found.exists else None
 
 
-def slack_lookup(bot: Bot) -> Callable[[str | None], str | None]:
-    """Employee id → Slack user id, each person read once per answer."""
+def slack_lookup(bot: Bot, entries=()) -> Callable[[str | None], str | None]:
+    """Employee id → Slack user id: everyone the entries name read in one query, others once each."""
     known: dict[str, str | None] = {}
+    named = {i for e in entries for i in _people_of(e) if i}
+    if named:
+        with bot.store.reader() as uow:
+            found = uow.employees.get_many(named, personal=False)
+        known = {i: (found[i].slack_user_id if i in found else None) for i in named}
 
     def slack_of(employee_id: str | None) -> str | None:
         if not employee_id:
@@ -85,6 +89,14 @@ def slack_lookup(bot: Bot) -> Callable[[str | None], str | None]:
         return known[employee_id]
 
     return slack_of
+
+
+def _people_of(entry: activity.ActivityEntry) -> list[str | None]:
+    if entry.recognition is not None:
+        return [entry.recognition.giver_id, *entry.recognition.recipient_ids]
+    if entry.redemption is not None:
+        return [entry.redemption.decided_by]
+    return []
 
 
 def leaderboard(bot: Bot, args: list[str]) -> dict:

@@ -23,7 +23,7 @@ from bot.inbound.answers import HISTORY_PAGE_SIZE, slack_lookup
 from bot.looks.blocks import approval_blocks, reward_blocks
 from bot.looks.history import history_line
 from bot.looks.replies import fit
-from rewards.errors import AccountClosed
+from rewards.errors import AccountClosed, DomainError
 from rewards.model import Employee
 from rewards.periods import local_date, next_period_start
 from rewards.services.redemptions import may_decide
@@ -41,9 +41,15 @@ CELEBRATIONS = [
 def publish(bot: Bot, slack_user_id: str, history_cursor: str | None = None) -> None:
     """Build and publish the user's App Home (errors are logged, never raised to Slack)."""
     try:
-        view = build(bot, bot.directory.employee_for(slack_user_id), history_cursor)
-    except AccountClosed as exc:
+        viewer = bot.directory.employee_for(slack_user_id)
+    except AccountClosed as exc:  # only the viewer's own closed account shows the closed page
         view = closed(exc.message)
+    else:
+        try:
+            view = build(bot, viewer, history_cursor)
+        except DomainError as exc:
+            log.warning("App Home not built: %s", exc.code)
+            return
     try:
         bot.client.views_publish(user_id=slack_user_id, view=view)
     except SlackApiError as exc:
@@ -92,7 +98,7 @@ def _history(bot: Bot, employee: Employee, cursor: str | None) -> list[dict]:
         page = activity.activity_page(bot.store, employee.id, cursor, size=HISTORY_PAGE_SIZE)
     except ValueError:  # a cursor from an older build of the page: start again from the newest
         cursor, page = None, activity.activity_page(bot.store, employee.id, size=HISTORY_PAGE_SIZE)
-    slack_of = slack_lookup(bot)
+    slack_of = slack_lookup(bot, page.entries)
     lines = [history_line(e, slack_of) for e in page.entries] or ["_Nothing yet: give your first kudos._"]
     title = "*Your kudos and rewards*" if cursor is None else "*Your kudos and rewards (older)*"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title))]

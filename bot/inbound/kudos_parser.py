@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-MAX_HISTORY_PAGE = 50  # older pages are a walk through every page before them
+MAX_HISTORY_PAGE = 50
+MAX_DIGITS = 9  # more is never a sensible page or amount; int() of thousands of digits raises
 SUBCOMMANDS = ("balance", "leaderboard", "history", "rewards", "redeem", "help")
 PERIODS = ("week", "month", "quarter", "year", "all")
 
@@ -22,7 +23,7 @@ USAGE = (
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
 _VALUE = re.compile(r"(?<!\S)#([A-Za-z][\w-]*)")
-_INTEGER = re.compile(r"\+?\d+")
+_INTEGER = re.compile(r"\+?[0-9]+")
 _NUMBERISH = re.compile(r"[+-]?[\d.,]+\w*")
 _POINT_WORDS = ("points", "point", "pts", "pt")
 _JOINERS = ("and", "&", "&amp;")
@@ -70,7 +71,7 @@ def _subcommand(name: str, args: list[str]) -> Subcommand:
                 raise ParseError(f"`{arg}` is not a period: use one of {', '.join(PERIODS)}.")
     if name == "history" and (len(args) > 1 or (args and not _page_number(args[0]))):
         raise ParseError(
-            f"`{' '.join(args)}` is not a page: use a number from 1 to {MAX_HISTORY_PAGE},"
+            f"`{_shown(' '.join(args))}` is not a page: use a number from 1 to {MAX_HISTORY_PAGE},"
             " e.g. `/kudos history 2`."
         )
     if name == "redeem" and not args:
@@ -79,7 +80,16 @@ def _subcommand(name: str, args: list[str]) -> Subcommand:
 
 
 def _page_number(arg: str) -> bool:
-    return arg.isascii() and arg.isdigit() and 1 <= int(arg) <= MAX_HISTORY_PAGE
+    number = _whole_number(arg)
+    return number is not None and 1 <= number <= MAX_HISTORY_PAGE
+
+
+def _whole_number(token: str) -> int | None:
+    """The ASCII whole number a token spells (an optional +), or None; bounded before int()."""
+    digits = token.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
+        return None
+    return int(digits)
 
 
 def _give(text: str) -> Give:
@@ -131,7 +141,9 @@ def _points(tokens: list[str], index: int) -> tuple[int | None, int]:
         return None, index
     token = tokens[index]
     if _INTEGER.fullmatch(token):
-        amount = int(token)
+        amount = _whole_number(token)
+        if amount is None:
+            raise ParseError(f"`{_shown(token)}` is too large: points are a whole number, like 10.")
         index += 1
         if index < len(tokens) and tokens[index].lower() in _POINT_WORDS:
             index += 1
@@ -140,11 +152,15 @@ def _points(tokens: list[str], index: int) -> tuple[int | None, int]:
         raise ParseError(f"Points cannot be negative ({token}); give a whole number from 1.")
     if _NUMBERISH.fullmatch(token) and any(ch.isdigit() for ch in token):
         kind = "fractional" if re.fullmatch(r"[+-]?\d*\.\d+", token) else "not a number"
-        raise ParseError(f"`{token}` is {kind}: points are a whole number, like 10.")
+        raise ParseError(f"`{_shown(token)}` is {kind}: points are a whole number, like 10.")
     following = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
     if following == "for" and token.lower() != "for":  # "/kudos @ana ten for …": meant as points
-        raise ParseError(f"`{token}` is not a number: points are a whole number, like 10.")
+        raise ParseError(f"`{_shown(token)}` is not a number: points are a whole number, like 10.")
     return None, index
+
+
+def _shown(token: str) -> str:
+    return token if len(token) <= 20 else token[:12] + "…"
 
 
 def _reason_and_value(text: str) -> tuple[str, str | None]:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from flask import Flask, Response, current_app, g, jsonify, request
+from slack_bolt.error import BoltError
+from slack_bolt.request import BoltRequest
 
 from plaudit.observability import logs, metrics
 from storage.delivery.dispatch import oldest_pending
@@ -93,20 +95,24 @@ def ops_refusal() -> Response | None:
 
 
 def well_formed_slack_request(body: bytes, content_type: str, headers) -> bool:
-    """What Bolt assumes before it checks the signature: UTF-8, parseable JSON, a numeric time.
+    """Whether Bolt can read the request far enough to check its signature.
 
-    Bolt answers 500 when these fail; refusing them here makes them a plain 400.
+    Bolt parses the body (JSON when the type says so or the body starts with `{`, a form's
+    `payload=` as JSON) and reads ids out of it before verifying anything, and answers 500 when
+    that fails; refusing here, by building the very request Bolt builds, makes it a plain 400.
     """
     timestamp = headers.get("X-Slack-Request-Timestamp")
     if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):
         return False
     try:
         text = body.decode("utf-8")
-        if "json" in content_type:
-            json.loads(text)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except UnicodeDecodeError:
         return False
-    return True
+    try:
+        parsed = BoltRequest(body=text, headers={"content-type": content_type}).body
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, BoltError):
+        return False  # JSONDecodeError is a ValueError; the rest come from reading a wrong shape
+    return isinstance(parsed, dict)
 
 
 SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
@@ -138,7 +144,7 @@ def _claimed_ids(body: bytes, content_type: str) -> dict[str, str | None]:
                 "slack_user_id": (payload.get("user") or {}).get("id"),
             }
         return {"slack_team_id": form.get("team_id"), "slack_user_id": form.get("user_id")}
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, TypeError, UnicodeDecodeError):
         return {}  # not ours to judge: Bolt answers malformed requests
 
 

@@ -17,6 +17,7 @@ from rewards.model import PERSONAL_FIELDS, Employee, EmployeeStatus
 from rewards.ports import UniqueConflict, UnitOfWork
 from rewards.services import lookups
 from rewards.services.allowance import AllowanceTerms, grant_first_allowance
+from rewards.services.redemptions import cancel_open_of_erased
 
 # Erased with the personal fields: what links the record to a person or places them.
 LINKS = ("external_id", "slack_user_id", "country", "timezone", "locale")
@@ -139,12 +140,14 @@ def add_employee(
 def erase_employee(uow: UnitOfWork, employee_id: str, clock: Clock) -> Employee:
     """Erase a person: personal fields, HR and Slack ids, and what other records hold of them.
 
-    The ledger keeps its amounts (anonymous), so it verifies and reports still add up. Erasing
+    Their open redemptions are cancelled first (points back to their wallet). The ledger keeps
+    its amounts (anonymous), so it verifies and reports still add up. Erasing
     someone erased already finishes the job again (say, after an upgrade) and publishes nothing.
     """
     with uow:
         employee = lookups.employee(uow, employee_id)
         now = clock.now()
+        cancel_open_of_erased(uow, employee.id, now)  # held points back; nothing left to decide
         cleared: dict[str, Any] = dict.fromkeys((*PERSONAL_FIELDS, *LINKS))
         erased = replace(
             employee,

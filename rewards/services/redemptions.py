@@ -159,6 +159,12 @@ def decide_redemption(
     def perform() -> Redemption:
         redemption = lookups.redemption(uow, redemption_id, for_update=True)
         employee = lookups.employee(uow, redemption.employee_id)
+        if employee.erased_at is not None:
+            raise errors.EmployeeErased(
+                "This redemption belonged to someone whose data was erased: it was cancelled "
+                "with the erasure and can no longer be decided or fulfilled.",
+                redemption_id=redemption.id,
+            )
         deciding = action in ("approve", "reject") and check_approver
         if deciding and actor_id is not None and not may_decide(uow.employees, employee, actor_id, policy):
             raise errors.NotAnApprover(_why_not(employee, actor_id))
@@ -196,6 +202,32 @@ def decide_redemption(
         return updated
 
     return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn), always_posts=True)
+
+
+def cancel_open_of_erased(uow: UnitOfWork, employee_id: str, now: datetime) -> int:
+    """Cancel an erased person's open redemptions inside the erasure's transaction.
+
+    A requested one gives its held points back to the wallet, an approved one its spent points;
+    nothing is published (no message is sent about an erased person). Returns how many.
+    """
+    cancelled = uow.redemptions.open_of(employee_id)
+    for redemption in cancelled:
+        target = transition(redemption, "cancel")
+        postings = _postings_for(uow, redemption, "cancel")
+        uow.redemptions.save(
+            replace(redemption, state=target, updated_at=now, decided_at=now, decision_reason=None)
+        )
+        uow.ledger.post(
+            "redemption.cancel",
+            f"erasure:redemption:{redemption.id}:cancel",
+            postings,
+            at=now,
+            memo="cancel",
+            reference=f"redemption:{redemption.id}",
+            fingerprint=fingerprint(redemption=redemption.id, action="cancel", reason=None),
+        )
+        _restock(uow, redemption.item_id, now)
+    return len(cancelled)
 
 
 def _why_not(employee: Employee, actor_id: str) -> str:

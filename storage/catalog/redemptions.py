@@ -77,6 +77,16 @@ class SqlRedemptionRepository:
         rows = self.session.connection().execute(query.order_by(R.c.id))
         return [self.to_domain(r) for r in rows]
 
+    def open_of(self, employee_id: str) -> list[Redemption]:
+        open_states = [RedemptionState.REQUESTED.value, RedemptionState.APPROVED.value]
+        query = (
+            select(R)
+            .where(R.c.employee_id == employee_id, R.c.state.in_(open_states))
+            .order_by(R.c.id)
+            .with_for_update()
+        )
+        return [self.to_domain(r) for r in self.session.connection().execute(query)]
+
     def to_domain(self, row) -> Redemption:
         fulfilment = (
             self.cipher.decrypt(row.fulfilment_enc, "redemptions", "fulfilment_enc", row.id)

@@ -1,11 +1,12 @@
-"""Outbox administration: what is waiting or dead, and sending dead letters again."""
+"""Outbox administration: what is waiting or dead, sending dead letters again, purging delivered ones."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from storage.schema.core import OutboxAttemptRow, OutboxRow
 from storage.store import Store
@@ -144,3 +145,46 @@ def retry_dead(store: Store, message_id: int | None = None) -> int:
         )
         uow.commit()
     return int(changed or 0)
+
+
+DELIVERED_KEPT = timedelta(days=2)  # the delivery log clients read; erasure scans only what is kept
+ERASED_TOPIC = "employee.erased"
+HR_ID = json.dumps("external_id") + ":" + '"'  # how a non-null HR id reads in a stored payload
+
+
+def purge_delivered(store: Store, older_than: timedelta = DELIVERED_KEPT, batch: int = 1000) -> int:
+    """Delete delivered messages older than `older_than` with their attempts, in short batches,
+    and strip the HR id from delivered `employee.erased` messages (their subscribers have it).
+
+    Pending and dead messages stay. Returns how many messages were deleted.
+    """
+    with store.engine.begin() as conn:
+        erased = conn.execute(
+            select(OutboxRow.id, OutboxRow.payload).where(
+                OutboxRow.status == "delivered",
+                OutboxRow.topic == ERASED_TOPIC,
+                OutboxRow.payload.contains(HR_ID, autoescape=True),
+            )
+        ).all()
+        for message_id, payload in erased:
+            body = json.loads(payload)
+            body["data"]["external_id"] = None
+            scrubbed = json.dumps(body, separators=(",", ":"))
+            conn.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(payload=scrubbed))
+    cutoff = store.clock.now() - older_than
+    removed = 0
+    while True:  # one transaction per batch, so writers wait for one batch at most
+        with store.engine.begin() as conn:
+            ids = list(
+                conn.scalars(
+                    select(OutboxRow.id)
+                    .where(OutboxRow.status == "delivered", OutboxRow.created_at < cutoff)
+                    .limit(batch)
+                )
+            )
+            if ids:
+                conn.execute(delete(OutboxAttemptRow).where(OutboxAttemptRow.outbox_id.in_(ids)))
+                conn.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+        removed += len(ids)
+        if len(ids) < batch:
+            return removed

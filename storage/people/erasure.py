@@ -27,6 +27,7 @@ from storage.schema.core import (
 )
 
 ERASED_REASON = "(erased)"
+ERASED_TOPIC = "employee.erased"
 
 
 def forget(conn: Connection, cipher: FieldCipher, blind_index: BlindIndex, employee: Employee) -> None:
@@ -102,9 +103,14 @@ def _milestone_keys(conn: Connection, employee_id: str) -> None:
 
 
 def _outbox(conn: Connection, needles: list[str]) -> None:
-    """Messages that name the person are dropped, delivered or not: none is sent about them."""
+    """Messages that name the person are dropped, delivered or not: none is sent about them.
+
+    Except `employee.erased`, which subscribers need to erase their copy (a repeated erasure
+    must not drop it); housekeeping strips its HR id once delivered. The scan covers what
+    housekeeping keeps: pending and dead messages, and those delivered within its window.
+    """
     mentions = or_(*(OutboxRow.payload.contains(json.dumps(n), autoescape=True) for n in needles))
-    ids = list(conn.scalars(select(OutboxRow.id).where(mentions)))
+    ids = list(conn.scalars(select(OutboxRow.id).where(mentions, OutboxRow.topic != ERASED_TOPIC)))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         conn.execute(delete(OutboxAttemptRow).where(OutboxAttemptRow.outbox_id.in_(chunk)))

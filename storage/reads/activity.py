@@ -11,6 +11,7 @@ from rewards.model import EMPLOYEE_ACCOUNT_KINDS, Recognition, Redemption
 from storage.ledger.repository import account_code
 from storage.schema.core import (
     AccountRow,
+    CatalogItemRow,
     PostingRow,
     RecognitionRecipientRow,
     RecognitionRow,
@@ -152,6 +153,16 @@ class ActivityEntry:
 class ActivityPage:
     entries: list[ActivityEntry]
     next_cursor: str | None  # hand back to read the older entries; None on the last page
+    exists: bool = True  # False when `skip` went past the last entry
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """An entry before its details are loaded: which stream, when, and its row id."""
+
+    kind: str
+    at: datetime
+    id: int
 
 
 @dataclass(frozen=True)
@@ -178,95 +189,159 @@ class _Position:
         return cls(*(int(p) if p else None for p in parts))
 
 
-def activity_page(store: Store, employee_id: str, cursor: str | None = None, size: int = 10) -> ActivityPage:
+def activity_page(
+    store: Store, employee_id: str, cursor: str | None = None, size: int = 10, skip: int = 0
+) -> ActivityPage:
     """A person's kudos given and received and their redemptions, newest first, `size` at a time.
 
     Keyset-paged: each of the three streams is read through its index from where the cursor
-    left it, at most `size + 1` rows each, so no page reads the whole history."""
+    left it, ids and times only (at most `skip + size + 1` rows each); then the page's own
+    entries are loaded in one query per table, so the number of statements is the same for
+    every page. `skip` jumps over that many entries (a page number, bounded by the caller)."""
     at = _Position.decode(cursor)
+    wanted = skip + size + 1
     with store.reader() as uow:
         session = uow.session
-        given_query = select(RecognitionRow.id).where(RecognitionRow.giver_id == employee_id)
-        if at.given_at is not None and at.given_id is not None:
-            since = _from_micros(at.given_at)
-            given_query = given_query.where(
-                or_(
-                    RecognitionRow.created_at < since,
-                    and_(RecognitionRow.created_at == since, RecognitionRow.id < at.given_id),
-                )
-            )
-        given_ids = session.scalars(
-            given_query.order_by(RecognitionRow.created_at.desc(), RecognitionRow.id.desc()).limit(size + 1)
-        ).all()
-        received_query = select(RecognitionRecipientRow.recognition_id).where(
-            RecognitionRecipientRow.employee_id == employee_id
-        )
-        if at.received_id is not None:
-            received_query = received_query.where(RecognitionRecipientRow.recognition_id < at.received_id)
-        received_ids = session.scalars(
-            received_query.order_by(RecognitionRecipientRow.recognition_id.desc()).limit(size + 1)
-        ).all()
-        redemption_query = select(RedemptionRow.id).where(RedemptionRow.employee_id == employee_id)
-        if at.redemption_id is not None:
-            redemption_query = redemption_query.where(RedemptionRow.id < at.redemption_id)
-        redemption_ids = session.scalars(
-            redemption_query.order_by(RedemptionRow.id.desc()).limit(size + 1)
-        ).all()
-        taken_back = set(
-            session.scalars(
-                REVERSED_REACTIONS.where(ReactionKudosRow.recognition_id.in_([*given_ids, *received_ids]))
-            )
-        )
         streams = [
-            [_recognition_entry(uow, "gave", rid, taken_back) for rid in given_ids],
-            [_recognition_entry(uow, "received", rid, taken_back) for rid in received_ids],
-            [_redemption_entry(uow, rid) for rid in redemption_ids],
+            _given(session, employee_id, at, wanted),
+            _received(session, employee_id, at, wanted),
+            _redeemed(session, employee_id, at, wanted),
         ]
-    entries = _merge([[e for e in stream if e is not None] for stream in streams], size)
-    more = sum(len(stream) for stream in streams) > size
+        merged = _merge(streams, skip + size)
+        page = merged[skip:]
+        entries = _load(uow, page)
+    more = sum(len(stream) for stream in streams) > skip + size
     shown = [e for e in entries if not e.taken_back]  # a reaction taken back was never given
-    return ActivityPage(shown, _advance(at, entries).encode() if more else None)
+    cursor_out = _advance(at, merged).encode() if more else None
+    return ActivityPage(shown, cursor_out, exists=skip == 0 or bool(page))
 
 
-def _merge(streams: list[list[ActivityEntry]], size: int) -> list[ActivityEntry]:
+def _given(session, employee_id: str, at: _Position, limit: int) -> list[_Ref]:
+    query = select(RecognitionRow.id, RecognitionRow.created_at).where(RecognitionRow.giver_id == employee_id)
+    if at.given_at is not None and at.given_id is not None:
+        since = _from_micros(at.given_at)
+        query = query.where(
+            or_(
+                RecognitionRow.created_at < since,
+                and_(RecognitionRow.created_at == since, RecognitionRow.id < at.given_id),
+            )
+        )
+    rows = session.execute(
+        query.order_by(RecognitionRow.created_at.desc(), RecognitionRow.id.desc()).limit(limit)
+    )
+    return [_Ref("gave", created_at, rid) for rid, created_at in rows]
+
+
+def _received(session, employee_id: str, at: _Position, limit: int) -> list[_Ref]:
+    query = (
+        select(RecognitionRecipientRow.recognition_id, RecognitionRow.created_at)
+        .join(RecognitionRow, RecognitionRow.id == RecognitionRecipientRow.recognition_id)
+        .where(RecognitionRecipientRow.employee_id == employee_id)
+    )
+    if at.received_id is not None:
+        query = query.where(RecognitionRecipientRow.recognition_id < at.received_id)
+    rows = session.execute(query.order_by(RecognitionRecipientRow.recognition_id.desc()).limit(limit))
+    return [_Ref("received", created_at, rid) for rid, created_at in rows]
+
+
+def _redeemed(session, employee_id: str, at: _Position, limit: int) -> list[_Ref]:
+    query = select(RedemptionRow.id, RedemptionRow.created_at).where(RedemptionRow.employee_id == employee_id)
+    if at.redemption_id is not None:
+        query = query.where(RedemptionRow.id < at.redemption_id)
+    rows = session.execute(query.order_by(RedemptionRow.id.desc()).limit(limit))
+    return [_Ref("redeemed", created_at, rid) for rid, created_at in rows]
+
+
+def _merge(streams: list[list[_Ref]], size: int) -> list[_Ref]:
     """The newest `size` entries of streams that are each newest first, each taken in its order
     (so what a page shows of a stream is a prefix, and the cursor can resume after it)."""
     heads = [0] * len(streams)
-    merged: list[ActivityEntry] = []
+    merged: list[_Ref] = []
     while len(merged) < size:
         live = [i for i, stream in enumerate(streams) if heads[i] < len(stream)]
         if not live:
             break
-        pick = max(live, key=lambda i: (streams[i][heads[i]].at, -i))
+        pick = max(live, key=lambda i: (_aware(streams[i][heads[i]].at), -i))
         merged.append(streams[pick][heads[pick]])
         heads[pick] += 1
     return merged
 
 
-def _recognition_entry(uow, kind: str, recognition_id: int, taken_back: set[int]) -> ActivityEntry | None:
-    found = uow.recognitions.get(recognition_id)
-    if found is None:
-        return None
-    return ActivityEntry(kind, found.created_at, recognition=found, taken_back=recognition_id in taken_back)
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _redemption_entry(uow, redemption_id: int) -> ActivityEntry | None:
-    found = uow.redemptions.get(redemption_id)
-    if found is None:
-        return None
-    item = uow.catalog.get(found.item_id)
-    return ActivityEntry(
-        "redeemed", found.created_at, redemption=found, item_name=item.name if item else None
-    )
+def _load(uow, refs: list[_Ref]) -> list[ActivityEntry]:
+    """The page's entries, each table read once for all of them."""
+    session = uow.session
+    recognition_ids = sorted({r.id for r in refs if r.kind != "redeemed"})
+    redemption_ids = sorted({r.id for r in refs if r.kind == "redeemed"})
+    recognitions: dict[int, Recognition] = {}
+    taken_back: set[int] = set()
+    if recognition_ids:
+        recipients: dict[int, list[str]] = {}
+        for rid, employee in session.execute(
+            select(RecognitionRecipientRow.recognition_id, RecognitionRecipientRow.employee_id)
+            .where(RecognitionRecipientRow.recognition_id.in_(recognition_ids))
+            .order_by(RecognitionRecipientRow.recognition_id)
+        ):
+            recipients.setdefault(rid, []).append(employee)
+        for row in session.scalars(select(RecognitionRow).where(RecognitionRow.id.in_(recognition_ids))):
+            recognitions[row.id] = Recognition(
+                id=row.id,
+                giver_id=row.giver_id,
+                recipient_ids=recipients.get(row.id, []),
+                points_each=row.points_each,
+                value=row.value,
+                reason=row.reason,
+                source=row.source,
+                private=row.private,
+                created_at=row.created_at,
+            )
+        taken_back = set(
+            session.scalars(REVERSED_REACTIONS.where(ReactionKudosRow.recognition_id.in_(recognition_ids)))
+        )
+    redemptions: dict[int, Redemption] = {}
+    items: dict[int, str] = {}
+    if redemption_ids:
+        rows = session.connection().execute(
+            select(RedemptionRow.__table__).where(RedemptionRow.id.in_(redemption_ids))
+        )
+        redemptions = {row.id: uow.redemptions.to_domain(row) for row in rows}
+        item_ids = sorted({r.item_id for r in redemptions.values()})
+        items = dict(
+            session.execute(
+                select(CatalogItemRow.id, CatalogItemRow.name).where(CatalogItemRow.id.in_(item_ids))
+            ).all()
+        )
+    entries: list[ActivityEntry] = []
+    for ref in refs:
+        if ref.kind == "redeemed":
+            found = redemptions.get(ref.id)
+            if found is not None:
+                entries.append(
+                    ActivityEntry(
+                        "redeemed", found.created_at, redemption=found, item_name=items.get(found.item_id)
+                    )
+                )
+            continue
+        recognition = recognitions.get(ref.id)
+        if recognition is not None:
+            entries.append(
+                ActivityEntry(
+                    ref.kind, recognition.created_at, recognition=recognition, taken_back=ref.id in taken_back
+                )
+            )
+    return entries
 
 
-def _advance(at: _Position, entries: list[ActivityEntry]) -> _Position:
-    """The position after `entries`: each stream moves to the oldest of its entries shown."""
-    given = [e.recognition for e in entries if e.kind == "gave" and e.recognition]
-    received = [e.recognition.id for e in entries if e.kind == "received" and e.recognition]
-    redeemed = [e.redemption.id for e in entries if e.redemption]
+def _advance(at: _Position, refs: list[_Ref]) -> _Position:
+    """The position after `refs`: each stream moves to the oldest of its entries passed."""
+    given = [r for r in refs if r.kind == "gave"]
+    received = [r.id for r in refs if r.kind == "received"]
+    redeemed = [r.id for r in refs if r.kind == "redeemed"]
     return _Position(
-        given_at=_micros(given[-1].created_at) if given else at.given_at,
+        given_at=_micros(_aware(given[-1].at)) if given else at.given_at,
         given_id=given[-1].id if given else at.given_id,
         received_id=received[-1] if received else at.received_id,
         redemption_id=redeemed[-1] if redeemed else at.redemption_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -10,6 +11,23 @@ from werkzeug.serving import make_server
 
 from api.app import create_app
 from tests.api.callers import NO_LIMIT, Caller, new_caller
+
+RECEIVER_ADDRESS = "93.184.215.14"  # public; the examples' receivers resolve here
+
+
+@pytest.fixture(autouse=True)
+def example_names_resolve(monkeypatch):
+    """Names under example.com and .example (reserved, never real) resolve to a public address:
+    a subscription resolves its host, and this machine has no DNS."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        name = str(host).lower().rstrip(".")
+        if name.endswith((".example", ".example.com")):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (RECEIVER_ADDRESS, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture

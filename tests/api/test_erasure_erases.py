@@ -17,9 +17,12 @@ from rewards.model import CatalogItem
 from rewards.policy import RecognitionPolicy
 from rewards.services.catalog import add_item
 from rewards.services.recognition import GiveRecognition, give_recognition
+from scheduler.config import SchedulerConfig
+from scheduler.jobs import JobContext, housekeeping
+from scheduler.outbox import deliver_due
 from storage.ledger.verify import verify_ledger
 from storage.schema.api_access import ApiIdempotencyRow
-from storage.schema.core import EmployeeRow, RecognitionRow, RedemptionRow
+from storage.schema.core import EmployeeRow, OutboxRow, RecognitionRow, RedemptionRow
 from tests.factories import balances, employee, fund_wallet, give_allowance
 
 QUILLON = {
@@ -35,7 +38,9 @@ QUILLON = {
 }
 CODE, PRIVATE_GIVEN, PRIVATE_RECEIVED = "CODE-ERASE-9931", "secret-reason-5521", "secret-reason-5522"
 PUBLIC_RECEIVED, REJECTION = "public-thanks-4410", "reject-reason-6613"
+HR_ID = "E-ERASE-1"
 SEEDS = [
+    HR_ID,
     QUILLON["email"],
     QUILLON["display_name"],
     "Quillon",
@@ -109,6 +114,20 @@ def seed(store, hr):
     return quillon, ben
 
 
+class Accepting:
+    """A channel that takes every message (the receivers are not reachable from tests)."""
+
+    def deliver(self, message) -> int:
+        return 0
+
+
+def holding_the_hr_id(store) -> set[tuple[str, str]]:
+    """(topic, status) of the outbox messages whose payload still carries the HR id."""
+    with store.reader() as uow:
+        rows = uow.session.execute(select(OutboxRow.topic, OutboxRow.status, OutboxRow.payload)).all()
+    return {(topic, status) for topic, status, payload in rows if HR_ID in payload}
+
+
 def found_in(blob: bytes) -> list[str]:
     return [value for value in SEEDS if value.encode() in blob]
 
@@ -136,6 +155,11 @@ def test_after_erasure_no_seeded_value_is_left_anywhere_and_the_ledger_still_ver
 
     assert erased.status_code == 200
     assert found_in(erased.data) == []
+    assert found_in(database_bytes(store)) in ([], [HR_ID])
+    assert holding_the_hr_id(store) == {("employee.erased", "pending")}  # its Slack and webhook rows
+    assert deliver_due(store, {"slack": Accepting(), "webhook": Accepting()}) >= 1
+    housekeeping(JobContext(store=store, config=SchedulerConfig()))
+    assert holding_the_hr_id(store) == set()
     assert found_in(database_bytes(store)) == []
     for url in LISTINGS:
         listed = hr.get(url)
@@ -175,6 +199,7 @@ def test_an_erased_hr_id_stays_retired_and_a_repeated_delete_answers_the_same(st
     first = hr.delete("/api/v1/employees/E-ERASE-1").get_json()
     again = hr.delete("/api/v1/employees/E-ERASE-1")
     assert again.status_code == 200 and again.get_json()["id"] == first["id"]
+    assert holding_the_hr_id(store) == {("employee.erased", "pending")}  # subscribers still learn it
     assert hr.get("/api/v1/employees/E-ERASE-1").status_code == 404
     refused = hr.put("/api/v1/employees/E-ERASE-1", json=QUILLON)
     assert refused.status_code == 409 and refused.get_json()["code"] == "employee_erased"

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,7 +16,7 @@ from api.app import create_app
 from api.config import ApiConfig
 from rewards.policy import RecognitionPolicy
 from rewards.services.recognition import GiveRecognition, give_recognition
-from rewards.webhook_destinations import DestinationPolicy, ip_literal, is_internal
+from rewards.webhook_destinations import DestinationPolicy, ip_literal, is_internal, resolve
 from scheduler.outbox import deliver_due
 from scheduler.webhooks import WebhookDeliverer
 from storage.delivery import webhooks as subs
@@ -122,10 +123,23 @@ def test_no_delivery_reaches_an_internal_address_and_the_log_reveals_nothing(sto
         assert str(receiver.port) not in text and "127." not in text and "refused" not in text
 
 
-def test_a_name_that_resolves_inside_is_refused_at_each_delivery(store, hr, receiver):
+def _dns(monkeypatch, answers: dict[str, list[str]], delay: float = 0.0) -> None:
+    """Stand in for the system resolver: these names resolve to these addresses, others do not."""
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        time.sleep(delay)
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers[host]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_a_name_that_resolves_inside_is_refused_at_each_delivery(store, hr, receiver, monkeypatch):
     url = f"http://hooks.partner.example:{receiver.port}/in"
+    _dns(monkeypatch, {"hooks.partner.example": ["93.184.215.14"]})
     created = hr.post("/api/v1/webhooks", json={"url": url, "events": ["*"]})
-    assert created.status_code == 201  # not resolvable now: checked again at delivery
+    assert created.status_code == 201  # public now: checked again at delivery
     sub_id = created.get_json()["id"]
     hr.post(f"/api/v1/webhooks/{sub_id}/test")
     answers = {"hooks.partner.example": ["203.0.113.9", "127.0.0.1"]}
@@ -268,3 +282,64 @@ def test_a_payload_carries_only_what_the_subscribers_scopes_read_naming_people_b
     blind_sub = next(i for i, c in owners.items() if c is blind)
     log = _log_of(blind, blind_sub)
     assert {a["error"] for d in log for a in d["log"]} == {"not_permitted"}
+
+
+def test_an_unresolvable_name_and_a_name_resolving_inside_are_refused_alike(hr, monkeypatch):
+    # Was: an unresolvable name got 201, so 422 against 201 told internal names from unknown ones.
+    _dns(monkeypatch, {"db.corp.internal": ["10.1.2.3"], "mixed.example": ["93.184.215.14", "127.0.0.1"]})
+    answers = []
+    for host in ("db.corp.internal", "mixed.example", "no-such-host.example", "x" * 63 + ".invalid"):
+        response = hr.post("/api/v1/webhooks", json={"url": f"https://{host}/in", "events": ["*"]})
+        assert response.status_code == 422, host
+        body = response.get_json()
+        answers.append((body["code"], body["detail"]))
+    assert len(set(answers)) == 1
+    assert answers[0] == ("destination_not_allowed", "A webhook host must resolve to a public address.")
+    assert hr.get("/api/v1/webhooks").get_json()["items"] == []
+
+
+def test_a_slow_resolver_is_given_up_on_at_subscription_and_at_delivery(store, hr, monkeypatch):
+    monkeypatch.setattr("rewards.webhook_destinations.DNS_TIMEOUT_SECONDS", 0.2)
+    _dns(monkeypatch, {"slow.example": ["93.184.215.14"]}, delay=1.5)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        resolve("slow.example", 443)
+    response = hr.post("/api/v1/webhooks", json={"url": "https://slow.example/in", "events": ["*"]})
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "destination_not_allowed"
+
+    sub_id = subs.create(store, "https://slow.example/in", ["*"], f"api:{hr.client_id}")[0].id
+    hr.post(f"/api/v1/webhooks/{sub_id}/test")
+    assert deliver_due(store, {"webhook": WebhookDeliverer(store, timeout=2)}) == 0
+    assert [a["error"] for a in _log_of(hr, sub_id)[0]["log"]] == ["destination_not_allowed"]
+    assert time.monotonic() - started < 1.4  # nothing waited for the resolver to answer
+
+
+def test_at_delivery_a_name_that_does_not_resolve_records_the_same_category_as_an_internal_one(
+    store, hr, monkeypatch
+):
+    _dns(monkeypatch, {"inside.example": ["192.168.0.5"]})
+    ids = [
+        subs.create(store, f"https://{host}/in", ["*"], f"api:{hr.client_id}")[0].id
+        for host in ("inside.example", "gone.example")
+    ]
+    for sub_id in ids:
+        hr.post(f"/api/v1/webhooks/{sub_id}/test")
+    assert deliver_due(store, {"webhook": WebhookDeliverer(store, timeout=2)}) == 0
+    logs = [[a["error"] for a in _log_of(hr, sub_id)[0]["log"]] for sub_id in ids]
+    assert logs == [["destination_not_allowed"], ["destination_not_allowed"]]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2001::7f00:1",  # the reviewer's: allowed before, as its embedded client looked public
+        "2001:0:7f00:1::",  # server 127.0.0.1
+        "2001:0:c000:0201::",  # server 192.0.2.1
+        "2001:0:cb00:7109:0:fbaa:34ff:8ef6",  # a public server and client
+    ],
+)
+def test_teredo_addresses_are_refused_whatever_they_embed(hr, address):
+    assert is_internal(ipaddress.ip_address(address))
+    response = hr.post("/api/v1/webhooks", json={"url": f"https://[{address}]/in", "events": ["*"]})
+    assert response.status_code == 422
