@@ -60,6 +60,10 @@ class EmployeeRepository(Protocol):
         """Which of these employees are active (status active, not erased): one query for many."""
         ...
 
+    def reports_of(self, manager_ids: Collection[str]) -> list[str]:
+        """The ids of everyone whose manager is one of these: one query for many."""
+        ...
+
 
 class LedgerRepository(Protocol):
     def account_id(self, owner_id: str | None, kind: AccountKind) -> int: ...
@@ -114,6 +118,10 @@ class RedemptionRepository(Protocol):
     def in_state(self, state: RedemptionState, before: datetime | None = None) -> list[Redemption]: ...
     def open_of(self, employee_id: str) -> list[Redemption]:
         """The employee's requested or approved (not yet fulfilled) redemptions, locked for update."""
+        ...
+
+    def waiting(self, employee_ids: Collection[str] | None, limit: int) -> list[Redemption]:
+        """Requested redemptions, oldest first (of these employees, when given), at most `limit`."""
         ...
 
 

@@ -13,7 +13,7 @@ from rewards.policy import RedemptionPolicy
 from rewards.services.approval_timers import ApprovalTimers, chase_approvals
 from rewards.services.catalog import add_item
 from rewards.services.employees import upsert_employee
-from rewards.services.redemptions import approvers_for, decide_redemption, request_redemption
+from rewards.services.redemptions import approvers_for, decide_redemption, request_redemption, waiting_for
 from storage.ledger.verify import verify_ledger
 from storage.schema.core import OutboxRow
 from tests.factories import employee, fund_wallet
@@ -114,3 +114,21 @@ def test_reminders_and_escalations_go_to_whoever_is_next_in_line(store, clock):
     approvers = {topic: json.loads(payload)["data"]["approver_ids"] for topic, payload in rows}
     assert approvers == {"redemption.reminder": [top.id], "redemption.escalated": []}
     assert pending.state == RedemptionState.REQUESTED
+
+
+def test_the_requests_waiting_for_someone_follow_the_line_and_never_include_their_own(store):
+    hr, boss = employee(store), employee(store)
+    lead = employee(store, manager_id=boss.id)
+    ana = employee(store, manager_id=lead.id)
+    ben = employee(store, manager_id=boss.id)
+    pol = policy(hr.id)
+    theirs = [ask(store, who, pol, key=f"w-{i}") for i, who in enumerate((ana, ben, hr))]
+    deactivate(store, lead)  # ana's line now passes up to boss
+
+    def waiting(person):
+        return [(r.id, owner.id) for r, owner in waiting_for(store.reader(), person.id, pol)]
+
+    assert waiting(boss) == [(theirs[0].id, ana.id), (theirs[1].id, ben.id)]
+    assert waiting(hr) == [(theirs[0].id, ana.id), (theirs[1].id, ben.id)]  # not their own
+    assert waiting(lead) == []  # deactivated: decides nothing
+    assert waiting(ana) == []

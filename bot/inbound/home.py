@@ -26,7 +26,7 @@ from bot.looks.replies import fit
 from rewards.errors import AccountClosed, DomainError
 from rewards.model import Employee
 from rewards.periods import local_date, next_period_start
-from rewards.services.redemptions import may_decide
+from rewards.services.redemptions import waiting_for
 from storage.reads import activity, catalog_and_approvals
 
 log = logging.getLogger("plaudit.slack.home")
@@ -114,20 +114,7 @@ def _history(bot: Bot, employee: Employee, cursor: str | None) -> list[dict]:
 
 
 def _approvals(bot: Bot, employee: Employee) -> list[dict]:
-    policy = bot.redemption_policy()
-    if not employee.is_active:
-        return []
-    hr = employee.id in policy.hr_approver_ids
-    scope = None if hr else _reports_in_line(bot, employee.id)
-    if scope == []:
-        return []
-    pending = []
-    for redemption in catalog_and_approvals.pending_redemptions(bot.store, scope):
-        with bot.store.reader() as uow:
-            owner = uow.employees.get(redemption.employee_id)
-            allowed = owner is not None and may_decide(uow.employees, owner, employee.id, policy)
-        if owner and allowed:
-            pending.append((redemption, owner))
+    pending = waiting_for(bot.store.reader(), employee.id, bot.redemption_policy())
     if not pending:
         return []
     blocks = [
@@ -138,22 +125,6 @@ def _approvals(bot: Bot, employee: Employee) -> list[dict]:
         text = f"<@{owner.slack_user_id}> asks to redeem {redemption.points} points (#{redemption.id})"
         blocks += approval_blocks(text, redemption.id)
     return blocks
-
-
-def _reports_in_line(bot: Bot, manager_id: str) -> list[str]:
-    """Direct reports, and the reports of any deactivated manager below: their requests come here."""
-    found: list[str] = []
-    seen, frontier = {manager_id}, [manager_id]
-    while frontier:
-        reports = [
-            r for m in frontier for r in catalog_and_approvals.reports_of(bot.store, m) if r not in seen
-        ]
-        seen.update(reports)
-        found += reports
-        with bot.store.reader() as uow:
-            active = uow.employees.active_ids(reports) if reports else set()
-        frontier = [r for r in reports if r not in active]
-    return found
 
 
 def _celebration(employee: Employee) -> SectionBlock:

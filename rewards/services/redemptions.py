@@ -27,6 +27,7 @@ S = RedemptionState
 
 
 MAX_CHAIN = 50  # managers walked up at most, so a cycle in the HR data cannot loop forever
+MAX_REACH = 100_000  # people walked down at most from one approver
 
 
 def approvers_for(people: EmployeeRepository, employee: Employee, policy: RedemptionPolicy) -> list[str]:
@@ -65,6 +66,43 @@ def may_decide(
     return actor_id in approvers_for(people, employee, policy) or actor_id in hr_approvers(
         people, employee, policy
     )
+
+
+def waiting_for(
+    uow: UnitOfWork, approver_id: str, policy: RedemptionPolicy, limit: int = 20
+) -> list[tuple[Redemption, Employee]]:
+    """Requests this person may decide now, oldest first, each with its requester.
+
+    An HR approver sees everyone's; a manager sees their reports', and those of any deactivated
+    manager below them (whose line passes up to them).
+    """
+    with uow:
+        people = uow.employees
+        if approver_id not in people.active_ids([approver_id]):
+            return []
+        scope = None if approver_id in policy.hr_approver_ids else _reports_in_line(people, approver_id)
+        if scope == []:
+            return []
+        pending = uow.redemptions.waiting(scope, limit)
+        owners = people.get_many({r.employee_id for r in pending}, personal=False)
+        return [
+            (r, owners[r.employee_id])
+            for r in pending
+            if r.employee_id in owners and may_decide(people, owners[r.employee_id], approver_id, policy)
+        ]
+
+
+def _reports_in_line(people: EmployeeRepository, manager_id: str) -> list[str]:
+    """Direct reports, and the reports of any deactivated manager below: one query per level."""
+    found: list[str] = []
+    seen, frontier = {manager_id}, [manager_id]
+    while frontier and len(seen) <= MAX_REACH:
+        reports = [r for r in people.reports_of(frontier) if r not in seen]
+        seen.update(reports)
+        found += reports
+        active = people.active_ids(reports) if reports else set()
+        frontier = [r for r in reports if r not in active]
+    return found
 
 
 def request_redemption(

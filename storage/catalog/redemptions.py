@@ -87,6 +87,12 @@ class SqlRedemptionRepository:
         )
         return [self.to_domain(r) for r in self.session.connection().execute(query)]
 
+    def waiting(self, employee_ids, limit: int) -> list[Redemption]:
+        query = select(R).where(R.c.state == RedemptionState.REQUESTED.value).order_by(R.c.id).limit(limit)
+        if employee_ids is not None:
+            query = query.where(R.c.employee_id.in_(list(employee_ids)))
+        return [self.to_domain(r) for r in self.session.connection().execute(query)]
+
     def to_domain(self, row) -> Redemption:
         fulfilment = (
             self.cipher.decrypt(row.fulfilment_enc, "redemptions", "fulfilment_enc", row.id)

@@ -176,6 +176,15 @@ class SqlEmployeeRepository:
             )
         return found
 
+    def reports_of(self, manager_ids) -> list[str]:
+        wanted = list(set(manager_ids))
+        found: list[str] = []
+        for start in range(0, len(wanted), 5000):
+            found += self.session.scalars(
+                select(T.c.id).where(among(self.session, T.c.manager_id, wanted[start : start + 5000]))
+            )
+        return found
+
     def _one(self, statement, key: str) -> Employee | None:
         row = self.session.connection().execute(statement, {"key": key}).first()
         return None if row is None else self.codec.to_domain(row)
