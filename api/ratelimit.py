@@ -17,7 +17,14 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def check(self, client: str, rate: float, burst: int) -> float | None:
-        """None when the request may go ahead; else the seconds until it may."""
+        """None when the request may go ahead (and it is counted); else the seconds until it may."""
+        return self._take(client, rate, burst, spend=True)
+
+    def peek(self, client: str, rate: float, burst: int) -> float | None:
+        """Like `check`, without spending: None while a request would still be allowed."""
+        return self._take(client, rate, burst, spend=False)
+
+    def _take(self, client: str, rate: float, burst: int, *, spend: bool) -> float | None:
         if rate <= 0:
             return None
         now = time.monotonic()
@@ -25,20 +32,12 @@ class RateLimiter:
             tokens, last = self._buckets.get(client, (float(burst), now))
             tokens = min(float(burst), tokens + (now - last) * rate)
             if tokens >= 1.0:
-                self._buckets[client] = (tokens - 1.0, now)
+                if spend:
+                    self._buckets[client] = (tokens - 1.0, now)
                 return None
-            self._buckets[client] = (tokens, now)
+            if spend:
+                self._buckets[client] = (tokens, now)
             return (1.0 - tokens) / rate
-
-    def peek(self, client: str, rate: float, burst: int) -> float | None:
-        """Like `check`, without spending: None while a request would still be allowed."""
-        if rate <= 0:
-            return None
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(client, (float(burst), now))
-            tokens = min(float(burst), tokens + (now - last) * rate)
-            return None if tokens >= 1.0 else (1.0 - tokens) / rate
 
     def spend(self, client: str, rate: float, burst: int) -> None:
         """Take one token, down to empty (a request that already happened counts anyway)."""

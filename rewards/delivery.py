@@ -22,6 +22,7 @@ class OutboxMessage:
     created_at: datetime
     subscription_id: int | None = None
     progress: int = 0  # parts delivered by earlier attempts
+    leased_until: datetime | None = None  # the claim's token: the lease this dispatcher wrote
 
 
 class DeliveryFailed(Exception):
@@ -64,6 +65,9 @@ class Pace:
     burst: int
 
 
+PRUNE_EVERY = timedelta(seconds=60)
+
+
 class DestinationPacing:
     """Per destination key: no request before the time it asked for, and no faster than its pace.
 
@@ -77,6 +81,7 @@ class DestinationPacing:
         self._held_until: dict[Hashable, datetime] = {}
         self._buckets: dict[Hashable, tuple[float, datetime]] = {}  # key -> (tokens, when counted)
         self._lock = threading.Lock()
+        self._pruned_at: datetime | None = None
 
     def hold(self, key: Hashable, seconds: float) -> None:
         """The destination answered "retry after `seconds`": nothing goes there before then."""
@@ -88,6 +93,8 @@ class DestinationPacing:
         """0 and the request is booked; otherwise the seconds to wait before trying again."""
         now = self.clock.now()
         with self._lock:
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+                self._prune(now)
             held = self._held_until.get(key)
             if held is not None:
                 if held > now:
@@ -103,3 +110,18 @@ class DestinationPacing:
                 return (1.0 - tokens) / pace.per_second
             self._buckets[key] = (tokens - 1.0, now)
             return 0.0
+
+    def _prune(self, now: datetime) -> None:
+        # A full bucket and a passed hold say nothing a fresh entry would not: forget them.
+        self._pruned_at = now
+        self._held_until = {k: until for k, until in self._held_until.items() if until > now}
+        full = {name: pace.burst for name, pace in self.paces.items()}
+        rate = min((pace.per_second for pace in self.paces.values()), default=0.0)
+        ceiling = max(full.values(), default=0)
+        if rate <= 0:
+            return
+        self._buckets = {
+            k: (tokens, counted)
+            for k, (tokens, counted) in self._buckets.items()
+            if tokens + (now - counted).total_seconds() * rate < ceiling
+        }

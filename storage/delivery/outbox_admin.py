@@ -143,6 +143,8 @@ def retry_dead(store: Store, message_id: int | None = None) -> int:
             .execute(query.values(status="pending", attempts=0, available_at=store.clock.now()))
             .rowcount
         )
+        if changed:
+            uow.events.mark_written()  # wakes the dispatchers at commit
         uow.commit()
     return int(changed or 0)
 

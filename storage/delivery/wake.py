@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, Engine
@@ -51,6 +52,12 @@ class OutboxListener:
     """
 
     def __init__(self, engine: Engine, event: threading.Event, *, poll_seconds: float = 1.0) -> None:
+        # Imported here: leader_lock reaches the store, whose unit of work imports this module.
+        from storage.scheduling.leader_lock import KEEPALIVES
+
+        self._keepalives: dict[str, Any] = dict(
+            KEEPALIVES
+        )  # a dead server is noticed in ~25 s, not hours later
         url = engine.url.set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self.event = event
@@ -71,7 +78,9 @@ class OutboxListener:
         pause = 1.0
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10) as conn:
+                with psycopg.connect(
+                    self._conninfo, autocommit=True, connect_timeout=10, **self._keepalives
+                ) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     self.event.set()

@@ -154,6 +154,7 @@ def enqueue_test(store: Store, sub_id: int) -> tuple[int, str]:
             )
             .returning(OutboxRow.id)
         ).scalar_one()
+        uow.events.mark_written()  # wakes the dispatchers at commit, as a published event does
         uow.commit()
     return outbox_id, event_id
 
