@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select
 
 from rewards.model import EMPLOYEE_ACCOUNT_KINDS, Recognition, Redemption
 from storage.ledger.repository import account_code
+from storage.recognition.recognitions import recognition_of
 from storage.schema.core import (
     AccountRow,
     CatalogItemRow,
@@ -287,17 +288,7 @@ def _load(uow, refs: list[_Ref]) -> list[ActivityEntry]:
         ):
             recipients.setdefault(rid, []).append(employee)
         for row in session.scalars(select(RecognitionRow).where(RecognitionRow.id.in_(recognition_ids))):
-            recognitions[row.id] = Recognition(
-                id=row.id,
-                giver_id=row.giver_id,
-                recipient_ids=recipients.get(row.id, []),
-                points_each=row.points_each,
-                value=row.value,
-                reason=row.reason,
-                source=row.source,
-                private=row.private,
-                created_at=row.created_at,
-            )
+            recognitions[row.id] = recognition_of(row, recipients.get(row.id, []))
         taken_back = set(
             session.scalars(REVERSED_REACTIONS.where(ReactionKudosRow.recognition_id.in_(recognition_ids)))
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text
 
@@ -91,17 +92,7 @@ class SqlRecognitionRepository:
         if row is None:
             return None
         recipients = conn.execute(RECIPIENTS, {"id": recognition_id}).scalars().all()
-        return Recognition(
-            id=row.id,
-            giver_id=row.giver_id,
-            recipient_ids=list(recipients),
-            points_each=row.points_each,
-            value=row.value,
-            reason=row.reason,
-            source=row.source,
-            private=row.private,
-            created_at=row.created_at,
-        )
+        return recognition_of(row, list(recipients))
 
     def points_between(self, giver_id: str, recipient_id: str, since: datetime) -> int:
         total = (
@@ -116,3 +107,18 @@ class SqlRecognitionRepository:
             self.session.connection(), sorted(set(recipient_ids)), {"giver": giver_id, "since": since}
         )
         return {recipient: int(total or 0) for recipient, total in rows}
+
+
+def recognition_of(row: Any, recipient_ids: list[str]) -> Recognition:
+    """A recognitions row and its recipients' ids as the domain's Recognition."""
+    return Recognition(
+        id=row.id,
+        giver_id=row.giver_id,
+        recipient_ids=recipient_ids,
+        points_each=row.points_each,
+        value=row.value,
+        reason=row.reason,
+        source=row.source,
+        private=row.private,
+        created_at=row.created_at,
+    )
