@@ -6,6 +6,7 @@ from storage.schema import (
     api_access,  # noqa: F401  (each area's table module is imported for its tables)
     reactions,  # noqa: F401
     scheduling,  # noqa: F401
+    tallies,  # noqa: F401
 )
 from storage.schema.core import Base
 
