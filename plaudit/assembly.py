@@ -14,6 +14,7 @@ from plaudit.keyring_source import load_keys
 from plaudit.observability.web import instrument
 from plaudit.settings import Settings, SettingsError
 from storage.database.engine import is_sqlite
+from storage.recognition import tallies
 from storage.schema import migrate
 from storage.store import Store
 
@@ -25,16 +26,33 @@ def build_store(settings: Settings, *, create_dev_keys: bool = True) -> Store:
     return Store.open(settings.database_url, keyring, blind_index)
 
 
-def prepare_database(store: Store) -> None:
-    """Upgrade an embedded SQLite database; refuse to serve an outdated PostgreSQL one."""
+def prepare_database(store: Store, settings: Settings) -> None:
+    """Upgrade an embedded SQLite database (and its tallies); refuse to serve an outdated PostgreSQL one."""
     if is_sqlite(store.engine):
-        migrate.upgrade(store.engine)
+        bring_up_to_date(store, settings.timezone, progress=log.info)
         return
     pending = migrate.pending_revisions(store.engine)
     if pending:
         raise SettingsError(
             f"the database schema is behind ({', '.join(sorted(pending))}): run `plaudit db upgrade`"
         )
+    with store.engine.connect() as conn:
+        if not tallies.is_built(conn, settings.timezone):
+            log.warning(
+                "recognition tallies are not built for %s: leaderboards and reports read the history "
+                "(slow) until `plaudit db upgrade` builds them",
+                settings.timezone,
+            )
+
+
+def bring_up_to_date(store: Store, timezone: str, progress=None) -> None:
+    """The schema's migrations, then the recognition tallies counted from the history (resumable).
+
+    The one way every path upgrades: `plaudit db upgrade`, an embedded server at start, `plaudit
+    try`. This process runs the code that keeps tallies with every give, so a build started now
+    misses nothing; once built (in this zone) the build returns at once."""
+    migrate.upgrade(store.engine)
+    tallies.build(store.engine, timezone, progress=progress)
 
 
 def build_web_app(settings: Settings, store: Store) -> Flask:

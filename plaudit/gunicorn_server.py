@@ -81,7 +81,7 @@ def run_server(
     if settings.ops_port == port:
         raise SettingsError(f"the ops port must differ from the serving port ({port})")
     store = build_store(settings)  # creates the dev keyring once, before workers fork
-    prepare_database(store)
+    prepare_database(store, settings)
     store.close()
     default_workers, default_threads = default_concurrency(is_sqlite(store.engine))
     workers, threads = workers or default_workers, threads or default_threads

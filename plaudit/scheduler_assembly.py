@@ -33,7 +33,7 @@ def scheduler_config(settings: Settings) -> SchedulerConfig:
 def scheduler_store(settings: Settings) -> Store:
     store = build_store(settings)
     store.clock = clock_from(settings.extra, settings.is_production)
-    prepare_database(store)
+    prepare_database(store, settings)
     return store
 
 

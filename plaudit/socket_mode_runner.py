@@ -46,7 +46,7 @@ def run_socket_mode(
     if settings.ops_port == port:
         raise SettingsError(f"the ops port must differ from the serving port ({port})")
     store = build_store(settings)
-    prepare_database(store)
+    prepare_database(store, settings)
     from bot.http import add_readiness_check
     from bot.socket_mode import SocketMode
 

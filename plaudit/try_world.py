@@ -130,6 +130,9 @@ class Screen:
                 f"(only @{self.names.get(args['user'], args['user'])} sees this):",
                 *self._message(args.get("text", ""), None),
             ]
+        if method == "response_url":  # a read that outlasted the ack, answered late
+            where = "#general" if args.get("response_type") == "in_channel" else "(only you see this)"
+            return [f"{where}:", *self._message(args.get("text", ""), args.get("blocks"))]
         if method == "chat.update":
             return ["(a message was updated):", *self._message(args.get("text", ""), None)]
         if method == "views.open":

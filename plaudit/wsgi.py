@@ -7,5 +7,5 @@ from plaudit.settings import Settings
 
 settings = Settings.from_env()
 store = build_store(settings)
-prepare_database(store)
+prepare_database(store, settings)
 app = build_web_app(settings, store)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -16,6 +16,7 @@ from rewards.model import (
     Redemption,
     RedemptionState,
 )
+from rewards.tallies import TallyKey
 
 
 class DuplicateKey(Exception):
@@ -95,13 +96,30 @@ class LedgerRepository(Protocol):
 
 
 class RecognitionRepository(Protocol):
-    def add(self, recognition: Recognition) -> Recognition: ...
+    def add(
+        self, recognition: Recognition, tallies: Mapping[TallyKey, tuple[int, int]] | None = None
+    ) -> Recognition:
+        """Add a recognition and its recipients, and (given) add its rows to the tallies, in the
+        unit's transaction: one round trip where the store can."""
+        ...
+
     def get(self, recognition_id: int) -> Recognition | None: ...
     def points_between(self, giver_id: str, recipient_id: str, since: datetime) -> int: ...
     def points_to_each(
         self, giver_id: str, recipient_ids: Collection[str], since: datetime
     ) -> dict[str, int]:
         """Points the giver gave each of these recipients since then (absent: none), in one query."""
+        ...
+
+
+class TallyRepository(Protocol):
+    def add(self, rows: Mapping[TallyKey, tuple[int, int]]) -> None:
+        """Add (recognitions, points) to each of these tally rows, in the unit's transaction."""
+        ...
+
+    def counts(self, recognition_id: int) -> bool:
+        """Whether the tallies hold this recognition, so taking it back must subtract it (a
+        build still to reach it will leave it out instead); holds off a build until commit."""
         ...
 
 
@@ -140,6 +158,8 @@ class UnitOfWork(Protocol):
     def ledger(self) -> LedgerRepository: ...
     @property
     def recognitions(self) -> RecognitionRepository: ...
+    @property
+    def tallies(self) -> TallyRepository: ...
     @property
     def catalog(self) -> CatalogRepository: ...
     @property

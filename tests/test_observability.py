@@ -8,12 +8,19 @@ import logging
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, insert, select
 
 from plaudit.assembly import build_web_app
 from plaudit.observability import logs
 from plaudit.settings import Settings
 from rewards.policy import RecognitionPolicy
+from rewards.services.employees import erase_employee
 from rewards.services.recognition import GiveRecognition, give_recognition
+from scheduler.config import SchedulerConfig
+from scheduler.jobs import JobContext, housekeeping
+from storage.delivery.outbox_admin import DELIVERED_KEPT
+from storage.recognition import tallies
+from storage.schema.core import OutboxAttemptRow, OutboxRow
 from tests.factories import employee, give_allowance
 
 
@@ -56,13 +63,21 @@ def test_metrics_parse_and_move_with_traffic(client, store):
     client.get("/healthz")
     after = samples(client)
 
-    assert after[("plaudit_recognitions_total", ())] == before[("plaudit_recognitions_total", ())] + 1
-    assert after[("plaudit_recognition_points_total", ())] == (
-        before[("plaudit_recognition_points_total", ())] + 7
-    )
+    assert after[("plaudit_recognitions", ())] == before[("plaudit_recognitions", ())] + 1
+    assert after[("plaudit_recognition_points", ())] == (before[("plaudit_recognition_points", ())] + 7)
     key = ("plaudit_http_requests_total", (("method", "GET"), ("route", "/healthz"), ("status", "200")))
     assert after[key] == before.get(key, 0) + 1
     assert after[("plaudit_outbox_messages", (("status", "pending"),))] >= 1
+
+
+def test_recognition_figures_are_gauges_since_a_reaction_taken_back_lowers_them(client):
+    """Counters must never go down (rate() reads a dip as a reset): these can, so they are gauges."""
+    response = client.get("/metrics")
+    families = {f.name: f for f in text_string_to_metric_families(response.get_data(as_text=True))}
+    for name in ("plaudit_recognitions", "plaudit_recognition_points"):
+        assert families[name].type == "gauge", name
+        assert [s.name for s in families[name].samples] == [name]
+    assert "plaudit_recognitions_total" not in response.get_data(as_text=True)
 
 
 def test_json_logs_carry_the_request_id_and_redact_secrets():
@@ -99,3 +114,69 @@ def test_scheduler_runs_and_webhook_failures_are_counted(client, store):
     assert found[("plaudit_scheduler_runs_total", (("job", "outbox"), ("outcome", "success")))] == 1
     assert ("plaudit_scheduler_last_success_timestamp_seconds", (("job", "milestones"),)) in found
     assert found[("plaudit_webhook_failures_total", ())] == 0
+
+
+def test_purging_the_outbox_and_erasing_never_make_a_counter_go_down(client, store):
+    """Delivered messages, failed webhook attempts and recognitions stay counted once the
+    housekeeping purge (or an erasure) deletes the rows they were counted from."""
+    ana, ben = employee(store), employee(store)
+    give_allowance(store, ana, 50)
+    tallies.build(store.engine, "UTC")
+    give_recognition(
+        store.uow(),
+        GiveRecognition(
+            giver_id=ana.id, recipient_ids=[ben.id], points=4, reason="nice", idempotency_key="p1"
+        ),
+        RecognitionPolicy(),
+        store.clock,
+    )
+    old = store.clock.now()
+    with store.engine.begin() as conn:
+        # (channel, status, failed attempts, succeeded attempts): a delivered webhook message that
+        # failed twice first, a dead one, a pending one failing, a delivered Slack message.
+        for channel, status, failed, succeeded in [
+            ("webhook", "delivered", 2, 1),
+            ("webhook", "dead", 3, 0),
+            ("webhook", "pending", 1, 0),
+            ("slack", "delivered", 1, 1),
+        ]:
+            message = conn.execute(
+                insert(OutboxRow).values(
+                    channel=channel,
+                    topic="award.issued",
+                    event_id="e",
+                    payload="{}",
+                    status=status,
+                    attempts=failed + succeeded,
+                    progress=0,
+                    available_at=old,
+                    created_at=old,
+                )
+            ).inserted_primary_key[0]
+            for ok in [False] * failed + [True] * succeeded:
+                conn.execute(
+                    insert(OutboxAttemptRow).values(outbox_id=message, attempted_at=old, succeeded=ok)
+                )
+    before = samples(client)
+    assert before[("plaudit_webhook_failures_total", ())] == 6
+    assert before[("plaudit_recognitions", ())] == 1
+    assert before[("plaudit_recognition_points", ())] == 4
+
+    store.clock.advance(seconds=DELIVERED_KEPT.total_seconds() + 60)
+    housekeeping(JobContext(store=store, config=SchedulerConfig()))
+    with store.reader() as uow:
+        kept = uow.session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
+        attempts = uow.session.scalar(select(func.count()).select_from(OutboxAttemptRow))
+    assert sorted(kept) == [("dead", 1), ("pending", 2)]  # the recognition's own message waits too
+    assert attempts == 0  # old failures of kept messages go after the retention as well
+    erase_employee(store.uow(), ben.id, store.clock)
+    after = samples(client)
+
+    for name in (
+        "plaudit_webhook_failures_total",
+        "plaudit_recognitions",
+        "plaudit_recognition_points",
+    ):
+        assert after[(name, ())] == before[(name, ())], name
+    delivered = ("plaudit_outbox_messages", (("status", "delivered"),))
+    assert before[delivered] == 2 and after[delivered] == 2

@@ -7,7 +7,7 @@ from flask import jsonify
 from api.blueprints import api_blueprint, granted, security
 from api.context import ctx
 from api.employee_sync import parse_item, sync_batch, sync_employee
-from api.pagination import decode, page
+from api.pagination import page, time_id_cursor
 from api.schemas_employees import (
     BulkEmployeesIn,
     BulkEmployeesOut,
@@ -73,11 +73,9 @@ def get_employee(path: EmployeePath):
 @bp.get("/employees", security=READ, responses={200: EmployeePage})
 def list_employees(query: EmployeeListQuery):
     """Employees in change order; pass `updated_since` and follow `next_cursor` to sync."""
-    position = decode(query.cursor)
-    after = None
-    if position is not None:
-        after = (_parse_time(position[0]), str(position[1]))
-    rows = listings.employees_page(ctx().store, after, query.updated_since, query.limit)
+    rows = listings.employees_page(
+        ctx().store, time_id_cursor(query.cursor), query.updated_since, query.limit
+    )
     items, cursor = page(rows, query.limit, lambda e: [e.updated_at.isoformat(), e.id])
     return {"items": [e.model_dump(mode="json") for e in shown(items)], "next_cursor": cursor}
 
@@ -115,14 +113,3 @@ def delete_employee(path: EmployeePath):
         raise EmployeeNotFound("No employee has this HR id.", external_id=path.external_id)
     erased = erase_employee(ctx().store.uow(), found.id, ctx().store.clock)
     return shown([erased])[0].model_dump(mode="json")
-
-
-def _parse_time(text: str):
-    from datetime import datetime
-
-    from api.pagination import BadCursor
-
-    try:
-        return datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise BadCursor("The cursor is not one this API gave out.") from None

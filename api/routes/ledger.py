@@ -8,7 +8,7 @@ from pydantic import Field
 
 from api.blueprints import api_blueprint, security
 from api.context import ctx
-from api.pagination import id_cursor, page
+from api.pagination import bounded_id_cursor, page
 from api.routes.employees import find
 from api.schemas import DateTime, ExternalId, Out, PageQuery
 from api.schemas_employees import EmployeePath
@@ -66,16 +66,19 @@ def balance(path: EmployeePath):
 def transactions(query: TransactionQuery):
     """Ledger transactions in id order with their postings; filter by employee, kind and time."""
     employee_id = find(query.employee_id).id if query.employee_id else None
-    rows = listings.transactions_page(
+    after_id, high = bounded_id_cursor(query.cursor)
+    found = listings.transactions_page(
         ctx().store,
-        after_id=id_cursor(query.cursor),
+        after_id=after_id,
         employee_id=employee_id,
         kind=query.kind,
         since=query.since,
         until=query.until,
         limit=query.limit,
+        high=high,
     )
-    items, cursor = page(rows, query.limit, lambda t: t.id)
+    carried = found.high
+    items, cursor = page(found.rows, query.limit, lambda t: t.id if carried is None else [t.id, carried])
     externals = listings.external_ids(
         ctx().store, {p.employee_id for t in items for p in t.postings if p.employee_id}
     )

@@ -57,9 +57,15 @@ class ReportQuery(RequestPart):
 
 
 class ReportRowOut(Out):
-    key: str | None
-    recognitions: int
-    points: int
+    key: str | None = Field(
+        description="The department, value, or HR id of the giver or recipient; null for no department, "
+        "no value, or an erased person."
+    )
+    recognitions: int = Field(
+        description="Recognitions of the group. By department and by recipient, recognitions received: "
+        "one given to two people of a department counts twice there."
+    )
+    points: int = Field(description="Points received (by department and recipient) or given in the group.")
 
 
 class ParticipationOut(Out):
@@ -123,26 +129,35 @@ def list_recognitions(query: RecognitionQuery):
     },
 )
 def recognition_report(query: ReportQuery):
-    """Recognition by department, value, giver or recipient, with participation."""
-    rows, part = reports.recognition_report(ctx().store, query.from_, query.to, query.group_by)
-    if query.group_by in ("giver", "recipient"):
-        ext = listings.external_ids(ctx().store, [r.key for r in rows if r.key])
-        rows = [reports.ReportRow(ext.get(r.key) if r.key else None, r.recognitions, r.points) for r in rows]
-    active = part.active_employees or 1
-    out = ReportOut(
-        group_by=query.group_by,
-        rows=[ReportRowOut(**vars(r)) for r in rows],
-        participation=ParticipationOut(
-            active_employees=part.active_employees,
-            gave=part.gave,
-            received=part.received,
-            gave_share=round(part.gave / active, 4),
-            received_share=round(part.received / active, 4),
-        ),
+    """Recognition by department, value, giver or recipient, with participation.
+
+    Counts the recognitions given in [from, to), except reaction kudos taken back. `department` is
+    each recipient's current department, and its `recognitions` are recognitions received: a
+    recognition to two people of one department counts twice there, as it does by recipient (and
+    its points are the points they received). By value and by giver, a recognition counts once and
+    its points are all its recipients'. `gave` and `received` count people with at least one.
+    """
+    policy = ctx().recognition_policy
+    rows, part = reports.recognition_report(
+        ctx().store, query.from_, query.to, query.group_by, timezone=policy.timezone, hr_ids=True
     )
+    active = part.active_employees or 1
+    # Plain dicts shaped as ReportOut: a report by person has a row per person, and a model each
+    # cost more than reading the report.
+    out = {
+        "group_by": query.group_by,
+        "rows": [{"key": key, "recognitions": n, "points": p} for key, n, p in rows],
+        "participation": {
+            "active_employees": part.active_employees,
+            "gave": part.gave,
+            "received": part.received,
+            "gave_share": round(part.gave / active, 4),
+            "received_share": round(part.received / active, 4),
+        },
+    }
     if _wants_csv():
         return _csv(out)
-    return out.model_dump(mode="json")
+    return out
 
 
 def _wants_csv() -> bool:
@@ -150,13 +165,13 @@ def _wants_csv() -> bool:
     return best == "text/csv"
 
 
-def _csv(report: ReportOut) -> Response:
-    p = report.participation
-    rows: list[list[object]] = [[report.group_by, "recognitions", "points"]]
-    rows += [[row.key or "", row.recognitions, row.points] for row in report.rows]
+def _csv(report: dict) -> Response:
+    p = report["participation"]
+    rows: list[list[object]] = [[report["group_by"], "recognitions", "points"]]
+    rows += [[row["key"] or "", row["recognitions"], row["points"]] for row in report["rows"]]
     rows += [
         [],
         ["active_employees", "gave", "received", "gave_share", "received_share"],
-        [p.active_employees, p.gave, p.received, p.gave_share, p.received_share],
+        [p["active_employees"], p["gave"], p["received"], p["gave_share"], p["received_share"]],
     ]
     return Response(csv_text(rows), mimetype="text/csv")

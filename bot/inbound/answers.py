@@ -15,6 +15,7 @@ from rewards.model import RedemptionState
 from rewards.periods import local_date, period_start
 from rewards.services.redemptions import request_redemption
 from storage.reads import activity, catalog_and_approvals
+from storage.reads import leaderboard as boards
 
 HISTORY_PAGE_SIZE = 10
 PERIOD_OF = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
@@ -104,7 +105,7 @@ def leaderboard(bot: Bot, args: list[str]) -> dict:
     value = next((a.lstrip("#").lower() for a in args if a.startswith("#")), None)
     if value is not None and value not in bot.settings.recognition.values:
         return explain(f"#{value} is not one of our values.", usage=False)
-    rows = activity.leaderboard(bot.store, since=_since(bot, period), value=value)
+    rows = boards.leaderboard(bot.store, period, value, at=bot.clock.now(), timezone=bot.settings.timezone)
     title = f"*Leaderboard — {'all time' if period == 'all' else 'this ' + period}"
     title += f" #{value}*" if value else "*"
     lines = [f"{n}. <@{_slack(bot, r.employee_id)}> — {points(r.points)}" for n, r in enumerate(rows, 1)]

@@ -40,20 +40,26 @@ CELEBRATIONS = [
 
 def publish(bot: Bot, slack_user_id: str, history_cursor: str | None = None) -> None:
     """Build and publish the user's App Home (errors are logged, never raised to Slack)."""
-    try:
-        viewer = bot.directory.employee_for(slack_user_id)
-    except AccountClosed as exc:  # only the viewer's own closed account shows the closed page
-        view = closed(exc.message)
-    else:
-        try:
-            view = build(bot, viewer, history_cursor)
-        except DomainError as exc:
-            log.warning("App Home not built: %s", exc.code)
-            return
+    view = view_for(bot, slack_user_id, history_cursor)
+    if view is None:
+        return
     try:
         bot.client.views_publish(user_id=slack_user_id, view=view)
     except SlackApiError as exc:
         log.warning("views.publish failed: %s", exc.response.get("error"))
+
+
+def view_for(bot: Bot, slack_user_id: str, history_cursor: str | None = None) -> dict | None:
+    """The user's App Home view, or None when it cannot be built (logged)."""
+    try:
+        viewer = bot.directory.employee_for(slack_user_id)
+    except AccountClosed as exc:  # only the viewer's own closed account shows the closed page
+        return closed(exc.message)
+    try:
+        return build(bot, viewer, history_cursor)
+    except DomainError as exc:
+        log.warning("App Home not built: %s", exc.code)
+        return None
 
 
 def closed(message: str) -> dict:

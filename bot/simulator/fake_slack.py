@@ -1,6 +1,7 @@
 """A local fake of the Slack Web API: records every call, answers like Slack, fails on request.
 
-Used by the tests and by `plaudit try`; point a WebClient at it with `base_url=fake.url`.
+Used by the tests and by `plaudit try`; point a WebClient at it with `base_url=fake.url`. It also
+receives the POSTs a command's response_url gets (`hook_url`), recorded as calls of "response_url".
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+STALL_LIMIT_SECONDS = 60  # a stalled call is answered by then even if the test never releases it
+
 
 @dataclass
 class Call:
@@ -25,6 +28,7 @@ class Call:
     reply: dict[str, Any] | None = None  # what the fake answered (e.g. the ts of a posted message)
     at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic)
     status: int = 200  # the HTTP status it was answered with
+    path: str = ""  # the request's path (tells response_url hooks apart)
 
 
 @dataclass
@@ -45,9 +49,11 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self._scripts: dict[str, deque[ScriptedReply]] = {}
+        self._stalls: dict[str, threading.Event] = {}
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -55,11 +61,17 @@ class FakeSlack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}/api/"
 
+    def hook_url(self, name: str = "commands/1") -> str:
+        """A response_url on this fake: what is POSTed there is recorded as a "response_url" call."""
+        return f"http://127.0.0.1:{self._server.server_port}/hooks/{name}"
+
     def start(self) -> FakeSlack:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        for stalled in list(self._stalls.values()):  # let held requests finish before closing
+            stalled.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -117,9 +129,27 @@ class FakeSlack:
     def fail_always(self, method: str, status: int = 500) -> None:
         self.fail_next(method, status, times=1_000_000)
 
+    def stall(self, method: str) -> threading.Event:
+        """Hold every call of `method` (recorded as it arrives) unanswered until the event is set.
+
+        A slow Slack, for tests: `release = fake.stall("views.publish")`, then `release.set()`.
+        """
+        release = threading.Event()
+        with self._lock:
+            self._stalls[method] = release
+        return release
+
     # -- inspecting --------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """The calls of `method` once `count` of them have arrived (fewer if `timeout` passes first)."""
+        with self._arrived:
+            self._arrived.wait_for(
+                lambda: len([c for c in self.calls if c.method == method]) >= count, timeout
+            )
             return [c for c in self.calls if c.method == method]
 
     def reset_calls(self) -> None:
@@ -196,25 +226,32 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
-                method = self.path.rstrip("/").rsplit("/", 1)[-1]
+                hook = self.path.startswith("/hooks/")
+                method = "response_url" if hook else self.path.rstrip("/").rsplit("/", 1)[-1]
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
                 args = _parse_args(raw, self.headers.get("Content-Type", ""))
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") or args.get("token")
                 with fake._lock:
-                    call = Call(method, args, token)
+                    call = Call(method, args, token, path=self.path)
                     fake.calls.append(call)
+                    fake._arrived.notify_all()
+                    stalled = fake._stalls.get(method)
+                if stalled is not None:
+                    stalled.wait(STALL_LIMIT_SECONDS)
+                with fake._lock:
                     reply = fake._answer(method, args)
                     call.reply, call.status = reply.body, reply.status
                 body = json.dumps(reply.body).encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(ConnectionError):  # a client that gave up on a stalled call
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(body)
 
             do_GET = do_POST  # noqa: N815
 

@@ -73,6 +73,7 @@ class SlackDriver:
         channel: str = "C0GENERAL",
         command: str = "/kudos",
         trigger_id: str | None = None,
+        response_url: str = "https://hooks.example/commands/1",
         **sign: Any,
     ) -> Reply:
         return self.send_form(
@@ -83,7 +84,7 @@ class SlackDriver:
                 "user_id": user,
                 "command": command,
                 "text": text,
-                "response_url": "https://hooks.example/commands/1",
+                "response_url": response_url,
                 "trigger_id": trigger_id or f"trigger.{next(_serial)}",
                 "api_app_id": "APLAUDIT",
             },

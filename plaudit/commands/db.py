@@ -1,8 +1,8 @@
-"""`plaudit db`: schema migrations."""
+"""`plaudit db`: schema migrations (and the recognition tallies' build after them)."""
 
 from __future__ import annotations
 
-from plaudit.assembly import build_store
+from plaudit.assembly import bring_up_to_date, build_store
 from plaudit.settings import Settings
 from storage.schema import migrate
 
@@ -17,9 +17,10 @@ def register(sub) -> None:
 
 
 def upgrade(args) -> int:
-    store = build_store(Settings.from_env())
-    migrate.upgrade(store.engine)
-    print("database schema is up to date")
+    settings = Settings.from_env()
+    store = build_store(settings)
+    bring_up_to_date(store, settings.timezone, progress=lambda line: print(line, flush=True))
+    print("database schema and recognition tallies are up to date")
     return 0
 
 

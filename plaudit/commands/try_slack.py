@@ -20,12 +20,11 @@ from bot.outbound.notifier import RenderContext, SlackNotifier
 from bot.simulator.fake_slack import FakeSlack
 from bot.simulator.signed_requests import SlackDriver, flask_transport
 from plaudit import try_world
-from plaudit.assembly import build_web_app
+from plaudit.assembly import bring_up_to_date, build_web_app
 from plaudit.settings import Settings, SettingsError
 from scheduler.outbox import deliver_due
 from storage.database.engine import make_engine
 from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
-from storage.schema import migrate
 from storage.store import Store
 
 SECRET = "plaudit-try-signing-secret"
@@ -88,7 +87,7 @@ class TrySession:
         self.store = Store.open(database_url, Keyring.parse(encryption_keys), BlindIndex.from_text(blind_key))
         if keys is None:
             try_world.mark_database(self.store.engine, encryption_keys, blind_key)
-        migrate.upgrade(self.store.engine)
+        bring_up_to_date(self.store, settings.timezone)
         if keys is None:
             try_world.populate(self.store, fake, settings)
         else:
@@ -134,7 +133,12 @@ class TrySession:
         if word == "help":
             return [HELP]
         if word.startswith("/"):
-            reply = self.slack.command(self.user, try_world.escape_mentions(rest), command=word)
+            reply = self.slack.command(
+                self.user,
+                try_world.escape_mentions(rest),
+                command=word,
+                response_url=self.fake.hook_url(),
+            )
             return screen.reply(reply, self.user)
         if word == "as":
             self.user = try_world.slack_id(rest.lstrip("@"))

@@ -1,4 +1,5 @@
-"""Prometheus metrics: HTTP traffic from a WSGI middleware, ledger and outbox read at scrape."""
+"""Prometheus metrics: HTTP traffic from a WSGI middleware, ledger and outbox read at scrape
+(from tallies, carried totals and indexed counts: no whole-table count per scrape)."""
 
 from __future__ import annotations
 
@@ -52,15 +53,27 @@ class LedgerCollector:
 
     def collect(self) -> Iterable[Metric]:
         figures = program_figures(self.store)
-        yield CounterMetricFamily("plaudit_recognitions", "Recognitions given", value=figures.recognitions)
-        yield CounterMetricFamily(
-            "plaudit_recognition_points", "Points given in recognitions", value=figures.recognition_points
+        # Gauges, not counters: a reaction kudos taken back is subtracted, so these can step down,
+        # which rate() on a counter would read as a reset.
+        yield GaugeMetricFamily(
+            "plaudit_recognitions",
+            "Recognitions given so far, less reaction kudos taken back (can step down)",
+            value=figures.recognitions,
+        )
+        yield GaugeMetricFamily(
+            "plaudit_recognition_points",
+            "Points given in recognitions so far, less reaction kudos taken back (can step down)",
+            value=figures.recognition_points,
         )
         states = GaugeMetricFamily("plaudit_redemptions", "Redemptions by state", labels=["state"])
         for state, count in figures.redemptions_by_state.items():
             states.add_metric([state], count)
         yield states
-        depth = GaugeMetricFamily("plaudit_outbox_messages", "Outbox messages by status", labels=["status"])
+        depth = GaugeMetricFamily(
+            "plaudit_outbox_messages",
+            "Outbox messages by status (delivered counts those the purge deleted too)",
+            labels=["status"],
+        )
         oldest = GaugeMetricFamily(
             "plaudit_outbox_oldest_pending_seconds", "Age of the oldest undelivered outbox message"
         )
@@ -77,7 +90,9 @@ class LedgerCollector:
     def _webhooks_and_jobs(self) -> Iterable[Metric]:
         figures = delivery_figures(self.store)
         yield CounterMetricFamily(
-            "plaudit_webhook_failures", "Failed webhook delivery attempts", value=figures.webhook_failures
+            "plaudit_webhook_failures",
+            "Failed webhook delivery attempts (counting those the purge deleted)",
+            value=figures.webhook_failures,
         )
         counts = CounterMetricFamily(
             "plaudit_scheduler_runs", "Scheduled job runs", labels=["job", "outcome"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rewards import errors
+from rewards import errors, tallies
 from rewards.clock import Clock
 from rewards.model import AccountKind, LedgerTransaction, Posting, Recognition
 from rewards.policy import RecognitionPolicy
@@ -49,19 +49,18 @@ def give_reaction_kudos(
         wallet = uow.ledger.account_id(author.id, AccountKind.WALLET)
         if uow.ledger.lock([allowance, wallet])[allowance] < points:
             raise errors.InsufficientPoints("You have no points left to give this period.")
-        recognition = uow.recognitions.add(
-            Recognition(
-                id=0,
-                giver_id=giver.id,
-                recipient_ids=[author.id],
-                points_each=points,
-                value=None,
-                reason=cmd.emoji or "reaction",
-                source="reaction",
-                private=False,
-                created_at=now,
-            )
+        given = Recognition(
+            id=0,
+            giver_id=giver.id,
+            recipient_ids=[author.id],
+            points_each=points,
+            value=None,
+            reason=cmd.emoji or "reaction",
+            source="reaction",
+            private=False,
+            created_at=now,
         )
+        recognition = uow.recognitions.add(given, tallies.tally_rows(given, policy.timezone))
         uow.ledger.post(
             "recognition",
             cmd.idempotency_key,
@@ -97,9 +96,19 @@ def give_reaction_kudos(
 
 
 def reverse_reaction_kudos(
-    uow: UnitOfWork, log_of: LogOf, giver_id: str, message_ref: str, key: str, window: timedelta, clock: Clock
+    uow: UnitOfWork,
+    log_of: LogOf,
+    giver_id: str,
+    message_ref: str,
+    key: str,
+    window: timedelta,
+    clock: Clock,
+    *,
+    timezone: str,
 ) -> bool:
-    """Give back a reaction's points if it is removed within `window`; True if reversed."""
+    """Give back a reaction's points if it is removed within `window`; True if reversed.
+
+    `timezone` is the organisation's (the policy's): the tallies it added are taken back."""
     digest = fingerprint(giver=giver_id, ref=message_ref, action="reverse")
 
     def perform() -> bool:
@@ -122,6 +131,10 @@ def reverse_reaction_kudos(
             fingerprint=digest,
         )
         log.mark_reversed(reaction.id, now)
+        if uow.tallies.counts(reaction.recognition_id):
+            original = uow.recognitions.get(reaction.recognition_id)
+            if original is not None:
+                uow.tallies.add(tallies.tally_rows(original, timezone, -1))
         uow.events.publish(
             "recognition.reversed",
             {

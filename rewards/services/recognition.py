@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from rewards import errors
+from rewards import errors, tallies
 from rewards.clock import Clock
 from rewards.model import AccountKind, Employee, LedgerTransaction, Posting, Recognition
 from rewards.policy import RecognitionPolicy
@@ -69,19 +69,18 @@ def give_recognition(
                 needed=total,
             )
         _check_daily_cap(uow, giver, recipients, points, policy, now)
-        recognition = uow.recognitions.add(
-            Recognition(
-                id=0,
-                giver_id=giver.id,
-                recipient_ids=[r.id for r in recipients],
-                points_each=points,
-                value=value,
-                reason=reason,
-                source=cmd.source,
-                private=cmd.private,
-                created_at=now,
-            )
+        given = Recognition(
+            id=0,
+            giver_id=giver.id,
+            recipient_ids=[r.id for r in recipients],
+            points_each=points,
+            value=value,
+            reason=reason,
+            source=cmd.source,
+            private=cmd.private,
+            created_at=now,
         )
+        recognition = uow.recognitions.add(given, tallies.tally_rows(given, policy.timezone))
         postings = [Posting(allowance, -total), *(Posting(w, points) for w in wallets)]
         uow.ledger.post(
             "recognition",

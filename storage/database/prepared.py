@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection
@@ -62,8 +63,8 @@ class Prepared:
         if self.writes:
             write_lock(connection)
         args = self._args(compiled, params)
-        _log_statement(compiled[0], args)
-        cursor = _cursor(connection)
+        log_statement(compiled[0], args)
+        cursor = dbapi_cursor(connection)
         cursor.execute(compiled[0], args)
         return cursor
 
@@ -73,8 +74,8 @@ class Prepared:
         if self.writes:
             write_lock(connection)
         many = [self._args(compiled, row) for row in rows]
-        _log_statement(compiled[0], many)
-        cursor = _cursor(connection)
+        log_statement(compiled[0], many)
+        cursor = dbapi_cursor(connection)
         cursor.executemany(compiled[0], many)
         cursor.close()
 
@@ -107,15 +108,30 @@ class Prepared:
         return None if row is None else row[0]
 
 
-def _cursor(connection: Connection) -> Any:
-    """A new cursor on the connection's DB-API connection (checked out for its transaction)."""
+def dbapi_cursor(connection: Connection) -> Any:
+    """A new cursor on the connection's DB-API connection, inside its transaction: for driver work
+    a `Prepared` statement does not cover (COPY, rows converted in bulk). The caller closes it, and
+    takes SQLite's write lock first (storage.database.engine.write_lock) before writing."""
     dbapi = connection.connection.dbapi_connection
     if dbapi is None:
         raise RuntimeError("the connection was closed")
     return dbapi.cursor()
 
 
-def _log_statement(sql: str, args: object) -> None:
+def pipelined(connection: Connection) -> AbstractContextManager[object]:
+    """On PostgreSQL, the statements run inside on the driver leave together (psycopg's pipeline
+    mode) and each result is waited for only when read: several writes, one round trip. Errors
+    surface at the first read or at the end of the block. Elsewhere, nothing changes."""
+    if connection.dialect.name != "postgresql":
+        return nullcontext()
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None:
+        raise RuntimeError("the connection was closed")
+    return dbapi.pipeline()
+
+
+def log_statement(sql: str, args: object) -> None:
+    """Log a statement run on the driver as SQLAlchemy logs its own (when SQL logging is on)."""
     if statement_log.isEnabledFor(logging.INFO):
         statement_log.info(sql)
         statement_log.info("[on the driver] %r", args)

@@ -17,6 +17,7 @@ from storage.encryption.ciphers import BlindIndex, FieldCipher
 from storage.ledger.repository import AccountDirectory, SqlLedgerRepository
 from storage.people.employees import EmployeeCodec, SqlEmployeeRepository
 from storage.recognition.recognitions import SqlRecognitionRepository
+from storage.recognition.tallies import SqlTallyRepository
 
 
 class SqlUnitOfWork:
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
         self.employees = SqlEmployeeRepository(session, self.codec)
         self.ledger = SqlLedgerRepository(session, self.directory, lock_rows=not is_sqlite(self.engine))
         self.recognitions = SqlRecognitionRepository(session)
+        self.tallies = SqlTallyRepository(session)
         self.catalog = SqlCatalogRepository(session)
         self.redemptions = SqlRedemptionRepository(session, self.cipher)
         self.events = SqlEventPublisher(session, self.clock)

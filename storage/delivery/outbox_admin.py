@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, func, select, update
 
+from storage.delivery import totals
 from storage.schema.core import OutboxAttemptRow, OutboxRow
 from storage.store import Store
 
@@ -155,10 +156,13 @@ HR_ID = json.dumps("external_id") + ":" + '"'  # how a non-null HR id reads in a
 
 
 def purge_delivered(store: Store, older_than: timedelta = DELIVERED_KEPT, batch: int = 1000) -> int:
-    """Delete delivered messages older than `older_than` with their attempts, in short batches,
-    and strip the HR id from delivered `employee.erased` messages (their subscribers have it).
+    """Delete delivered messages older than `older_than` with their attempts, and failed attempts
+    older than that of the messages kept, in short batches; strip the HR id from delivered
+    `employee.erased` messages (their subscribers have it).
 
-    Pending and dead messages stay. Returns how many messages were deleted.
+    Pending and dead messages stay. What is deleted is added to the carried delivery totals in
+    the same transaction (`storage.delivery.totals`), so the counts /metrics reports never go
+    down. Returns how many messages were deleted.
     """
     with store.engine.begin() as conn:
         erased = conn.execute(
@@ -184,9 +188,12 @@ def purge_delivered(store: Store, older_than: timedelta = DELIVERED_KEPT, batch:
                     .limit(batch)
                 )
             )
-            if ids:
-                conn.execute(delete(OutboxAttemptRow).where(OutboxAttemptRow.outbox_id.in_(ids)))
-                conn.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+            totals.forget_messages(conn, ids)
         removed += len(ids)
         if len(ids) < batch:
+            break
+    while True:
+        with store.engine.begin() as conn:
+            failed = totals.forget_failed_attempts(conn, cutoff, batch)
+        if failed < batch:
             return removed

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from rewards.model import CatalogItem
 from storage.catalog.items import to_domain
-from storage.reads.activity import REVERSED_REACTIONS
+from storage.recognition.reactions import TAKEN_BACK
 from storage.schema.core import (
     CatalogItemRow,
 )
@@ -19,7 +19,7 @@ def reversed_among(store: Store, recognition_ids: list[int]) -> set[int]:
     if not recognition_ids:
         return set()
     with store.reader() as uow:
-        taken_back = REVERSED_REACTIONS.where(ReactionKudosRow.recognition_id.in_(recognition_ids))
+        taken_back = TAKEN_BACK.where(ReactionKudosRow.recognition_id.in_(recognition_ids))
         return set(uow.session.scalars(taken_back))
 
 

@@ -11,6 +11,8 @@ from rewards.reactions import ReactionKudos
 from storage.database.unit_session import UnitSession
 from storage.schema.reactions import ReactionKudosRow
 
+# Recognitions whose reaction kudos was taken back: never counted anywhere, as if never given.
+TAKEN_BACK = select(ReactionKudosRow.recognition_id).where(ReactionKudosRow.reversed_at.is_not(None))
 COLUMNS = ("giver_id", "recipient_id", "message_ref", "recognition_id", "points", "created_at", "reversed_at")
 
 

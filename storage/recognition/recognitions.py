@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -9,9 +10,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, text
 
 from rewards.model import Recognition
+from rewards.tallies import TallyKey
 from storage.database.in_lists import InList
-from storage.database.prepared import Prepared
+from storage.database.prepared import Prepared, pipelined
 from storage.database.unit_session import UnitSession
+from storage.recognition.tallies import upsert
 from storage.schema.core import RecognitionRecipientRow, RecognitionRow
 
 R = RecognitionRow.__table__
@@ -64,7 +67,9 @@ class SqlRecognitionRepository:
     def __init__(self, session: UnitSession) -> None:
         self.session = session
 
-    def add(self, recognition: Recognition) -> Recognition:
+    def add(
+        self, recognition: Recognition, tallies: Mapping[TallyKey, tuple[int, int]] | None = None
+    ) -> Recognition:
         conn = self.session.connection()
         values = {
             "giver_id": recognition.giver_id,
@@ -76,10 +81,17 @@ class SqlRecognitionRepository:
             "created_at": recognition.created_at,
         }
         if conn.dialect.name == "postgresql":
-            new_id = RUN_INSERT_WITH_RECIPIENTS.scalar(
-                conn, {**values, "recipient_ids": list(recognition.recipient_ids)}
-            )
+            # The tallies first (see storage/recognition/tallies.py), then the recognition, sent
+            # together: one round trip (folding the upsert into the CTE measured slower).
+            with pipelined(conn):
+                if tallies:
+                    upsert(conn, tallies)
+                new_id = RUN_INSERT_WITH_RECIPIENTS.scalar(
+                    conn, {**values, "recipient_ids": list(recognition.recipient_ids)}
+                )
             return replace(recognition, id=new_id)
+        if tallies:
+            upsert(conn, tallies)
         new_id = RUN_INSERT.scalar(conn, values)
         RUN_INSERT_RECIPIENT.run_many(
             conn, [{"recognition_id": new_id, "employee_id": rid} for rid in recognition.recipient_ids]

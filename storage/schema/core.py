@@ -33,7 +33,8 @@ class EmployeeRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     slack_user_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     manager_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    department: Mapped[str | None] = mapped_column(String(200))
+    # Indexed: a listing filtered by a small department starts from its members.
+    department: Mapped[str | None] = mapped_column(String(200), index=True)
     country: Mapped[str | None] = mapped_column(String(2))
     timezone: Mapped[str | None] = mapped_column(String(64))
     locale: Mapped[str | None] = mapped_column(String(35))
@@ -85,6 +86,11 @@ class AccountRow(Base):
 
 class TransactionRow(Base):
     __tablename__ = "transactions"
+    # Listings walk ids: by kind from (kind, id); a date becomes an id bound read from (created_at, id).
+    __table_args__ = (
+        Index("ix_transactions_kind_id", "kind", "id"),
+        Index("ix_transactions_created_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -93,31 +99,38 @@ class TransactionRow(Base):
     reference: Mapped[str | None] = mapped_column(String(200), index=True)
     actor: Mapped[str | None] = mapped_column(String(200))
     memo: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PostingRow(Base):
     __tablename__ = "postings"
+    # A person's latest movements: the newest N postings of each of their accounts.
+    __table_args__ = (Index("ix_postings_account_txn", "account_id", "transaction_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
 
 
 class RecognitionRow(Base):
     __tablename__ = "recognitions"
     # The daily cap reads one giver's gives since local midnight: a range scan of this index.
-    __table_args__ = (Index("ix_recognitions_giver_created", "giver_id", "created_at"),)
+    # Listings walk ids: by value from (value, id); a date becomes an id bound read from (created_at, id).
+    __table_args__ = (
+        Index("ix_recognitions_giver_created", "giver_id", "created_at"),
+        Index("ix_recognitions_value_id", "value", "id"),
+        Index("ix_recognitions_created_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     giver_id: Mapped[str] = mapped_column(ForeignKey("employees.id"))
     points_each: Mapped[int] = mapped_column(Integer)
-    value: Mapped[str | None] = mapped_column(String(64), index=True)
+    value: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(32))
     private: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RecognitionRecipientRow(Base):
@@ -146,10 +159,15 @@ class CatalogItemRow(Base):
 
 class RedemptionRow(Base):
     __tablename__ = "redemptions"
-    __table_args__ = (Index("ix_redemptions_state_created", "state", "created_at"),)
+    # The listing walks ids for one state or one person.
+    __table_args__ = (
+        Index("ix_redemptions_state_created", "state", "created_at"),
+        Index("ix_redemptions_state_id", "state", "id"),
+        Index("ix_redemptions_employee_id_id", "employee_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"), index=True)
+    employee_id: Mapped[str] = mapped_column(ForeignKey("employees.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("catalog_items.id"))
     points: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))
@@ -204,6 +222,8 @@ class OutboxAttemptRow(Base):
     """One delivery attempt of an outbox message: the delivery log."""
 
     __tablename__ = "outbox_attempts"
+    # Failed attempts by time: /metrics counts those kept, the purge finds those past the retention.
+    __table_args__ = (Index("ix_outbox_attempts_failed", "succeeded", "attempted_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
@@ -212,3 +232,14 @@ class OutboxAttemptRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class DeliveryTotalRow(Base):
+    """A delivery count carried past the purge (`delivered`, `webhook_failures`): the purge adds
+    what it deletes in the same transaction, so /metrics reports carried + remaining and never
+    goes backwards. Only the purge writes it."""
+
+    __tablename__ = "delivery_totals"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -16,6 +16,8 @@ class ReactionKudosRow(Base):
     __table_args__ = (
         Index("ix_reaction_kudos_giver_ref", "giver_id", "message_ref"),
         Index("ix_reaction_kudos_giver_created", "giver_id", "created_at"),
+        # Which of a page's recognitions were taken back: looked up by recognition.
+        Index("ix_reaction_kudos_recognition", "recognition_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

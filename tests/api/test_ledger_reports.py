@@ -84,7 +84,8 @@ def test_recognition_report_json_and_csv_with_participation(store, hr):
     team(store)
     query = {"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "group_by": "department"}
     report = hr.get("/api/v1/reports/recognition", query_string=query).get_json()
-    assert report["rows"] == [{"key": "Support", "recognitions": 2, "points": 25}]
+    # Recognitions received: k-1 to ben and cy (both Support) counts for each of them.
+    assert report["rows"] == [{"key": "Support", "recognitions": 3, "points": 25}]
     assert report["participation"] == {
         "active_employees": 4,
         "gave": 1,
@@ -99,6 +100,6 @@ def test_recognition_report_json_and_csv_with_participation(store, hr):
     as_csv = hr.get("/api/v1/reports/recognition", query_string=query, headers={"Accept": "text/csv"})
     assert as_csv.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))
-    assert rows[0] == ["department", "recognitions", "points"] and rows[1] == ["Support", "2", "25"]
+    assert rows[0] == ["department", "recognitions", "points"] and rows[1] == ["Support", "3", "25"]
     backwards = hr.get("/api/v1/reports/recognition", query_string={**query, "from": "2026-05-01T00:00:00Z"})
     assert backwards.status_code == 422

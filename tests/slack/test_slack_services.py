@@ -69,7 +69,14 @@ def test_a_reaction_is_reversed_once(store):
 
     def reverse(key):
         return reverse_reaction_kudos(
-            store.uow(), SqlReactionLog.of, ana.id, "C:1:clap", key, timedelta(minutes=5), store.clock
+            store.uow(),
+            SqlReactionLog.of,
+            ana.id,
+            "C:1:clap",
+            key,
+            timedelta(minutes=5),
+            store.clock,
+            timezone=POLICY.timezone,
         )
 
     assert reverse("r1")

@@ -7,7 +7,8 @@ import logging
 from slack_bolt import Ack, App
 
 from bot.context import Bot
-from bot.inbound import decisions, home
+from bot.inbound import decisions
+from bot.inbound.home_updates import HomeUpdates
 from bot.looks.modals import confirm_redeem_modal, give_modal, notice_modal, reject_modal
 from rewards.errors import DomainError
 from rewards.services.preferences import set_celebration
@@ -17,7 +18,9 @@ from storage.reads.catalog_and_approvals import active_catalog
 log = logging.getLogger("plaudit.slack.actions")
 
 
-def register(app: App, bot: Bot) -> None:
+def register(app: App, bot: Bot, homes: HomeUpdates) -> None:
+    """App Home is published through `homes`: a slow one after the ack, never holding it past 3 s."""
+
     @app.action("redeem")
     def on_redeem(ack: Ack, body: dict, action: dict, client) -> None:
         ack()
@@ -53,17 +56,17 @@ def register(app: App, bot: Bot) -> None:
             set_celebration(bot.store.uow(), employee.id, action["selected_option"]["value"], bot.clock)
         except DomainError as exc:
             log.info("celebration refused: %s", exc.code)
-        home.publish(bot, body["user"]["id"])
+        homes.request(body["user"]["id"])
 
     @app.action("history_older")
     def on_history_older(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        home.publish(bot, body["user"]["id"], history_cursor=action.get("value") or None)
+        homes.request(body["user"]["id"], history_cursor=action.get("value") or None)
 
     @app.action("history_newest")
     def on_history_newest(ack: Ack, body: dict) -> None:
         ack()
-        home.publish(bot, body["user"]["id"])
+        homes.request(body["user"]["id"])
 
     @app.action("open_give_modal")
     def on_open_give(ack: Ack, body: dict, client) -> None:

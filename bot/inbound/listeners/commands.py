@@ -8,7 +8,8 @@ from slack_bolt import Ack, App
 
 from bot.context import Bot
 from bot.inbound import answers, giving
-from bot.inbound.kudos_parser import Give, OpenModal, ParseError, parse
+from bot.inbound.kudos_parser import Give, OpenModal, ParseError, Subcommand, parse
+from bot.inbound.read_budget import ReadBudget
 from bot.looks.blocks import kudos_blocks, kudos_text
 from bot.looks.modals import give_modal
 from bot.looks.replies import MESSAGE_TEXT_LIMIT, explain, fit, given_but_not_shown
@@ -16,8 +17,13 @@ from rewards.errors import DomainError
 
 log = logging.getLogger("plaudit.slack.commands")
 
+# Subcommands that only read run within the answer budget: not done in time, they ack "Working on
+# it…" and answer at the response_url later. A give and a redeem are writes and always answer in
+# the ack, exactly once through their keys; help reads nothing.
+READS = frozenset({"balance", "history", "leaderboard", "rewards"})
 
-def register(app: App, bot: Bot) -> None:
+
+def register(app: App, bot: Bot, reads: ReadBudget) -> None:
     @app.command(bot.config.command)
     def on_kudos(ack: Ack, command: dict, client) -> None:
         try:
@@ -32,7 +38,10 @@ def register(app: App, bot: Bot) -> None:
                 view=give_modal(bot.settings.recognition, channel=command.get("channel_id")),
             )
             return
-        ack(**_answer(bot, command, parsed))
+        if isinstance(parsed, Subcommand) and parsed.name in READS:
+            ack(**reads.answer(lambda: _answer(bot, command, parsed), command.get("response_url")))
+        else:
+            ack(**_answer(bot, command, parsed))
 
 
 def _answer(bot: Bot, command: dict, parsed) -> dict:

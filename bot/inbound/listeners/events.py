@@ -7,7 +7,7 @@ import logging
 from slack_bolt import App
 
 from bot.context import Bot
-from bot.inbound import home
+from bot.inbound.home_updates import HomeUpdates
 from rewards.errors import DomainError
 from rewards.services.reactions import React, give_reaction_kudos, reverse_reaction_kudos
 from storage.recognition.reactions import SqlReactionLog
@@ -15,11 +15,11 @@ from storage.recognition.reactions import SqlReactionLog
 log = logging.getLogger("plaudit.slack.events")
 
 
-def register(app: App, bot: Bot) -> None:
+def register(app: App, bot: Bot, homes: HomeUpdates) -> None:
     @app.event("app_home_opened")
     def on_home(event: dict) -> None:
-        if event.get("tab", "home") == "home":
-            home.publish(bot, event["user"])
+        if event.get("tab", "home") == "home":  # a slow home is published after the 200, not retried
+            homes.request(event["user"])
 
     @app.event("reaction_added")
     def on_reaction_added(event: dict, body: dict) -> None:
@@ -58,6 +58,7 @@ def register(app: App, bot: Bot) -> None:
                 f"slack-event:{body['event_id']}",
                 bot.config.reaction_undo_window,
                 bot.clock,
+                timezone=bot.settings.recognition.timezone,
             )
         except DomainError as exc:
             log.info("reaction reversal refused: %s", exc.code)

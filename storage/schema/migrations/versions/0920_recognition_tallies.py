@@ -1,7 +1,7 @@
 """Recognition tallies: per person, unit of time and value, kept with the writes.
 
 The upgrade creates the tables only; the tallies of the recognitions already given are built by
-`plaudit db upgrade` after the migration (or `plaudit aggregates rebuild`), in batches that each
+`plaudit db upgrade` after the migration (or `plaudit ledger rebuild-tallies`), in batches that each
 commit with their progress, so a build that stops resumes where it stopped and the service keeps
 serving meanwhile (reads use the history until the build has finished).
 
@@ -13,6 +13,10 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage.schema.types import BigId, UTCDateTime
+
+# As in storage/schema/tallies.py when this revision was written (a migration never changes).
+TOP_ROWS = "role = 'received' AND grain IN ('week', 'month', 'quarter', 'year', 'all')"
+TALLIES_FILLFACTOR = 70
 
 revision = "0920"
 down_revision = "0910"
@@ -30,11 +34,15 @@ def upgrade() -> None:
         sa.Column("employee_id", sa.String(36), primary_key=True),
         sa.Column("recognitions", sa.Integer(), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
+        sqlite_with_rowid=False,
+        postgresql_with={"fillfactor": TALLIES_FILLFACTOR},
     )
     op.create_index(
         "ix_tallies_top",
         "recognition_tallies",
-        ["grain", "starts", "role", "value", "points", "employee_id"],
+        ["grain", "starts", "value", "points", "employee_id"],
+        sqlite_where=sa.text(TOP_ROWS),
+        postgresql_where=sa.text(TOP_ROWS),
     )
     op.create_table(
         "tally_builds",
