@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
@@ -33,6 +33,10 @@ def _iso_datetime(value: Any) -> Any:
         raise ValueError("must be an ISO 8601 date-time such as 2026-03-01T00:00:00Z") from None
     if parsed.tzinfo is None:
         raise ValueError("must carry a UTC offset, e.g. Z or +02:00")
+    try:
+        parsed.astimezone(UTC)  # stored and compared in UTC: 0001-01-01T00:00+05:00 has no UTC time
+    except OverflowError:
+        raise ValueError("is out of range: its time in UTC must fall in the years 1 to 9999") from None
     return parsed
 
 

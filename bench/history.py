@@ -55,7 +55,7 @@ from storage.access import clients
 from storage.database.engine import normalise_url
 from storage.encryption.ciphers import BlindIndex, Keyring, generate_key
 from storage.ledger.verify import verify_ledger
-from storage.reads import activity
+from storage.reads import leaderboard as boards
 from storage.recognition import tallies
 from storage.recognition.tally_check import check_tallies
 from storage.schema import migrate
@@ -406,7 +406,9 @@ def time_reads(
     if size <= args.baseline_max:  # before the tallies: the same boards read from the history
         with phase("reads: history leaderboards (baseline)"):
             for window, wanted in (("month", None), ("month", facts.values[0]), ("all", None)):
-                old = partial(activity.leaderboard, store, since=answers._since(bot, window), value=wanted)
+                old = partial(
+                    boards.history_leaderboard, store, since=answers._since(bot, window), value=wanted
+                )
                 label = f"before: history leaderboard {window}" + (f" #{wanted}" if wanted else "")
                 timings.time(label, SLACK_BUDGET_MS, size, old, r)
     # The API alone: Slack's routes are not timed here, and unmounted they start no link.

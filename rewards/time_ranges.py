@@ -29,6 +29,19 @@ class Piece:
         return self.grain != PART
 
 
+# The calendar the tallies are cut on: no recognition lies outside it, and staying inside keeps
+# every local date and its neighbours representable (year 1 or 9999 in some zone would not be).
+CALENDAR = (datetime(1900, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
+
+
+def _within_calendar(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC, cut to `CALENDAR` (a range outside it is empty)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be aware datetimes")
+    low, high = CALENDAR
+    return min(max(start, low), high).astimezone(UTC), max(min(end, high), low).astimezone(UTC)
+
+
 def day_start(day: date, zone: ZoneInfo) -> datetime:
     """The first instant (UTC) whose local date in `zone` is `day`."""
     # fold=0 takes the offset in force before a transition: for a midnight skipped by a DST jump
@@ -39,10 +52,8 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 def tile(start: datetime, end: datetime, timezone: str) -> list[Piece]:
     """Cut [start, end) into a partial head day, whole days, months, years, months, days and a
     partial tail day of `timezone`'s calendar: the fewest pieces, in order, that cover it exactly."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("start and end must be aware datetimes")
+    start, end = _within_calendar(start, end)
     zone = ZoneInfo(timezone)
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         return []
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
@@ -88,9 +99,7 @@ def signed_tile(
     either as its months (days, part) or as the whole unit minus the rest, whichever reads less
     (`WEIGHTS`; a piece that begins at or after `now` holds nothing yet and costs nothing). With
     `quarters`, years hold quarters and quarters months."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("start and end must be aware datetimes")
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    start, end = _within_calendar(start, end)
     if end <= start:
         return []
     levels = ("year", "quarter", "month", "day") if quarters else ("year", "month", "day")

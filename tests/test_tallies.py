@@ -374,11 +374,47 @@ def test_concurrent_gives_keep_the_tallies_exact(store):
     assert verify_ledger(store.engine) == []
 
 
-def _process_giver(url, keyring_text, blind_key, giver_id, recipient_ids, worker, results):
+REACTIONS_EACH = 4
+
+
+def _react_many(store, giver_id, recipient_ids, worker, count=REACTIONS_EACH):
+    """Reaction kudos to each recipient in turn, every other one taken back."""
+    results = []
+    for n in range(count):
+        ref = f"P:{worker}:{n}"
+        author = recipient_ids[(worker + n) % len(recipient_ids)]
+        try:
+            react = React(giver_id, author, ref, f"react-{ref}")
+            give_reaction_kudos(store.uow(), _log, react, POLICY, store.clock)
+            if n % 2:
+                reverse_reaction_kudos(
+                    store.uow(),
+                    _log,
+                    giver_id,
+                    ref,
+                    f"unreact-{ref}",
+                    timedelta(minutes=5),
+                    store.clock,
+                    timezone=ZONE,
+                )
+            results.append("ok")
+        except errors.DomainError as exc:
+            results.append(exc.code)
+    return results
+
+
+def _process_giver(url, keyring_text, blind_key, giver_id, recipient_ids, worker, results, giving, go):
     from storage.encryption.ciphers import BlindIndex, Keyring
 
     store = Store.open(url, Keyring.parse(keyring_text), BlindIndex(blind_key), SystemClock())
-    outcomes = _give_many(store, giver_id, recipient_ids, worker)
+    first = _react_many(store, giver_id, recipient_ids, worker + 100, count=1)  # one done...
+    giving.set()  # ...then the parent starts rebuilding, and the rest race its rebuilds
+    go.wait(timeout=60)
+    outcomes = (
+        first
+        + _give_many(store, giver_id, recipient_ids, worker)
+        + _react_many(store, giver_id, recipient_ids, worker)
+    )
     store.close()
     results.put(outcomes)
 
@@ -391,6 +427,8 @@ def test_concurrent_processes_and_a_rebuild_keep_the_tallies_exact(store, keyrin
     keyring_text = ",".join(f"{kid}:{base64.b64encode(k).decode()}" for kid, k in keyring.keys)
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
+    giving = [ctx.Event() for _ in range(4)]
+    go = ctx.Event()
     procs = [
         ctx.Process(
             target=_process_giver,
@@ -402,19 +440,29 @@ def test_concurrent_processes_and_a_rebuild_keep_the_tallies_exact(store, keyrin
                 [r.id for r in recipients],
                 w,
                 results,
+                giving[w],
+                go,
             ),
         )
         for w in range(4)
     ]
     for proc in procs:
         proc.start()
-    for _ in range(3):  # rebuilds racing the gives: each give counted once, live or by the build
+    for started in giving:
+        assert started.wait(timeout=120)
+    go.set()
+    found: list[list[str]] = []
+    rebuilds = 0
+    while len(found) < len(procs) or rebuilds < 2:  # rebuilds racing the gives until they end
         rebuild(store.engine, ZONE, batch=2)
-    outcomes = [o for _ in procs for o in results.get(timeout=120)]
+        rebuilds += 1
+        while len(found) < len(procs) and not results.empty():
+            found.append(results.get(timeout=30))
+    outcomes = [o for f in found for o in f]
     for proc in procs:
         proc.join(timeout=30)
         assert proc.exitcode == 0
-    assert outcomes == ["ok"] * 4 * GIVES_EACH
+    assert outcomes == ["ok"] * 4 * (1 + GIVES_EACH + REACTIONS_EACH)
     build(store.engine, ZONE)
     _assert_boards_match_history(store, datetime.now(UTC))
     assert verify_ledger(store.engine) == []

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewards.time_ranges import PART, _Cover, day_start, signed_tile, tile
+from rewards.time_ranges import CALENDAR, PART, _Cover, day_start, signed_tile, tile
 
 ZONES = [
     "UTC",
@@ -240,3 +240,21 @@ def test_with_quarters_this_quarter_up_to_now_is_the_quarter_minus_the_future():
         ("month", date(2026, 10, 1)),
         ("month", date(2026, 11, 1)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"),
+        ("0001-01-01T00:00:00+00:00", "0001-01-02T00:00:00+00:00"),
+        ("9999-12-30T00:00:00-05:00", "9999-12-31T23:59:59-05:00"),
+        ("1899-12-31T00:00:00+00:00", "1900-01-02T00:00:00+00:00"),
+    ],
+)
+def test_a_range_at_the_ends_of_time_is_cut_to_the_calendar(start, end):
+    first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"):
+        for pieces in (tile(first, last, zone), signed_tile(first, last, zone, quarters=True)):
+            # no error, and nothing far outside: a signed cover may subtract the rest of a year
+            slack = timedelta(days=400)
+            assert all(CALENDAR[0] - slack <= p.start < p.end <= CALENDAR[1] + slack for p in pieces)

@@ -3,6 +3,8 @@ tallies hold; rebuild the tallies from the history."""
 
 from __future__ import annotations
 
+import sys
+
 from plaudit.assembly import build_store
 from plaudit.settings import Settings
 from storage.ledger.verify import verify_ledger
@@ -59,5 +61,9 @@ def verify(args) -> int:
 def rebuild_tallies(args) -> int:
     settings = Settings.from_env()
     store = build_store(settings, create_dev_keys=False)
-    rebuild(store.engine, settings.timezone, progress=lambda line: print(line, flush=True))
+    try:
+        rebuild(store.engine, settings.timezone, progress=lambda line: print(line, flush=True))
+    except RuntimeError as exc:  # a long reader holds the tallies, or a build restarted meanwhile
+        print(f"plaudit: the tallies were not rebuilt: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -85,7 +85,11 @@ def leaderboard(
         if from_tallies and is_built(conn, timezone):
             params = {"grain": window, "starts": starts, "value": value or "", "limit": limit}
             query = TOP if window in TOP_GRAINS else TOP_OF_DAY
-            return [LeaderboardRow(e, int(p), int(n)) for e, p, n in conn.execute(query, params)]
+            rows = [LeaderboardRow(e, int(p), int(n)) for e, p, n in conn.execute(query, params)]
+            # each statement sees its own snapshot (PostgreSQL, READ COMMITTED): a rebuild may have
+            # cleared the tallies since the check above, so the answer stands only if still built
+            if is_built(conn, timezone):
+                return rows
     if window == "all":
         return history_leaderboard(store, value=value, limit=limit)
     since, until = _utc_midnight(starts, timezone), _utc_midnight(_next_start(window, starts), timezone)

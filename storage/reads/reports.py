@@ -68,8 +68,7 @@ def recognition_report(
     with store.reader() as uow:
         conn = uow.session.connection()
         if not tallies.is_built(conn, timezone):
-            rows, part = _from_history(conn, start, end, group_by)
-            return (_by_hr_id(conn, rows) if hr_ids and group_by in ("giver", "recipient") else rows), part
+            return _history_report(conn, start, end, group_by, hr_ids)
         now = store.clock.now()  # what begins later holds nothing yet: the cheap side to subtract
         pieces = {
             GIVEN: signed_tile(start, end, timezone, now=now),
@@ -89,7 +88,16 @@ def recognition_report(
         ).one()
         counted = int(ours[0]) if counted is None else counted
         gave, received = (counted, int(others)) if role == GIVEN else (int(others), counted)
+        # each statement sees its own snapshot (PostgreSQL, READ COMMITTED): a rebuild may have
+        # cleared the tallies since the check above, so the answer stands only if still built
+        if not tallies.is_built(conn, timezone):
+            return _history_report(conn, start, end, group_by, hr_ids)
         return _ordered(sums), Participation(int(active), gave, received)
+
+
+def _history_report(conn: Connection, start: datetime, end: datetime, group_by: str, hr_ids: bool) -> Report:
+    rows, part = _from_history(conn, start, end, group_by)
+    return (_by_hr_id(conn, rows) if hr_ids and group_by in ("giver", "recipient") else rows), part
 
 
 def recognition_report_from_history(store: Store, start: datetime, end: datetime, group_by: str) -> Report:

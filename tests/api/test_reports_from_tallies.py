@@ -115,3 +115,21 @@ def test_by_person_the_route_shows_hr_ids_read_with_the_report_and_keeps_the_doc
         as_csv = hr.get(REPORT, query_string={**query, "group_by": group_by}, headers={"Accept": "text/csv"})
         lines = list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))
         assert sorted(lines[1 : 1 + len(rows)]) == sorted(rows) and lines[1 + len(rows)] == []
+
+
+def test_a_range_to_the_ends_of_time_reports_everything_instead_of_failing(store, app, http, clock):
+    app.extensions[EXTENSION].recognition_policy = POLICY
+    gives(store, clock)
+    tallies.rebuild(store.engine, ZONE)
+    hr = new_caller(store, http)
+    for start, end in [
+        ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),
+        ("0001-01-01T00:00:00Z", "1000-01-01T00:00:00Z"),
+        ("9999-01-01T00:00:00Z", "9999-12-31T18:00:00-05:00"),
+    ]:
+        for group_by in ("department", "value", "giver", "recipient"):
+            answer = hr.get(REPORT, query_string={"from": start, "to": end, "group_by": group_by})
+            assert answer.status_code == 200, (start, end, group_by, answer.get_data(as_text=True))
+    everything = {"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z"}
+    rows = hr.get(REPORT, query_string={**everything, "group_by": "giver"}).get_json()["rows"]
+    assert rows == [{"key": "E-1", "recognitions": 3, "points": 66}]

@@ -102,3 +102,18 @@ def test_every_pattern_in_the_openapi_document_has_a_sentence(http):
 @pytest.mark.parametrize("kind", sorted(TYPE_SENTENCES))
 def test_type_sentences_carry_no_internals(kind):
     assert not LEAKS.search(TYPE_SENTENCES[kind])
+
+
+def test_a_date_time_with_no_time_in_utc_is_named_not_a_500(hr):
+    # Year 1 at +05:00 is the year 0 in UTC, which no date-time can hold.
+    for path, name in [
+        ("/api/v1/employees?updated_since=0001-01-01T00:00:00%2B05:00", "query.updated_since"),
+        ("/api/v1/ledger/transactions?until=9999-12-31T23:00:00-05:00", "query.until"),
+        (
+            "/api/v1/reports/recognition?from=0001-01-01T00:00:00%2B05:00&to=2026-01-01T00:00:00Z",
+            "query.from",
+        ),
+    ]:
+        answer = hr.get(path)
+        assert answer.status_code == 422, (path, answer.get_data(as_text=True))
+        assert "years 1 to 9999" in _messages(answer)[name]
