@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from rewards.delivery import Deliverer, OutboxMessage
-from scheduler.outbox import DeliveryObserver, RetryPolicy, attempt
+from scheduler.outbox import DeliveryObserver, RetryPolicy, send
+from scheduler.recorder import Recorder
 from storage.delivery import wake
-from storage.delivery.dispatch import claim_due, next_due, reschedule
+from storage.delivery.dispatch import ClaimRequest, claim, next_due, release
 from storage.store import Store
 
 log = logging.getLogger("plaudit.outbox.dispatcher")
 
 MIN_WAIT_SECONDS = 0.02
+RECHECK_SECONDS = 0.1
+LOOK_INTERVAL = 0.02
+EXIT_SECONDS = 2.0  # how long a process that exits waits for sends in flight to be recorded
+# A Slack message due for less than this is fresh: it is claimed before the backlog, so a DM
+# written during a backlog still arrives within the second the recipient expects.
+FRESH = timedelta(seconds=1)
+BACKLOG_SHARE = 0.25  # of the Slack places claimed, at least this share goes to the backlog
 
 
 LaneKey = tuple[str, int] | tuple[str, str, int]
@@ -34,11 +45,37 @@ def destination(message: OutboxMessage) -> LaneKey:
     return (message.channel, "message", message.id)
 
 
+class BacklogShare:
+    """How many places of each claim go to the backlog, so that over time it gets `share` of them.
+
+    Fresh messages go first, and a claim often has room for one message only (a worker has just
+    finished one); a fixed share of each claim would then round to nothing and a steady stream of
+    fresh messages would starve the backlog. Credit carried from claim to claim gives it every
+    1/share-th such place instead.
+    """
+
+    def __init__(self, share: float = BACKLOG_SHARE) -> None:
+        self.share = share
+        self._credit = 0.0
+
+    def places(self, room: int) -> int:
+        """The backlog's places in a claim with `room` places (call `claimed` after it)."""
+        self._credit += room * self.share
+        return min(room, int(self._credit))
+
+    def claimed(self, places: int, all_due_taken: bool) -> None:
+        """A claim gave the backlog `places`; with nothing more due, no credit is carried over."""
+        self._credit = 0.0 if all_due_taken else max(0.0, self._credit - places)
+
+
 class Dispatcher:
     """Claims due messages when woken (or every `sweep_seconds`) and delivers them on small pools.
 
-    Webhook lanes get at most `lane_share` of the `workers` threads and their own claim budget,
-    so however many receivers hang, Slack messages always find a free worker and room to be claimed.
+    Slack messages have `workers` threads; webhook lanes a pool of `lane_share` of that size and
+    their own claim budget, so however many receivers hang, Slack messages always find a free
+    worker and room to be claimed.
+    Fresh Slack messages are claimed before the backlog (see `BacklogShare`). Workers only send;
+    the `Recorder` writes their outcomes, many per transaction.
     """
 
     def __init__(
@@ -49,7 +86,7 @@ class Dispatcher:
         policy: RetryPolicy | None = None,
         sweep_seconds: float = 5.0,
         workers: int = 8,
-        lane_depth: int = 2,
+        lane_depth: int = 6,
         lane_share: float = 0.5,
         wake_local: bool = True,
         listen: bool = True,
@@ -59,12 +96,17 @@ class Dispatcher:
         self.deliverers = deliverers
         self.policy = policy or RetryPolicy()
         self.sweep_seconds = sweep_seconds
-        lane_workers = max(1, min(workers - 1, int(workers * lane_share)))
-        direct_workers = max(1, workers - lane_workers)
+        # Slack messages get `workers` threads; webhook lanes a pool of their own, `lane_share`
+        # of that size, so however many receivers hang, Slack messages always find a thread.
+        lane_workers = max(1, int(workers * lane_share))
+        direct_workers = max(1, workers)
         self.capacity = {  # claimed and not yet finished, at most, per kind of message
             "direct": direct_workers * 4,
             "subscribed": lane_workers * (lane_depth + 1),
         }
+        # Slack messages are claimed again only once this few are left (about two rounds of the
+        # threads): one claim then takes many, not one per commit that woke the dispatcher.
+        self.refill_below = direct_workers * 2
         self.lane_depth = lane_depth  # messages a busy webhook lane may hold besides the one in flight
         self.wake_local = wake_local
         self.listen = listen
@@ -75,7 +117,11 @@ class Dispatcher:
             "subscribed": ThreadPoolExecutor(lane_workers, thread_name_prefix="plaudit-deliver-hook"),
         }
         self._lanes: dict[LaneKey, deque[OutboxMessage]] = {}
+        self._unsent: dict[int, OutboxMessage] = {}  # claimed and not yet started, by id
+        self._backlog = BacklogShare()
+        self.recorder = Recorder(store, self.policy, observe, self.due_again)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._in_flight = {"direct": 0, "subscribed": 0}
         self._held_back = False  # something due was left unclaimed for room: look again when room frees
         self._wake_at: datetime | None = None  # when the run loop next looks of its own accord
@@ -91,10 +137,13 @@ class Dispatcher:
             self._listener = wake.listener_for(self.store.engine, self.signal)
         self._thread = threading.Thread(target=self.run, name="plaudit-dispatcher", daemon=True)
         self._thread.start()
+        # A web worker may exit without anyone calling stop(): hand back and record then too.
+        atexit.register(self.stop, EXIT_SECONDS)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop claiming; messages claimed but not started go back to the outbox at once."""
+        """Stop claiming; hand back at once what was claimed and not started, record what was sent."""
+        atexit.unregister(self.stop)
         self._stop.set()
         self.signal.set()
         wake.unsubscribe(self.signal)
@@ -103,30 +152,46 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
         with self._lock:
-            waiting = [message for lane in self._lanes.values() for message in lane]
+            unsent = list(self._unsent.values())
+            self._unsent.clear()
             for lane in self._lanes.values():
                 lane.clear()
-        for message in waiting:
-            try:
-                reschedule(self.store, message, self.store.clock.now(), message.progress)
-            except Exception:  # the lease hands it back later all the same
-                log.warning("could not hand back outbox message %s", message.id)
+            self._in_flight = {
+                kind: count - sum(1 for m in unsent if _kind(m) == kind)
+                for kind, count in self._in_flight.items()
+            }
         for pool in self._pools.values():
             pool.shutdown(wait=False, cancel_futures=True)
+        if unsent:
+            try:
+                release(self.store, unsent)
+            except Exception:  # the lease hands them back later all the same
+                log.warning("could not hand back %d claimed outbox messages", len(unsent))
+        with self._idle:  # the messages being sent now: their outcomes are recorded below
+            self._idle.wait_for(lambda: not any(self._in_flight.values()), timeout)
+        self.recorder.close(timeout)
 
     def wake(self) -> None:
         self.signal.set()
 
     def run(self) -> None:
         """Until stopped: claim what is due, then wait for a wake-up, a due retry or the sweep."""
+        last_look = 0.0
         while not self._stop.is_set():
+            # Under load every commit wakes the loop: looking at most every LOOK_INTERVAL makes
+            # one claim serve the commits of that time (a fresh message waits that long at most).
+            self._stop.wait(max(0.0, last_look + LOOK_INTERVAL - time.monotonic()))
+            last_look = time.monotonic()
             self.signal.clear()  # before claiming, so a commit during the claim wakes us again
             timeout = self.sweep_seconds
             with self._lock:
                 self._wake_at = None  # looking now: a message put back meanwhile wakes us again
             try:
                 self.fill()
-                timeout = self._wait_seconds()
+                with self._lock:
+                    held_back = self._held_back
+                # Held back: a finishing delivery wakes the loop, no need to read when to look.
+                timeout = self.sweep_seconds if held_back else self._wait_seconds()
             except Exception as exc:  # the database is away: the sweep tries again
                 log.warning("outbox dispatcher could not claim (%s)", type(exc).__name__)
             with self._lock:
@@ -150,32 +215,44 @@ class Dispatcher:
         channels = list(self.deliverers)
         with self._lock:
             self._held_back = False
-        for kind in ("direct", "subscribed"):
-            while not self._stop.is_set():
-                with self._lock:
-                    room = self.capacity[kind] - self._in_flight[kind]
-                    busy = [
-                        key[1]
-                        for key, lane in self._lanes.items()
-                        if isinstance(key[1], int) and len(lane) >= self.lane_depth
-                    ]
-                    self._held_back = self._held_back or room <= 0 or bool(busy)
-                if room <= 0:
-                    break
-                messages = claim_due(
-                    self.store,
-                    room,
-                    channels,
-                    self.policy.lease,
-                    busy,
-                    kind=kind,
+        while not self._stop.is_set():
+            with self._lock:
+                direct = self.capacity["direct"] - self._in_flight["direct"]
+                if self._in_flight["direct"] > self.refill_below:
+                    direct = 0
+                subscribed = self.capacity["subscribed"] - self._in_flight["subscribed"]
+                busy = [
+                    key[1]
+                    for key, lane in self._lanes.items()
+                    if isinstance(key[1], int) and len(lane) >= self.lane_depth
+                ]
+                self._held_back = self._held_back or direct <= 0 or subscribed <= 0 or bool(busy)
+            if direct <= 0 and subscribed <= 0:
+                break
+            backlog = self._backlog.places(max(direct, 0))
+            messages = claim(
+                self.store,
+                channels,
+                self.policy.lease,
+                ClaimRequest(
+                    direct=max(direct, 0),
+                    subscribed=max(subscribed, 0),
+                    fresh_since=self.store.clock.now() - FRESH,
+                    backlog=backlog,
+                    skip_subscriptions=busy,
                     per_subscription=self.lane_depth + 1,
-                )
-                for message in messages:
-                    self._enqueue(message)
-                claimed += len(messages)
-                if len(messages) < room:
-                    break
+                ),
+            )
+            taken = sum(1 for m in messages if m.subscription_id is None)
+            self._backlog.claimed(backlog, all_due_taken=taken < direct)
+            for message in messages:
+                self._enqueue(message)
+            claimed += len(messages)
+            filled = (direct > 0 and taken == direct) or (
+                subscribed > 0 and len(messages) - taken == subscribed
+            )
+            if not filled:
+                break  # everything due that fits was taken: no need to look again now
         return claimed
 
     def idle(self) -> bool:
@@ -188,6 +265,7 @@ class Dispatcher:
         kind = _kind(message)
         with self._lock:
             self._in_flight[kind] += 1
+            self._unsent[message.id] = message
             lane = self._lanes.get(key)
             if lane is not None:
                 lane.append(message)
@@ -199,30 +277,27 @@ class Dispatcher:
         # One message, then the thread goes back to the pool: the lane's next message queues
         # behind every other lane's, so no receiver keeps a worker to itself.
         kind = _kind(message)
-        try:
-            attempt(
-                self.store,
-                self.deliverers[message.channel],
-                message,
-                self.policy,
-                self.observe,
-                self.due_again,
-            )
-        except Exception:  # recording failed; the lease hands the message back later
-            log.exception("outbox message %s could not be recorded", message.id)
         with self._lock:
-            self._in_flight[kind] -= 1
-            lane = self._lanes[key]
+            mine = self._unsent.pop(message.id, None) is not None  # else stop() handed it back
+        if mine:
+            try:
+                tried = send(self.store, self.deliverers[message.channel], message, self.policy)
+                if tried is not None:
+                    self.recorder.put(tried)
+            except Exception:  # the database is away for the renewal: the lease hands it back
+                log.exception("outbox message %s could not be sent", message.id)
+        with self._lock:
+            if mine:
+                self._in_flight[kind] -= 1
+            lane = self._lanes.get(key)
             following = lane.popleft() if lane else None
             if following is None:
-                del self._lanes[key]
+                self._lanes.pop(key, None)
             wanted, self._held_back = self._held_back, False
+            self._idle.notify_all()
         if following is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # stopping: stop() hands it back
                 self._pools[kind].submit(self._drive, key, following)
-            except RuntimeError:  # stopping: the lease (or stop's hand-back) returns it
-                with self._lock:
-                    self._in_flight[kind] -= 1
         if wanted:
             self.signal.set()
 
@@ -231,8 +306,8 @@ class Dispatcher:
         if due is None:
             return self.sweep_seconds
         seconds = (due - self.store.clock.now()).total_seconds()
-        if seconds <= 0:  # due but unclaimed: another dispatcher's, or held back until room frees
-            return self.sweep_seconds
+        if seconds <= 0:  # fell due since the claim, or another dispatcher is claiming it
+            return min(RECHECK_SECONDS, self.sweep_seconds)
         return min(max(seconds, MIN_WAIT_SECONDS), self.sweep_seconds)
 
 
