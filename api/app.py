@@ -9,12 +9,14 @@ from flask_openapi3 import Info, OpenAPI
 from flask_openapi3.models import SecurityScheme
 from werkzeug.routing import BaseConverter
 
-from api import oauth, problems
+from api import oauth, problems, scim
 from api.config import SCOPES, ApiConfig
 from api.context import EXTENSION, ApiContext
+from api.credentials import carries_valid_credential
 from api.docs_page import INDEX_HTML
 from api.problems import Problem, problem
 from api.ratelimit import AddressLimit, RateLimiter, retry_after_header
+from api.scim.auth import scim_error
 from api.spec import finalize
 from rewards.policy import RedemptionPolicy
 from rewards.services.allowance import AllowanceTerms
@@ -117,12 +119,14 @@ def configure(app: OpenAPI, settings, store: Store) -> None:
 
 def _limit_unauthenticated(app: OpenAPI, limit: AddressLimit) -> None:
     """Per address: every token request, and every API request refused as unauthenticated,
-    spends from one bucket; while it is empty both get 429 (a valid token's calls spend nothing)."""
+    spends from one bucket; while it is empty both get 429. A call carrying a valid API or SCIM
+    token spends nothing and is never refused here: identity providers share egress addresses,
+    so one tenant's bad tokens must not lock out another's good ones."""
     app.extensions[ADDRESS_LIMIT] = limit
     limiter = RateLimiter()
 
     def guarded() -> bool:
-        return request.path == "/oauth/token" or request.path.startswith("/api/v1/")
+        return request.path == "/oauth/token" or request.path.startswith(("/api/v1/", "/scim/"))
 
     @app.before_request
     def _refuse_when_spent():
@@ -132,6 +136,14 @@ def _limit_unauthenticated(app: OpenAPI, limit: AddressLimit) -> None:
         wait = limiter.peek(_address(), limit.rate, limit.burst)
         if wait is None:
             return None
+        if request.path != "/oauth/token" and carries_valid_credential(app.extensions["plaudit.store"]):
+            return None
+        if request.path.startswith("/scim/"):
+            return scim_error(
+                429,
+                "Too many unauthenticated calls from this address; wait and retry.",
+                {"Retry-After": retry_after_header(wait)},
+            )
         return problem(
             429,
             "rate_limited",
@@ -160,7 +172,7 @@ def _secure_headers(app: OpenAPI) -> None:
     def _headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.path.startswith(("/api/", "/oauth/")) or request.path == "/api":
+        if request.path.startswith(("/api/", "/oauth/", "/scim/")) or request.path == "/api":
             response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -185,3 +197,4 @@ def _register_routes(app: OpenAPI) -> None:
 
     for module in (employees, awards, catalog, redemptions, ledger, reports, webhooks, milestone_rules):
         app.register_api(module.bp)
+    app.register_blueprint(scim.routes())

@@ -36,6 +36,9 @@ class ApiConfig:
     idempotency_retention_hours: int = 24
     trusted_proxies: int = 0  # >0: honour X-Forwarded-* from that many proxies (TLS offload)
     webhook_destinations: DestinationPolicy = field(default_factory=DestinationPolicy)
+    scim_rate_per_second: float = 100.0  # per SCIM token, per worker: an IdP pushes ~50 at once
+    scim_rate_burst: int = 200
+    scim_delete: str = "deactivate"  # what SCIM DELETE does: "deactivate" or "erase"
 
     @classmethod
     def from_mapping(cls, extra: Mapping[str, str]) -> ApiConfig:
@@ -46,6 +49,9 @@ class ApiConfig:
             max_body_bytes=_int(extra, "PLAUDIT_API_MAX_BODY_BYTES", cls.max_body_bytes),
             trusted_proxies=_int(extra, "PLAUDIT_API_TRUSTED_PROXIES", 0),
             webhook_destinations=_destinations(extra),
+            scim_rate_per_second=float(_int(extra, "PLAUDIT_SCIM_RATE", 100)),
+            scim_rate_burst=_int(extra, "PLAUDIT_SCIM_BURST", cls.scim_rate_burst),
+            scim_delete=_scim_delete(extra),
         )
 
 
@@ -55,6 +61,16 @@ def _destinations(extra: Mapping[str, str]) -> DestinationPolicy:
         return DestinationPolicy.parse(extra.get("PLAUDIT_WEBHOOK_ALLOWED_HOSTS", ""), https_only=production)
     except ValueError as exc:
         raise ApiConfigError(f"PLAUDIT_WEBHOOK_ALLOWED_HOSTS: {exc}") from None
+
+
+SCIM_DELETE_CHOICES = ("deactivate", "erase")
+
+
+def _scim_delete(extra: Mapping[str, str]) -> str:
+    choice = (extra.get("PLAUDIT_SCIM_DELETE") or "deactivate").strip().lower()
+    if choice not in SCIM_DELETE_CHOICES:
+        raise ApiConfigError(f"PLAUDIT_SCIM_DELETE must be one of {', '.join(SCIM_DELETE_CHOICES)}")
+    return choice
 
 
 def _int(extra: Mapping[str, str], name: str, default: int) -> int:

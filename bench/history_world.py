@@ -10,10 +10,13 @@ non-negative at every moment. The cached balances are set to the postings' sums.
 outbox rows of `recognition.created` (delivered and purged after the retention period in a real
 deployment; no read timed here looks at them).
 
-Time span: the N recognitions fall over the same three years before NOW whatever N is, so a
-bigger N is a busier organisation (≈9 a day at 10k, ≈900 a day at 1M) and the leaderboard's
-week and month windows grow with N, as the issue's worst case does. Givers and recipients are
-skewed (a few people give and receive much more), ids follow time as they do in production.
+Time span (`span_of`): by default the organisation is equally busy at every size, ≈913
+recognitions a day (1M over three years), so a bigger N is a longer history: 10k covers the last
+≈11 days, 100k the last ≈110, 1M three years, and a window of the last month holds the same
+recognitions (and the same active people) at 100k and at 1M. With `spread` every N falls over
+the same three years instead, so a bigger N is a busier organisation (≈91 a day at 100k) and
+every window grows with N, as the issue's worst case does. Givers and recipients are skewed (a
+few people give and receive much more), ids follow time as they do in production.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from rewards.services.redemptions import request_redemption
 from storage.store import Store
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # a Friday afternoon: the week window is full
-SPAN = timedelta(days=3 * 365)
+FULL_SPAN = timedelta(days=3 * 365)  # the history of the largest world, REFERENCE recognitions
+REFERENCE = 1_000_000
 EMPLOYEES = 10_000
 DEPARTMENTS = ("Engineering", "Sales", "Support", "Marketing", "Finance", "People", "Operations", "Legal")
 REASONS = (
@@ -60,6 +64,20 @@ REVERSED_SHARE = 0.15  # of the reactions, taken back within the undo window
 PRIVATE_SHARE = 0.05
 NO_VALUE_SHARE = 0.30
 POINTS = (1, 2, 3, 5, 5, 10, 10, 20)
+
+
+def span_of(recognitions: int, *, spread: bool = False) -> timedelta:
+    """How far back the history of `recognitions` reaches: FULL_SPAN when spread, else as long as
+    the reference world's density (REFERENCE over FULL_SPAN) takes to give them (exactly FULL_SPAN
+    at REFERENCE, so the 1M world is the same either way)."""
+    if spread:
+        return FULL_SPAN
+    return timedelta(microseconds=FULL_SPAN // timedelta(microseconds=1) * recognitions // REFERENCE)
+
+
+def per_day(recognitions: int, *, spread: bool = False) -> float:
+    """Recognitions a day in the world of `recognitions`."""
+    return recognitions / (span_of(recognitions, spread=spread) / timedelta(days=1))
 
 
 @dataclass
@@ -84,11 +102,13 @@ def build_world(
     policy: RecognitionPolicy | None = None,
     allowance: AllowancePolicy | None = None,
     seed: int = 11,
+    spread: bool = False,
     say: Callable[[str], None] = print,
     phase: Callable[[str], AbstractContextManager[object]] = lambda step: nullcontext(),
 ) -> World:
-    """Employees through the service, recognitions in bulk, then redemptions through the service;
-    `phase(step)` wraps each of the three steps (the bench's progress lines)."""
+    """Employees through the service, recognitions in bulk over `span_of(recognitions, spread=...)`
+    before NOW, then redemptions through the service; `phase(step)` wraps each of the three steps
+    (the bench's progress lines)."""
     policy = policy or RecognitionPolicy(timezone=timezone)
     allowance = allowance or AllowancePolicy()
     rng = random.Random(seed)
@@ -100,8 +120,9 @@ def build_world(
     say(f"world: {len(world.employee_ids):,} employees in {world.seconds['employees']:.1f} s")
     began = time.perf_counter()
     with phase("bulk load"):
+        span = span_of(recognitions, spread=spread)
         world.recognitions, world.rows = _recognitions(
-            store, world, recognitions, rng, timezone, policy, allowance
+            store, world, recognitions, span, rng, timezone, policy, allowance
         )
     world.seconds["recognitions"] = time.perf_counter() - began
     took = world.seconds["recognitions"]
@@ -202,14 +223,17 @@ class _Give:
     reversed_at: datetime | None = None
 
 
-def _plan(n: int, people: list[str], rng: random.Random, policy: RecognitionPolicy) -> list[_Give]:
-    """N gives in time order: skewed people, some to several recipients, some reactions."""
+def _plan(
+    n: int, span: timedelta, people: list[str], rng: random.Random, policy: RecognitionPolicy
+) -> list[_Give]:
+    """N gives in time order over `span` before NOW: skewed people, some to several recipients,
+    some reactions."""
     weights = [1.0 / (rank + 10) ** 0.8 for rank in range(len(people))]
     order = people[:]
     rng.shuffle(order)
     cum = list(itertools.accumulate(weights))
-    start = NOW - SPAN
-    seconds = SPAN.total_seconds() - 3600  # the last give an hour before NOW
+    start = NOW - span
+    seconds = span.total_seconds() - 3600  # the last give an hour before NOW
     moments = sorted(rng.random() * seconds for _ in range(n))
     givers = rng.choices(order, cum_weights=cum, k=n)
     firsts = rng.choices(order, cum_weights=cum, k=n)
@@ -239,12 +263,13 @@ def _recognitions(
     store: Store,
     world: World,
     n: int,
+    span: timedelta,
     rng: random.Random,
     timezone: str,
     policy: RecognitionPolicy,
     allowance: AllowancePolicy,
 ) -> tuple[int, int]:
-    plan = _plan(n, world.employee_ids, rng, policy)
+    plan = _plan(n, span, world.employee_ids, rng, policy)
     zone = ZoneInfo(timezone)
     postgres = store.engine.dialect.name == "postgresql"
     stamp = _as_is if postgres else _sqlite_stamp

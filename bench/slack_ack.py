@@ -1,6 +1,7 @@
 """Signed /kudos gives through gunicorn against a fake Slack, beside a bare Bolt app, same run.
 
     python bench/slack_ack.py [--seconds 20] [--senders 32] [--postgres-url postgresql://…/emptydb]
+                              [--value teamwork]
 
 Prints requests/s and p50/p99 latency for each app. Targets: Plaudit at least half the bare
 app's throughput, and p99 under 250 ms, with 32 concurrent senders.
@@ -30,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -117,7 +120,7 @@ def send(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
     return response.status, response.read()
 
 
-def sender(port: int, command: str, seconds: float, worker: int, out: list) -> None:
+def sender(port: int, command: str, seconds: float, worker: int, out: list, value: str | None = None) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies, errors = [], 0
     serial = itertools.count()
@@ -125,7 +128,8 @@ def sender(port: int, command: str, seconds: float, worker: int, out: list) -> N
     while time.monotonic() < deadline:
         n = next(serial)
         giver, receiver = USERS[(worker + n) % 64], USERS[(worker + n + 1 + n % 7) % 64]
-        text = f"<@{receiver}> 1 for the benchmark" if command == "/kudos" else ""
+        tag = f" #{value}" if value else ""
+        text = f"<@{receiver}> 1{tag} for the benchmark" if command == "/kudos" else ""
         body = command_body(giver, text, command, f"bench.{worker}.{n}.{time.time_ns()}")
         started = time.perf_counter()
         try:
@@ -141,10 +145,13 @@ def sender(port: int, command: str, seconds: float, worker: int, out: list) -> N
     out.append((latencies, errors))
 
 
-def process_main(port: int, command: str, seconds: float, first: int, threads: int, queue) -> None:
+def process_main(
+    port: int, command: str, seconds: float, first: int, threads: int, queue, value: str | None = None
+) -> None:
     out: list = []
     pool = [
-        threading.Thread(target=sender, args=(port, command, seconds, first + i, out)) for i in range(threads)
+        threading.Thread(target=sender, args=(port, command, seconds, first + i, out, value))
+        for i in range(threads)
     ]
     for t in pool:
         t.start()
@@ -153,11 +160,13 @@ def process_main(port: int, command: str, seconds: float, first: int, threads: i
     queue.put(([x for lat, _ in out for x in lat], sum(e for _, e in out)))
 
 
-def load(port: int, command: str, seconds: float, senders: int) -> dict:
+def load(port: int, command: str, seconds: float, senders: int, value: str | None = None) -> dict:
     queue = multiprocessing.Queue()
     per = senders // PROCESSES
     procs = [
-        multiprocessing.Process(target=process_main, args=(port, command, seconds, i * per, per, queue))
+        multiprocessing.Process(
+            target=process_main, args=(port, command, seconds, i * per, per, queue, value)
+        )
         for i in range(PROCESSES)
     ]
     for p in procs:
@@ -191,6 +200,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, help="default: plaudit serve's for the database")
     parser.add_argument("--threads", type=int, help="default: plaudit serve's for the database")
     parser.add_argument("--postgres-url", help="also measure Plaudit on this (empty) PostgreSQL database")
+    parser.add_argument(
+        "--value", help="tag every give with this company value (e.g. teamwork): more tally rows per give"
+    )
     parser.add_argument(
         "--no-floor",
         action="store_true",
@@ -263,10 +275,50 @@ def measure(target: str, command: str, env: dict[str, str], served: tuple[int, i
         wait_ready(port)
         if command == "/kudos":
             warm_up(port)
-        return load(port, command, args.seconds, args.senders)
+        database = env.get("DATABASE_URL", "")
+        before = cpu_seconds(server.pid, database)
+        figures = load(port, command, args.seconds, args.senders, args.value if command == "/kudos" else None)
+        after = cpu_seconds(server.pid, database)
+        spent = sum(after.values()) - sum(before.get(pid, 0.0) for pid in after)
+        figures["cpu_ms"] = 1000 * spent / max(figures["n"], 1)
+        return figures
     finally:
         server.terminate()
         server.wait()
+
+
+OUR_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+def cpu_seconds(server_pid: int, database_url: str) -> dict[int, float]:
+    """CPU time (user + system) so far of each gunicorn worker and, on PostgreSQL, of each server
+    process connected to the bench's database: per request, a figure the other loads on a shared
+    machine disturb far less than requests per second."""
+    pids = [server_pid, *_children(server_pid)]
+    if database_url.startswith("postgresql"):
+        with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as conn:
+            pids += [pid for (pid,) in conn.execute(OUR_BACKENDS)]
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def report(results: list, args) -> None:
@@ -274,12 +326,16 @@ def report(results: list, args) -> None:
         f"\n{args.senders} concurrent senders, {args.seconds:.0f}s each, gunicorn gthread workers,"
         f" FakeSlack on loopback"
     )
-    print(f"{'app':<24}{'served':>8}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}")
+    print(
+        f"{'app':<24}{'served':>8}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'requests':>10}"
+        f"{'cpu ms/req':>12}"
+    )
     for name, (workers, threads), r, _bare, _ours in results:
         print(
             f"{name:<24}{f'{workers}x{threads}':>8}{r['rps']:>8.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-            f"{r['errors']:>8}{r['n']:>10}"
+            f"{r['errors']:>8}{r['n']:>10}{r['cpu_ms']:>12.2f}"
         )
+    print("cpu ms/req: the gunicorn workers' CPU time and (PostgreSQL) its server processes', per request.")
     print("Shares are of the mean of the bare app's runs before and after.")
     for name, _served, figures, bare, plaudit in results:
         if bare is None:

@@ -19,6 +19,7 @@ from plaudit.commands import (
     milestones,
     outbox,
     scheduler,
+    scim,
     serve,
     try_slack,
 )
@@ -28,7 +29,7 @@ from plaudit.settings import Settings, SettingsError
 from scheduler.config import SchedulerConfigError
 from storage.encryption.ciphers import KeyringError
 
-COMMANDS = [serve, db, keys, ledger, clients, employees, scheduler, milestones, outbox, try_slack]
+COMMANDS = [serve, db, keys, ledger, clients, scim, employees, scheduler, milestones, outbox, try_slack]
 SERVERS = {"serve", "scheduler"}
 # The commands that may create a database (and a development keyring), or need none; every
 # other command refuses to run against a SQLite file that does not exist.

@@ -54,16 +54,31 @@ class Employee:
     hire_date: date | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
     postal_address: str | None = field(default=None, repr=False)
+    # The sign-in name an identity provider knows them by (SCIM userName), and its own id for them
+    # (SCIM externalId): both personal, both found by a blind index.
+    user_name: str | None = field(default=None, repr=False)
+    directory_id: str | None = field(default=None, repr=False)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     erased_at: datetime | None = None
+    # When the identity provider deleted them (SCIM DELETE): deactivated, no longer served over SCIM.
+    deprovisioned_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:
         return self.status == EmployeeStatus.ACTIVE and self.erased_at is None
 
 
-PERSONAL_FIELDS = ("email", "display_name", "birth_date", "hire_date", "phone", "postal_address")
+PERSONAL_FIELDS = (
+    "email",
+    "display_name",
+    "birth_date",
+    "hire_date",
+    "phone",
+    "postal_address",
+    "user_name",
+    "directory_id",
+)
 
 
 @dataclass(frozen=True)

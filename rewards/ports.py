@@ -17,6 +17,7 @@ from rewards.model import (
     RedemptionState,
 )
 from rewards.tallies import TallyKey
+from rewards.teams import PersonState, Team, TeamPage, TeamQuery, TeamRef
 
 
 class DuplicateKey(Exception):
@@ -57,6 +58,23 @@ class EmployeeRepository(Protocol):
         ...
 
     def get_by_email(self, email: str) -> Employee | None: ...
+    def get_by_user_name(self, user_name: str) -> Employee | None:
+        """Who has this SCIM userName (compared case-insensitively)."""
+        ...
+
+    def get_by_directory_id(self, directory_id: str) -> list[Employee]:
+        """Who has this SCIM externalId (compared exactly)."""
+        ...
+
+    def directory_ids(self) -> list[str]:
+        """Everyone a SCIM listing serves (not erased, not deprovisioned), oldest first."""
+        ...
+
+    def directory_fields(self, names: Collection[str]) -> list[Any]:
+        """Everyone a SCIM listing serves, oldest first, reading only these fields (personal
+        ones decrypted when first read)."""
+        ...
+
     def active_ids(self, employee_ids: Collection[str]) -> set[str]:
         """Which of these employees are active (status active, not erased): one query for many."""
         ...
@@ -143,6 +161,29 @@ class RedemptionRepository(Protocol):
         ...
 
 
+class TeamRepository(Protocol):
+    def lock_people(self, employee_ids: Sequence[str], *, exclusive: bool = False) -> dict[str, PersonState]:
+        """Lock these people's rows for the rest of the transaction (shared, or `exclusive` for a
+        change of them) and return each one's state, read after the lock."""
+        ...
+
+    def add(self, team: Team) -> None:
+        """Add the team with its members; UniqueConflict when its external id is taken."""
+        ...
+
+    def get(self, team_id: str, *, for_update: bool = False) -> Team | None: ...
+    def get_by_external_id(self, external_id: str) -> Team | None: ...
+    def save(self, team: Team) -> None:
+        """Write the team's fields and make its members exactly `team.member_ids`."""
+        ...
+
+    def delete(self, team_id: str) -> bool: ...
+    def find(self, query: TeamQuery) -> TeamPage: ...
+    def teams_of(self, employee_ids: Collection[str]) -> dict[str, list[TeamRef]]:
+        """Each of these employees' teams (absent: none), in one query for many."""
+        ...
+
+
 class EventPublisher(Protocol):
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
         """Record an event in the outbox, delivered after commit by the dispatcher."""
@@ -164,6 +205,8 @@ class UnitOfWork(Protocol):
     def catalog(self) -> CatalogRepository: ...
     @property
     def redemptions(self) -> RedemptionRepository: ...
+    @property
+    def teams(self) -> TeamRepository: ...
     @property
     def events(self) -> EventPublisher: ...
 

@@ -13,11 +13,14 @@ GRAINS = ("day", "week", "month", "quarter", "year", "all")
 ALL_STARTS = date(1970, 1, 1)
 RECEIVED = "received"
 GIVEN = "given"
-# Which grains each role keeps, and which of them also per value ('' is every value).
+# Which grains each role keeps, and which of them also per value ('' is every value): only what
+# a read asks for (each row is written by every give). Received: the leaderboard's windows, also
+# per value, and the report's pieces. Given: the report by giver and by value (days, months,
+# years) and the all-time program totals (every value only).
 RECEIVED_GRAINS = ("day", "week", "month", "quarter", "year", "all")
 RECEIVED_BY_VALUE = ("week", "month", "quarter", "year", "all")
 GIVEN_GRAINS = ("day", "month", "year", "all")
-GIVEN_BY_VALUE = GIVEN_GRAINS
+GIVEN_BY_VALUE = ("day", "month", "year")
 TallyKey = tuple[str, date, str, str, str]  # grain, starts, role, value, employee id
 
 
@@ -64,12 +67,30 @@ def tally_units(created_at: datetime, timezone: str) -> dict[str, date]:
     return {grain: unit_start(day, grain) for grain in GRAINS}
 
 
-def tally_rows(recognition: Recognition, timezone: str, sign: int = 1) -> dict[TallyKey, tuple[int, int]]:
+class TallyRows(dict[TallyKey, tuple[int, int]]):
+    """A recognition's tally rows (key → (recognitions, points)) cut in `timezone`, which can be
+    cut again in another zone: the store writes them in the zone its tallies were built in."""
+
+    def __init__(self, recognition: Recognition, timezone: str, sign: int) -> None:
+        super().__init__(_rows(recognition, timezone, sign))
+        self.recognition, self.timezone, self.sign = recognition, timezone, sign
+
+    def in_zone(self, timezone: str) -> TallyRows:
+        """The same recognition's rows cut in `timezone` (these rows if it is theirs)."""
+        return self if timezone == self.timezone else TallyRows(self.recognition, timezone, self.sign)
+
+
+def tally_rows(recognition: Recognition, timezone: str, sign: int = 1) -> TallyRows:
     """What a recognition adds to (`sign` 1) or takes back from (`sign` -1) each tally row:
-    key → (recognitions, points). The rows are the ones `deltas` lists, made without objects
+    key → (recognitions, points), cut in `timezone` unless the store's tallies were built in
+    another zone (see TallyRows). The rows are the ones `deltas` lists, made without objects
     (this runs inside every give)."""
     if sign not in (1, -1):
         raise ValueError("sign is 1 or -1")
+    return TallyRows(recognition, timezone, sign)
+
+
+def _rows(recognition: Recognition, timezone: str, sign: int) -> dict[TallyKey, tuple[int, int]]:
     units = tally_units(recognition.created_at, timezone)
     values = ("", recognition.value) if recognition.value else ("",)
     rows: dict[TallyKey, tuple[int, int]] = {}

@@ -88,13 +88,14 @@ def test_json_logs_carry_the_request_id_and_redact_secrets():
         logs.bind(slack_team_id="T1", slack_user_id="U2")
         logging.getLogger("plaudit.test").warning(
             "user ana.lopez@example.com sent xoxb-1234-abcd with Authorization: Bearer abc.def "
-            "and client_secret=s3cr3t and whsec_QUJDREVG"
+            "and client_secret=s3cr3t and whsec_QUJDREVG, bare scim_Zm9vYmFyYmF6cXV4cXV1eHh4 "
+            "and pcs_c2VjcmV0c2VjcmV0c2VjcmV0"
         )
     finally:
         logging.getLogger().handlers.clear()
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert line["request_id"] == "req-123" and line["slack_user_id"] == "U2"
-    for secret in ("ana.lopez", "xoxb-1234", "abc.def", "s3cr3t", "QUJDREVG"):
+    for secret in ("ana.lopez", "xoxb-1234", "abc.def", "s3cr3t", "QUJDREVG", "Zm9vYmFy", "c2VjcmV0"):
         assert secret not in line["message"]
     assert "[email]" in line["message"] and "[slack-token]" in line["message"]
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 
 from rewards.policy import RecognitionPolicy
 from rewards.services.recognition import GiveRecognition, give_recognition
@@ -44,3 +46,12 @@ def test_every_statement_of_a_give_reaches_the_sql_log(sqlite_store, caplog):
 def _first_words(sql: str) -> str:
     """SQLite's trace shows bound values inline; the log shows placeholders: compare the opening."""
     return sql.split("?")[0].split("'")[0][:60].strip()
+
+
+def test_a_failed_statement_never_carries_its_parameters(store):
+    """Errors reach the logs whole: they must not hold the ciphertexts or keys a statement carried."""
+    secret = "v1:k1:c2VjcmV0LWNpcGhlcnRleHQ"
+    with pytest.raises(DBAPIError) as failed, store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO no_such_table (x) VALUES (:x)"), {"x": secret})
+    assert secret not in str(failed.value)
+    assert "hidden" in str(failed.value)

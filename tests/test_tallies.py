@@ -4,13 +4,14 @@ both databases, live, after a rebuild, under concurrent gives, and across a resu
 from __future__ import annotations
 
 import base64
+import dataclasses
 import multiprocessing
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from rewards import errors
 from rewards.clock import SystemClock
@@ -22,6 +23,7 @@ from rewards.services.recognition import GiveRecognition, give_recognition
 from rewards.tallies import ALL_STARTS
 from storage.ledger.verify import verify_ledger
 from storage.reads import leaderboard as boards
+from storage.recognition import tally_check
 from storage.recognition.reactions import SqlReactionLog
 from storage.recognition.tallies import build, is_built, rebuild, upsert
 from storage.recognition.tally_check import check_tallies
@@ -259,7 +261,7 @@ def test_verify_names_a_tampered_tally(store, clock):
     assert against_ledger in check_tallies(store.engine).differences
 
 
-def test_the_leaderboard_walks_the_index(store):
+def test_the_leaderboard_reads_one_window_not_the_table(store):
     rows = {
         (grain, ALL_STARTS, role, value, f"e{n:05d}"): (1, n % 997)
         for grain in ("day", "month", "all")
@@ -274,11 +276,13 @@ def test_the_leaderboard_walks_the_index(store):
             [{"id": f"e{n:05d}", "created_at": now, "updated_at": now} for n in range(3000)],
         )
         upsert(conn, rows)
-    top = _plan(store, boards.TOP, "all")
-    # the partial index holds only the ranked rows, so its predicate must be seen to hold
-    assert "ix_tallies_top" in top and "TEMP B-TREE" not in top and "Sort" not in top, top
-    day = _plan(store, boards.TOP_OF_DAY, "day")  # a day's rows are not in it: the key's prefix
-    assert "recognition_tallies_pkey" in day or "USING PRIMARY KEY" in day, day
+    # No index ranks by points (it would move on every give): a window's rows are a range of the
+    # key (grain, starts, role, value), then sorted; the table is never scanned.
+    for window in ("all", "day"):
+        plan = _plan(store, boards.TOP, window)
+        assert "SCAN recognition_tallies" not in plan and "Seq Scan on recognition_tallies" not in plan, plan
+        in_sqlite = "recognition_tallies USING PRIMARY KEY (grain=? AND starts=? AND role=? AND value=?)"
+        assert in_sqlite in plan or "recognition_tallies_pkey" in plan, plan
     expected = sorted(
         ((e, p) for (g, _s, r, v, e), (_n, p) in rows.items() if (g, r, v) == ("day", "received", "")),
         key=lambda ep: (ep[1], ep[0]),
@@ -466,3 +470,83 @@ def test_concurrent_processes_and_a_rebuild_keep_the_tallies_exact(store, keyrin
     build(store.engine, ZONE)
     _assert_boards_match_history(store, datetime.now(UTC))
     assert verify_ledger(store.engine) == []
+
+
+def test_verify_holds_no_lock_on_the_tallies_between_slices(store, clock, monkeypatch):
+    build(store.engine, ZONE)
+    _world(store, clock)
+    monkeypatch.setattr(tally_check, "EMPLOYEES_PER_PASS", 2)  # six people: three slices
+    compare_slice = tally_check._table
+    free_between_slices = []
+
+    def slice_after_a_truncate_tried(conn, low, high):
+        # Before this slice's transaction reads the tallies, a rebuild's TRUNCATE gets its lock at once.
+        if store.engine.dialect.name == "postgresql":
+            with store.engine.begin() as other:
+                other.execute(text("SET LOCAL lock_timeout = '100ms'"))
+                other.execute(text("LOCK TABLE recognition_tallies IN ACCESS EXCLUSIVE MODE"))
+                free_between_slices.append(True)
+        return compare_slice(conn, low, high)
+
+    monkeypatch.setattr(tally_check, "_table", slice_after_a_truncate_tried)
+    found = check_tallies(store.engine)
+    assert found.built and found.count == 0
+    if store.engine.dialect.name == "postgresql":
+        assert free_between_slices == [True, True, True]
+
+
+def test_a_rebuild_started_during_verify_ends_it_unchecked(store, clock, monkeypatch):
+    build(store.engine, ZONE)
+    _world(store, clock)
+    monkeypatch.setattr(tally_check, "EMPLOYEES_PER_PASS", 2)
+    compare_slice = tally_check._table
+    calls = []
+
+    def rebuild_after_the_first_slice(conn, low, high):
+        calls.append(low)
+        if len(calls) == 2:  # between slices: started, not finished, so nothing to compare with
+            with pytest.raises(KeyboardInterrupt):
+                rebuild(store.engine, ZONE, _interrupt, batch=1)
+        return compare_slice(conn, low, high)  # this slice still reads its own snapshot
+
+    monkeypatch.setattr(tally_check, "_table", rebuild_after_the_first_slice)
+    found = check_tallies(store.engine)
+    assert not found.built and found.differences == [] and len(calls) == 2
+
+
+def test_gives_are_cut_in_the_zone_of_the_build_not_the_servers(store, clock):
+    # Mid-deploy: the tallies were built in Berlin, and a server still configured for New York
+    # gives (or takes back) at 23:30 UTC on 31 December: 1 January in Berlin, 31 December in New York.
+    build(store.engine, ZONE)
+    people = _world(store, clock)
+    ana, ben = people[0], people[1]
+    clock.set(datetime(2027, 12, 31, 23, 30, tzinfo=UTC))
+    other = dataclasses.replace(POLICY, timezone="America/New_York")
+    give_recognition(
+        store.uow(),
+        GiveRecognition(ana.id, [ben.id], 5, "thanks for the help", "ny-give", value="teamwork"),
+        other,
+        store.clock,
+    )
+    give_reaction_kudos(store.uow(), _log, React(ben.id, ana.id, "C:ny", "react-ny"), other, store.clock)
+    assert reverse_reaction_kudos(
+        store.uow(),
+        _log,
+        ben.id,
+        "C:ny",
+        "unreact-ny",
+        timedelta(minutes=5),
+        store.clock,
+        timezone="America/New_York",
+    )
+    units = {(r.grain, r.starts) for r in _rows_of(store, ben.id) if r.role == "received"}
+    assert ("day", date(2028, 1, 1)) in units and ("day", date(2027, 12, 31)) not in units
+    checked = check_tallies(store.engine)
+    assert checked.built and checked.differences == [], checked.differences
+    _assert_boards_match_history(store, clock.now())
+
+
+def _rows_of(store, employee_id):
+    with store.reader() as uow:
+        T = RecognitionTallyRow
+        return uow.session.execute(select(T).where(T.employee_id == employee_id)).scalars().all()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from rewards.model import Recognition
-from rewards.tallies import ALL_STARTS, combine, deltas, tally_units
+from rewards.tallies import ALL_STARTS, combine, deltas, tally_rows, tally_units
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -105,10 +106,11 @@ def test_the_rows_of_several_recipients_with_a_value():
         )
     giver = [d for d in rows if d.employee_id == "g"]
     assert all(d.role == "given" and d.points == 12 and d.recognitions == 1 for d in giver)
+    # given: every value at each grain, per value only what the report by value reads (no `all`)
     assert sorted((d.grain, d.value) for d in giver) == sorted(
-        (g, v) for g in ("day", "month", "year", "all") for v in ("", "teamwork")
+        [("all", "")] + [(g, v) for g in ("day", "month", "year") for v in ("", "teamwork")]
     )
-    assert len(rows) == 3 * 11 + 8
+    assert len(rows) == 3 * 11 + 7
     assert len(combine(rows)) == len(rows)  # every row is its own key
 
 
@@ -118,3 +120,20 @@ def test_taking_back_is_the_exact_negative():
     assert set(both.values()) == {(0, 0)}
     with pytest.raises(ValueError):
         deltas(recognition, "UTC", 2)
+
+
+def test_rows_cut_again_in_another_zone():
+    # 23:30 UTC on 31 December 2026 is 1 January 2027 in Berlin: every unit but `all` moves.
+    recognition = replace(
+        _recognition(["a"], "teamwork"), created_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    )
+    utc = tally_rows(recognition, "UTC")
+    berlin = utc.in_zone(BERLIN)
+    assert utc.in_zone("UTC") is utc
+    assert berlin == tally_rows(recognition, BERLIN) == combine(deltas(recognition, BERLIN))
+    assert (berlin.timezone, berlin.sign) == (BERLIN, 1)
+    assert ("day", date(2027, 1, 1), "received", "", "a") in berlin
+    assert ("day", date(2026, 12, 31), "received", "", "a") in utc
+    taken_back = tally_rows(recognition, "UTC", -1).in_zone(BERLIN)
+    assert set(combine([*deltas(recognition, BERLIN), *deltas(recognition, BERLIN, -1)]).values()) == {(0, 0)}
+    assert taken_back == {key: (-n, -p) for key, (n, p) in berlin.items()}

@@ -10,6 +10,7 @@ PATTERNS = [
     (re.compile(r"xapp-[A-Za-z0-9-]+"), "[slack-token]"),
     (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [token]"),
     (re.compile(r"whsec_[A-Za-z0-9+/=]+"), "[webhook-secret]"),
+    (re.compile(r"\b(?:scim|pcs)_[A-Za-z0-9_-]{20,}"), "[secret]"),  # SCIM tokens, API client secrets
     (re.compile(r"(?i)(client_secret|password|secret|token|code)=([^&\s]+)"), r"\1=[redacted]"),
     (re.compile(r"v1:[A-Za-z0-9_-]+:[A-Za-z0-9_=-]{16,}"), "[ciphertext]"),
 ]

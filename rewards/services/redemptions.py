@@ -26,6 +26,7 @@ from rewards.services.idempotency import fingerprint, run_once
 S = RedemptionState
 
 
+RESTOCKING = (S.REJECTED, S.CANCELLED, S.EXPIRED)  # what returns the item to stock
 MAX_CHAIN = 50  # managers walked up at most, so a cycle in the HR data cannot loop forever
 MAX_REACH = 100_000  # people walked down at most from one approver
 
@@ -131,6 +132,10 @@ def request_redemption(
             )
         wallet = uow.ledger.account_id(employee.id, AccountKind.WALLET)
         balance = uow.ledger.lock([wallet])[wallet]
+        # A deactivation takes this lock too: read the status again behind it, or a request
+        # racing it could be left waiting for an approver after the others were cancelled.
+        if not lookups.employee(uow, employee_id).is_active:
+            raise errors.InactiveEmployee("Inactive employees cannot redeem rewards.")
         if balance < item.points_cost:
             raise errors.InsufficientPoints(
                 f"{item.name} costs {item.points_cost} points; you have {balance}.",
@@ -212,6 +217,8 @@ def decide_redemption(
             raise errors.ReasonRequired("Give the reward's code, link or instructions.")
         target = transition(redemption, action)
         now = clock.now()
+        if target in RESTOCKING:
+            _lock_items(uow, [redemption.item_id])
         postings = _postings_for(uow, redemption, action)
         updated = replace(
             redemption,
@@ -234,12 +241,19 @@ def decide_redemption(
             reference=f"redemption:{redemption.id}",
             fingerprint=digest,
         )
-        if target in (S.REJECTED, S.CANCELLED, S.EXPIRED):
+        if target in RESTOCKING:
             _restock(uow, redemption.item_id, now)
         _publish(uow, f"redemption.{target.value}", updated, decided_by=actor_id, reason=reason)
         return updated
 
     return run_once(uow, key, digest, perform, lambda txn: _replay(uow, txn), always_posts=True)
+
+
+def _lock_items(uow: UnitOfWork, item_ids: list[int]) -> None:
+    """Items before accounts, in id order: a request locks its item, then the wallet, so a
+    decision that restocks must not hold the accounts while it waits for the item."""
+    for item_id in sorted(set(item_ids)):
+        uow.catalog.get(item_id, for_update=True)
 
 
 def cancel_open_of_erased(uow: UnitOfWork, employee_id: str, now: datetime) -> int:
@@ -249,6 +263,7 @@ def cancel_open_of_erased(uow: UnitOfWork, employee_id: str, now: datetime) -> i
     nothing is published (no message is sent about an erased person). Returns how many.
     """
     cancelled = uow.redemptions.open_of(employee_id)
+    _lock_items(uow, [redemption.item_id for redemption in cancelled])
     for redemption in cancelled:
         target = transition(redemption, "cancel")
         postings = _postings_for(uow, redemption, "cancel")

@@ -13,6 +13,9 @@ from sqlalchemy.exc import DisconnectionError
 from storage.database.sqlite_gate import GatedConnection, gate_for
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A failed statement's error (and the SQL log) never carries its parameters: they hold
+# ciphertexts, blind-index keys and whatever a caller sent.
+HIDE_PARAMETERS = True
 PING_AFTER_IDLE_SECONDS = 5.0
 IDLE_SINCE = "plaudit_idle_since"
 READ_ONLY = "plaudit_read_only"
@@ -33,7 +36,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo)
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, echo=echo)
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, echo=echo, hide_parameters=HIDE_PARAMETERS
+    )
     _ping_when_idle(engine)
     return engine
 
@@ -78,6 +83,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
+        hide_parameters=HIDE_PARAMETERS,
         pool_size=20,
         max_overflow=40,
         connect_args={

@@ -134,7 +134,7 @@ def log_statement(sql: str, args: object) -> None:
     """Log a statement run on the driver as SQLAlchemy logs its own (when SQL logging is on)."""
     if statement_log.isEnabledFor(logging.INFO):
         statement_log.info(sql)
-        statement_log.info("[on the driver] %r", args)
+        statement_log.info("[on the driver] [parameters hidden]")  # as the engine's hide_parameters
 
 
 def integrity_error(connection: Connection) -> type[Exception]:

@@ -16,6 +16,7 @@ from storage.delivery.wake import outbox_committed
 from storage.encryption.ciphers import BlindIndex, FieldCipher
 from storage.ledger.repository import AccountDirectory, SqlLedgerRepository
 from storage.people.employees import EmployeeCodec, SqlEmployeeRepository
+from storage.people.teams import SqlTeamRepository
 from storage.recognition.recognitions import SqlRecognitionRepository
 from storage.recognition.tallies import SqlTallyRepository
 
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.tallies = SqlTallyRepository(session)
         self.catalog = SqlCatalogRepository(session)
         self.redemptions = SqlRedemptionRepository(session, self.cipher)
+        self.teams = SqlTeamRepository(session)
         self.events = SqlEventPublisher(session, self.clock)
         return self
 

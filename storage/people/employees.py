@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
+from unicodedata import normalize
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +20,7 @@ from storage.people import erasure
 from storage.schema.core import EmployeeRow
 
 TABLE = "employees"
-TEXT_FIELDS = ("email", "display_name", "phone", "postal_address")
+TEXT_FIELDS = ("email", "display_name", "phone", "postal_address", "user_name", "directory_id")
 DATE_FIELDS = ("birth_date", "hire_date")
 PLAIN_FIELDS = (
     "external_id",
@@ -33,6 +35,7 @@ PLAIN_FIELDS = (
     "created_at",
     "updated_at",
     "erased_at",
+    "deprovisioned_at",
 )
 
 T = EmployeeRow.__table__
@@ -48,6 +51,14 @@ BY_ERASED_HR_ID = SELECT_ALL.where(T.c.erased_hr_bidx == bindparam("key")).order
 BY_SLACK_ID = SELECT_ALL.where(T.c.slack_user_id == bindparam("key")).limit(1)
 CLOSED_SLACK_ID = select(T.c.id).where(T.c.erased_slack_bidx == bindparam("key")).limit(1)
 BY_EMAIL_INDEX = SELECT_ALL.where(T.c.email_bidx == bindparam("key")).order_by(T.c.id).limit(1)
+BY_USER_NAME_INDEX = SELECT_ALL.where(T.c.user_name_bidx == bindparam("key")).limit(1)
+BY_DIRECTORY_ID_INDEX = SELECT_ALL.where(T.c.directory_id_bidx == bindparam("key")).order_by(T.c.id)
+# Who a SCIM listing serves: not erased, not deprovisioned, in the order they were created.
+SERVED = (T.c.erased_at.is_(None), T.c.deprovisioned_at.is_(None))
+DIRECTORY_IDS = select(T.c.id).where(*SERVED).order_by(T.c.created_at, T.c.id)
+# What a listing may ask for by name: the plain columns, the personal ones (decrypted) and status.
+LISTABLE = frozenset(PLAIN_FIELDS + TEXT_FIELDS + DATE_FIELDS + ("status",))
+STATUSES = {status.value: status for status in EmployeeStatus}
 INSERT = insert(T)
 UPDATE = update(T).where(T.c.id == bindparam("row_id"))
 
@@ -69,6 +80,10 @@ class EmployeeCodec:
                 value = value.isoformat()
             values[f"{name}_enc"] = self._seal(value, f"{name}_enc", employee.id)
         values["email_bidx"] = self.blind_index.email(employee.email) if employee.email else None
+        values["user_name_bidx"] = self.user_name_key(employee.user_name) if employee.user_name else None
+        values["directory_id_bidx"] = (
+            self.directory_id_key(employee.directory_id) if employee.directory_id else None
+        )
         return values
 
     def to_domain(self, row: Any, *, personal: bool = True) -> Employee:
@@ -94,6 +109,19 @@ class EmployeeCodec:
             **opened,
         )
 
+    def open_field(self, row: Any, name: str) -> Any:
+        """One personal field of a row, decrypted (a date field as a date)."""
+        value = self._open(getattr(row, f"{name}_enc"), f"{name}_enc", row.id)
+        return date.fromisoformat(value) if value is not None and name in DATE_FIELDS else value
+
+    def user_name_key(self, user_name: str) -> str:
+        """SCIM compares userName case-insensitively (NFC, lower case), so its key does too."""
+        return self.blind_index.identifier("user-name", normalize("NFC", user_name.strip()).lower())
+
+    def directory_id_key(self, directory_id: str) -> str:
+        """SCIM compares externalId exactly, so its key does too."""
+        return self.blind_index.identifier("directory-id", directory_id)
+
     def _seal(self, value: str | None, column: str, row_id: str) -> str | None:
         if value is None or value == "":
             return None
@@ -101,6 +129,30 @@ class EmployeeCodec:
 
     def _open(self, token: str | None, column: str, row_id: str) -> str | None:
         return None if token is None else self.cipher.decrypt(token, TABLE, column, row_id)
+
+
+class EmployeeFields:
+    """Some fields of one employee; a personal field is decrypted the first time it is read."""
+
+    __slots__ = ("id", "_codec", "_opened", "_row")
+
+    def __init__(self, row: Any, codec: EmployeeCodec) -> None:
+        self.id: str = row.id
+        self._row = row
+        self._codec = codec
+        self._opened: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._opened:
+            return self._opened[name]
+        if name == "status":
+            value: Any = STATUSES[self._row.status]
+        elif name in TEXT_FIELDS or name in DATE_FIELDS:
+            value = self._codec.open_field(self._row, name)
+        else:
+            value = getattr(self._row, name)
+        self._opened[name] = value
+        return value
 
 
 class SqlEmployeeRepository:
@@ -160,6 +212,38 @@ class SqlEmployeeRepository:
 
     def get_by_email(self, email: str) -> Employee | None:
         return self._one(BY_EMAIL_INDEX, self.codec.blind_index.email(email))
+
+    def get_by_user_name(self, user_name: str) -> Employee | None:
+        """Who has this SCIM userName (compared case-insensitively)."""
+        return self._one(BY_USER_NAME_INDEX, self.codec.user_name_key(user_name))
+
+    def get_by_directory_id(self, directory_id: str) -> list[Employee]:
+        """Who has this SCIM externalId (exact); identity providers keep it unique, we do not."""
+        rows = self.session.connection().execute(
+            BY_DIRECTORY_ID_INDEX, {"key": self.codec.directory_id_key(directory_id)}
+        )
+        return [self.codec.to_domain(row) for row in rows]
+
+    def directory_ids(self) -> list[str]:
+        """Everyone a SCIM listing serves (not erased, not deprovisioned), oldest first."""
+        return list(self.session.connection().execute(DIRECTORY_IDS).scalars())
+
+    def directory_fields(self, names: Collection[str]) -> list[EmployeeFields]:
+        """Everyone a SCIM listing serves, oldest first, reading only these fields (and the id).
+
+        Personal fields are decrypted when first read, so a filter that settles on a plain field
+        (or on an earlier term) opens nothing it does not look at.
+        """
+        unknown = set(names) - LISTABLE
+        if unknown:
+            raise ValueError(f"not listable employee fields: {sorted(unknown)}")
+        columns = [
+            T.c[f"{name}_enc" if name in TEXT_FIELDS or name in DATE_FIELDS else name]
+            for name in sorted(set(names))
+        ]
+        statement = select(T.c.id, *columns).where(*SERVED).order_by(T.c.created_at, T.c.id)
+        rows = self.session.connection().execute(statement).all()
+        return [EmployeeFields(row, self.codec) for row in rows]
 
     def active_ids(self, employee_ids) -> set[str]:
         wanted = list(set(employee_ids))

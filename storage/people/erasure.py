@@ -3,15 +3,16 @@
 Kept: the ledger's amounts (so it still verifies and reports add up), ids and dates of events.
 Removed: reward codes and decision reasons of their redemptions, the text of every kudos they
 gave or received (except reaction emoji names), outbox messages that name them, stored API
-responses that name them, and dated milestone keys. Their HR id and Slack id survive only as
-keyed hashes, so the HR id is not reused and the Slack user is told their account was closed.
+responses that name them, dated milestone keys, and their team memberships. Their HR id and
+Slack id survive only as keyed hashes, so the HR id is not reused and the Slack user is told
+their account was closed.
 """
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from rewards.model import Employee
 from storage.access import idempotency
@@ -25,6 +26,7 @@ from storage.schema.core import (
     RedemptionRow,
     TransactionRow,
 )
+from storage.schema.teams import TeamMemberRow
 
 ERASED_REASON = "(erased)"
 ERASED_TOPIC = "employee.erased"
@@ -36,6 +38,7 @@ def forget(conn: Connection, cipher: FieldCipher, blind_index: BlindIndex, emplo
     _redemptions(conn, employee.id)
     _recognitions(conn, employee.id)
     _milestone_keys(conn, employee.id)
+    conn.execute(delete(TeamMemberRow).where(TeamMemberRow.employee_id == employee.id))
     needles = [employee.id, *([employee.external_id] if employee.external_id else [])]
     _outbox(conn, needles)
     texts = [json.dumps(n) for n in needles] + [v for v in (employee.email, employee.display_name) if v]

@@ -1,5 +1,5 @@
-"""The leaderboard: the top of a window read from the tallies' index, or from the history until
-the tallies are built."""
+"""The leaderboard: the top of a window read from the tallies, or from the history until they are
+built."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import bindparam, func, select
 
 from rewards.tallies import RECEIVED, RECEIVED_BY_VALUE, RECEIVED_GRAINS, tally_units
 from storage.recognition.reactions import TAKEN_BACK
 from storage.recognition.tallies import is_built
 from storage.schema.core import EmployeeRow, RecognitionRecipientRow, RecognitionRow
-from storage.schema.tallies import TOP_GRAINS, TOP_ROLE, RecognitionTallyRow
+from storage.schema.tallies import RecognitionTallyRow
 from storage.store import Store
 
 WINDOWS = RECEIVED_GRAINS  # day, week, month, quarter, year, all
@@ -27,37 +27,26 @@ class LeaderboardRow:
 
 
 T = RecognitionTallyRow
-# ix_tallies_top is partial: its predicate (storage/schema/tallies.py TOP_ROWS), spelled with
-# literals so SQLite and PostgreSQL both see that the query asks only for rows it holds.
-IN_TOP_INDEX = (
-    T.role == literal_column(f"'{TOP_ROLE}'"),
-    T.grain.in_([literal_column(f"'{grain}'") for grain in TOP_GRAINS]),
-)
+# The people erased: few, read once per statement (PostgreSQL: a hashed subplan; SQLite: a list
+# built once) instead of a join to employees for each of the window's rows.
+ERASED = select(EmployeeRow.id).where(EmployeeRow.erased_at.is_not(None))
 
-
-def _top(*rows):
-    """The first `limit` people of one window's received rows, erased people and rows taken
-    back to 0 left out, highest points first (ties: the higher employee id, the index's order)."""
-    return (
-        select(T.employee_id, T.points, T.recognitions)
-        .join(EmployeeRow, EmployeeRow.id == T.employee_id)
-        .where(
-            T.grain == bindparam("grain"),
-            T.starts == bindparam("starts"),
-            T.value == bindparam("value"),
-            *rows,
-            T.recognitions > 0,
-            EmployeeRow.erased_at.is_(None),
-        )
-        .order_by(T.points.desc(), T.employee_id.desc())
-        .limit(bindparam("limit"))
+# The first `limit` people of one window's received rows (a range of the tallies' key: grain, starts,
+# role, value), erased people and rows taken back to 0 left out, highest points first (ties: the
+# higher employee id). It reads the window's rows, at most one per person, and keeps the top.
+TOP = (
+    select(T.employee_id, T.points, T.recognitions)
+    .where(
+        T.grain == bindparam("grain"),
+        T.starts == bindparam("starts"),
+        T.role == RECEIVED,
+        T.value == bindparam("value"),
+        T.recognitions > 0,
+        T.employee_id.not_in(ERASED),
     )
-
-
-# Walks ix_tallies_top backwards from the window's highest points until `limit` are found.
-TOP = _top(*IN_TOP_INDEX)
-# A day (not in the index: its rows then update in place): one day's recipients, sorted.
-TOP_OF_DAY = _top(T.role == RECEIVED)
+    .order_by(T.points.desc(), T.employee_id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def window_start(window: str, at: datetime, timezone: str) -> date:
@@ -84,8 +73,7 @@ def leaderboard(
         conn = uow.session.connection()
         if from_tallies and is_built(conn, timezone):
             params = {"grain": window, "starts": starts, "value": value or "", "limit": limit}
-            query = TOP if window in TOP_GRAINS else TOP_OF_DAY
-            rows = [LeaderboardRow(e, int(p), int(n)) for e, p, n in conn.execute(query, params)]
+            rows = [LeaderboardRow(e, int(p), int(n)) for e, p, n in conn.execute(TOP, params)]
             # each statement sees its own snapshot (PostgreSQL, READ COMMITTED): a rebuild may have
             # cleared the tallies since the check above, so the answer stands only if still built
             if is_built(conn, timezone):

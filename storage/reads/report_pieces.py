@@ -51,8 +51,9 @@ def group_sums(
 ) -> tuple[Sums, int | None]:
     """Recognitions and points per group over the pieces (`department`: the recipient's current
     one), and how many people of the group's side (givers, or recipients) have at least one (None by
-    value: count them with `people_counted`). By giver or recipient with `hr_ids`, each row is
-    labelled with the person's HR id in the same statement."""
+    value: count them with `people_counted`). By giver or recipient the rows come in the report's
+    order (most points first, then by employee id), and with `hr_ids` each is labelled with the
+    person's HR id in the same statement."""
     source = _rows(role_of(group_by), pieces, every_value=group_by == "value")
     if group_by == "value":  # sums add up per value without a row per person; givers are counted apart
         n, p = func.sum(source.c.recognitions), func.sum(source.c.points)
@@ -66,29 +67,53 @@ def group_sums(
 
 def _by_person(conn: Connection, source: Subquery, hr_ids: bool) -> Sums:
     """A row per person with at least one (the rows are every value's, so a person is one group); with
-    `hr_ids` labelled by HR id through a join, not a second statement."""
+    `hr_ids` labelled by HR id in the same statement."""
     n, p = func.sum(source.c.recognitions), func.sum(source.c.points)
-    people = (
-        select(source.c.employee_id, n.label("n"), p.label("p")).group_by(source.c.employee_id).having(n > 0)
-    )
     if not hr_ids:
-        return [(k, int(n), int(p), k) for k, n, p in conn.execute(people).all()]  # all(): one fetch
-    row = people.subquery()
-    query = select(row.c.employee_id, row.c.n, row.c.p, E.c.external_id).outerjoin(
-        E, E.c.id == row.c.employee_id
-    )
-    return [(k, int(n), int(p), hr) for k, n, p, hr in conn.execute(query).all()]
+        who = source.c.employee_id
+        query = select(who, n.label("n"), p.label("p"), who.label("label")).group_by(who).having(n > 0)
+    elif _joins_first(conn):
+        who = source.c.employee_id
+        query = select(who, n.label("n"), p.label("p"), E.c.external_id).outerjoin(E, E.c.id == who)
+        query = query.group_by(who, E.c.external_id).having(n > 0)
+    else:
+        summed = select(source.c.employee_id, n.label("n"), p.label("p")).group_by(source.c.employee_id)
+        people = summed.having(n > 0).subquery()
+        who = people.c.employee_id
+        query = select(who, people.c.n, people.c.p, E.c.external_id).outerjoin(E, E.c.id == who)
+    points = query.selected_columns[2]
+    # Sorted by the database (a row per person: thousands), as `reports._ordered` sorts: by employee
+    # id in code point order (PostgreSQL: the "C" collation, whatever the database's own).
+    order = (points.desc(), who.is_(None), who.collate("C") if conn.dialect.name == "postgresql" else who)
+    rows = conn.execute(query.order_by(*order)).all()  # all(): one fetch
+    return [(k, int(n), int(p), label) for k, n, p, label in rows]
 
 
 def _by_department(conn: Connection, source: Subquery) -> tuple[Sums, int]:
     """Per current department, over the people with at least one; and how many people those are."""
     n, p = func.sum(source.c.recognitions), func.sum(source.c.points)
-    people = select(source.c.employee_id, n.label("n"), p.label("p")).group_by(source.c.employee_id)
-    row = people.having(n > 0).subquery()
-    query = select(E.c.department, func.sum(row.c.n), func.sum(row.c.p), func.count())
-    query = query.join_from(row, E, E.c.id == row.c.employee_id).group_by(E.c.department)
-    sums = [(k, int(n), int(p), int(c)) for k, n, p, c in conn.execute(query)]
+    if _joins_first(conn):
+        joined = select(E.c.department, n.label("n"), p.label("p"))
+        joined = joined.join_from(source, E, E.c.id == source.c.employee_id)
+        people = joined.group_by(source.c.employee_id, E.c.department).having(n > 0).subquery()
+    else:
+        summed = select(source.c.employee_id, n.label("n"), p.label("p")).group_by(source.c.employee_id)
+        row = summed.having(n > 0).subquery()
+        people = (
+            select(E.c.department, row.c.n, row.c.p).join_from(row, E, E.c.id == row.c.employee_id).subquery()
+        )
+    query = select(people.c.department, func.sum(people.c.n), func.sum(people.c.p), func.count())
+    found = conn.execute(query.group_by(people.c.department)).all()
+    sums = [(k, int(n), int(p), int(c)) for k, n, p, c in found]
     return [(k, n, p, k) for k, n, p, _ in sums], sum(c for *_, c in sums)
+
+
+def _joins_first(conn: Connection) -> bool:
+    """Whether a report by person joins employees to the rows before summing them. On PostgreSQL:
+    the planner cannot tell how many people the sums leave (it guessed a few dozen, and then looked
+    each of ~10,000 up by index), but it knows the rows read, and hashes employees once. SQLite
+    looks each up by key either way, so there after the sums: once per person, not per row."""
+    return conn.dialect.name == "postgresql"
 
 
 def _by_value(found: list[tuple[str, int, int]]) -> Sums:
@@ -97,6 +122,15 @@ def _by_value(found: list[tuple[str, int, int]]) -> Sums:
     every_n, every_p = next(((n, p) for k, n, p in found if k == ""), (0, 0))
     none = (None, every_n - sum(n for _, n, _, _ in named), every_p - sum(p for _, _, p, _ in named), None)
     return named + ([none] if none[1] > 0 else [])
+
+
+def plain_plans(conn: Connection) -> None:
+    """PostgreSQL: no parallel workers and no JIT for the rest of this transaction. A report reads
+    tens of thousands of rows at most: starting workers (planned from 100k recognitions on) or
+    compiling the plan (past jit_above_cost, which a long range's many pieces near) costs more
+    than reading them, the more so on a busy server."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off")
 
 
 def people_counted(pieces: Sequence[Piece], role: str) -> Select:

@@ -67,6 +67,7 @@ def recognition_report(
     _check(group_by)
     with store.reader() as uow:
         conn = uow.session.connection()
+        report_pieces.plain_plans(conn)
         if not tallies.is_built(conn, timezone):
             return _history_report(conn, start, end, group_by, hr_ids)
         now = store.clock.now()  # what begins later holds nothing yet: the cheap side to subtract
@@ -88,11 +89,13 @@ def recognition_report(
         ).one()
         counted = int(ours[0]) if counted is None else counted
         gave, received = (counted, int(others)) if role == GIVEN else (int(others), counted)
+        by_person = group_by in ("giver", "recipient")  # already in the report's order
+        rows = [ReportRow(label, n, p) for _, n, p, label in sums] if by_person else _ordered(sums)
         # each statement sees its own snapshot (PostgreSQL, READ COMMITTED): a rebuild may have
         # cleared the tallies since the check above, so the answer stands only if still built
         if not tallies.is_built(conn, timezone):
             return _history_report(conn, start, end, group_by, hr_ids)
-        return _ordered(sums), Participation(int(active), gave, received)
+        return rows, Participation(int(active), gave, received)
 
 
 def _history_report(conn: Connection, start: datetime, end: datetime, group_by: str, hr_ids: bool) -> Report:

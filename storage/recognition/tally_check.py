@@ -3,7 +3,9 @@ person received against their wallet's postings in the ledger.
 
 The history is read per slice of employees (a pass reads only their recipient rows and the
 recognitions they gave, through indexes), so memory holds one slice's tallies, not the table.
-All passes run in one read snapshot, so gives committing meanwhile never show as differences.
+Each pass is one short transaction (one snapshot of the slice's tallies and history, so gives
+committing meanwhile never show as differences): no transaction spans the whole check, which on
+PostgreSQL would hold off a rebuild's TRUNCATE (and the gives queued behind it) until the end.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 from rewards.model import AccountKind
 from rewards.tallies import ALL_STARTS, RECEIVED
@@ -49,19 +51,40 @@ class TallyCheck:
 
 def check_tallies(engine: Engine, limit: int = 20) -> TallyCheck:
     """Recompute every tally from the recognitions and compare, naming the first `limit`
-    differences; then compare each person's all-time received points with the ledger."""
+    differences; then compare each person's all-time received points with the ledger. A build
+    started while it runs ends the check: the tallies are then reported as not built."""
     ro = read_only(engine)
     if ro.dialect.name == "postgresql":
         ro = ro.execution_options(isolation_level="REPEATABLE READ")
-    with ro.connect() as conn, conn.begin():
-        build = conn.execute(select(TallyBuildRow)).first()
+    with ro.connect() as conn:
+        with conn.begin():
+            build = _build(conn)
+            slices = list(_slices(conn)) if build is not None and build.finished_at is not None else []
         if build is None or build.finished_at is None:
             return TallyCheck(built=False, timezone=build.timezone if build else None)
         found = TallyCheck(built=True, timezone=build.timezone)
-        for low, high in _slices(conn):
-            _compare(found, _table(conn, low, high), _history(conn, low, high, build.timezone), limit)
-        _against_ledger(conn, found, limit)
+        for low, high in slices:
+            with conn.begin():
+                if _build(conn) != build:
+                    return TallyCheck(built=False, timezone=build.timezone)
+                _compare(found, _table(conn, low, high), _history(conn, low, high, build.timezone), limit)
+        with conn.begin():
+            if _build(conn) != build:
+                return TallyCheck(built=False, timezone=build.timezone)
+            _against_ledger(conn, found, limit)
         return found
+
+
+def _build(conn: Connection) -> Row | None:
+    """The build's mark (a new start changes it)."""
+    return conn.execute(
+        select(
+            TallyBuildRow.timezone,
+            TallyBuildRow.target_id,
+            TallyBuildRow.started_at,
+            TallyBuildRow.finished_at,
+        )
+    ).first()
 
 
 def _slices(conn: Connection) -> Iterator[tuple[str, str]]:

@@ -7,6 +7,7 @@ from storage.schema import (
     reactions,  # noqa: F401
     scheduling,  # noqa: F401
     tallies,  # noqa: F401
+    teams,  # noqa: F401
 )
 from storage.schema.core import Base
 

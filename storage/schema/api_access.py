@@ -54,3 +54,16 @@ class ApiIdempotencyRow(Base):
     response_headers: Mapped[str | None] = mapped_column(Text)  # JSON object
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScimTokenRow(Base):
+    """An identity provider's long-lived SCIM bearer token, kept only as the SHA-256 digest of its value."""
+
+    __tablename__ = "scim_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

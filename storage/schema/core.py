@@ -50,6 +50,12 @@ class EmployeeRow(Base):
     hire_date_enc: Mapped[str | None] = mapped_column(Text)
     phone_enc: Mapped[str | None] = mapped_column(Text)
     postal_address_enc: Mapped[str | None] = mapped_column(Text)
+    # SCIM userName (unique, compared case-insensitively) and externalId, found by keyed hashes.
+    user_name_enc: Mapped[str | None] = mapped_column(Text)
+    user_name_bidx: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    directory_id_enc: Mapped[str | None] = mapped_column(Text)
+    directory_id_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    deprovisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -66,6 +72,8 @@ ENCRYPTED_COLUMNS: dict[str, tuple[str, ...]] = {
         "hire_date_enc",
         "phone_enc",
         "postal_address_enc",
+        "user_name_enc",
+        "directory_id_enc",
     ),
     "redemptions": ("fulfilment_enc",),
     "webhook_subscriptions": ("secret_enc",),

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String, text
+from sqlalchemy import BigInteger, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.schema.core import Base
 from storage.schema.types import BigId, UTCDateTime
 
-# The rows the leaderboard ranks (see ix_tallies_top): a read that wants the index repeats these
-# terms literally in its WHERE, so SQLite and PostgreSQL can prove it covers the rows asked for.
-TOP_ROLE = "received"
-TOP_GRAINS = ("week", "month", "quarter", "year", "all")
-TOP_ROWS = f"role = '{TOP_ROLE}' AND grain IN ({', '.join(repr(g) for g in TOP_GRAINS)})"
-# Free room in each page on PostgreSQL, so a tally's new version can stay on its page. (It is not
-# "HOT", index-free, while ix_tallies_top holds `points`: PostgreSQL 15 decides HOT by the indexes'
-# columns, whatever their predicate.)
+# Free room in each page on PostgreSQL, so a tally's new version can stay on its page: no index
+# holds recognitions or points, so a give's update of a row writes no index ("HOT").
 TALLIES_FILLFACTOR = 70
 
 
@@ -28,22 +22,14 @@ class RecognitionTallyRow(Base):
     read a row per person and unit instead of the history. A unit starts on a local day of the
     organisation's time zone; `all` starts on 1970-01-01. `role` is `received` (the points this
     person received) or `given` (the points everyone received from this person's recognitions).
-    `value` is '' for every value."""
+    `value` is '' for every value.
+
+    The key is the only index: one unit's rows for everyone (a leaderboard window, a report's
+    piece) are a range of it with their counts inline, and a give's update of a row changes no
+    index (on PostgreSQL "HOT"). An index ranking by points would move on every give."""
 
     __tablename__ = "recognition_tallies"
     __table_args__ = (
-        # The top of one window: the leaderboard reads N entries of this index and stops. Partial:
-        # the rows nobody ranks (given, day; about half) are never written to it.
-        Index(
-            "ix_tallies_top",
-            "grain",
-            "starts",
-            "value",
-            "points",
-            "employee_id",
-            sqlite_where=text(TOP_ROWS),
-            postgresql_where=text(TOP_ROWS),
-        ),
         # SQLite: the primary key is the table (one B-tree fewer to write on every upsert).
         {"sqlite_with_rowid": False, "postgresql_with": {"fillfactor": TALLIES_FILLFACTOR}},
     )

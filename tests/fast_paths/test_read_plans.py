@@ -30,6 +30,7 @@ from storage.reads import activity, catalog_and_approvals, leaderboard, listings
 from storage.recognition import tallies
 from storage.store import Store
 from tests.factories import employee, fund_wallet, give_allowance
+from tests.scim import scim_reads
 
 HISTORY_TABLES = frozenset(
     {
@@ -60,10 +61,18 @@ class Plan:
     # It walks a history table's primary key in id order up to its LIMIT (the listings' keyset
     # walk, reading rows until a page of them matches): that walk is not counted as a scan.
     keyset: bool = False
+    # tables its statements must read through a range of their primary key (SQLite: "SEARCH t
+    # USING PRIMARY KEY (...)"; PostgreSQL: t_pkey with an Index Cond): a key has no index name
+    # shared by both databases
+    keyed: tuple[str, ...] = ()
 
 
 def uses(*indexes: str) -> Plan:
     return Plan(uses=indexes)
+
+
+def keyed(*tables: str) -> Plan:
+    return Plan(keyed=tables)
 
 
 KEYSET = Plan(keyset=True)
@@ -155,7 +164,10 @@ HOME = uses(  # App Home and `/kudos history`: received, given, redemptions, tak
     "ix_reaction_kudos_recognition",
 )
 BY_ACCOUNT = uses("ix_accounts_owner_id", "ix_postings_account_txn", "ix_postings_transaction_id")
-REPORT = uses("ix_recognitions_created_id", "ix_reaction_kudos_recognition")  # the partial days at the edges
+# the tallies' key ranges (whole units), the recognitions of the partial days at the edges
+REPORT = Plan(
+    uses=("ix_recognitions_created_id", "ix_reaction_kudos_recognition"), keyed=("recognition_tallies",)
+)
 
 
 # (name, the read, its plan): each is called with the world built above; add a line to guard a new read.
@@ -285,7 +297,11 @@ READS: list[tuple[str, Callable[[World], object], Plan]] = [
         NO_HISTORY,
     ),
     *[
-        (f"leaderboard {window}{' ' + (value or '')}", _leaderboard(window, value), uses("ix_tallies_top"))
+        (
+            f"leaderboard {window}{' ' + (value or '')}",
+            _leaderboard(window, value),
+            keyed("recognition_tallies"),
+        )
         for window in ("week", "month", "quarter", "year", "all")  # what `/kudos leaderboard` offers
         for value in (None, "teamwork")
     ],
@@ -300,6 +316,18 @@ READS: list[tuple[str, Callable[[World], object], Plan]] = [
     ),
     ("metrics: delivery", lambda w: operations.delivery_figures(w.store), uses("ix_outbox_attempts_failed")),
     ("readyz: oldest pending", lambda w: oldest_pending(w.store), uses("ix_outbox_due")),
+    # SCIM /Users lists (scim-fix): a page of everyone served; an IdP's userName / externalId lookup.
+    ("scim users page", lambda w: scim_reads.users_page(w.store), NO_HISTORY),
+    (
+        "scim userName eq",
+        lambda w: scim_reads.users_where(w.store, "username", "ana@example.com"),
+        uses("ix_employees_user_name_bidx", "ix_employees_email_bidx"),
+    ),
+    (
+        "scim externalId eq",
+        lambda w: scim_reads.users_where(w.store, "externalid", "00ujl29u0le5T6Aj10h7"),
+        uses("ix_employees_directory_id_bidx"),
+    ),
 ]
 
 
@@ -393,15 +421,26 @@ def history_scans(statement: str, steps: list[Step], keyset: bool = False) -> li
 
 def plan_problems(conn: Connection, statements: list[tuple[str, object]], expected: Plan) -> list[str]:
     """What is wrong with these statements' plans: history read whole, a named index unused."""
-    problems, used = [], set()
+    problems, used, keyed_tables = [], set(), set()
     for statement, parameters in statements:
         steps = plan(conn, statement, parameters)
         used |= {step.index for step in steps if step.index}
+        keyed_tables |= {step.table for step in steps if by_key(step)}
         problems += [f"{scan}  <- {statement}" for scan in history_scans(statement, steps, expected.keyset)]
     problems += [
         f"index {name} not used (plans used {sorted(used)})" for name in expected.uses if name not in used
     ]
+    problems += [
+        f"{table} not read by a range of its key" for table in expected.keyed if table not in keyed_tables
+    ]
     return problems
+
+
+def by_key(step: Step) -> bool:
+    """The step reads a bounded range of its table's primary key."""
+    if step.whole or step.table is None:
+        return False
+    return "USING PRIMARY KEY" in step.text or step.index == f"{step.table}_pkey"
 
 
 def _reads() -> list[tuple[str, Callable[[World], object], Plan | None]]:
