@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 from scim2_models import (
     Context,
     Group,
@@ -20,7 +20,6 @@ from scim2_models import (
     PatchOp,
     PatchOperation,
     ResponseParameters,
-    SearchRequest,
 )
 from scim2_models.path import CompareOperator, Comparison, FilterNode, LogicalExpr, LogicalOperator
 
@@ -28,7 +27,14 @@ from api.context import ctx
 from api.scim import filters
 from api.scim.blueprint import POLICY, base_url, bp, json_body, scim_response
 from api.scim.compiled_filter import Attribute, Attributes, compile_filter
-from api.scim.paging import MAX_RESULTS, Page, attribute_lists, list_response, requested_page
+from api.scim.paging import (
+    Page,
+    attribute_lists,
+    list_response,
+    query_of_search,
+    query_of_url,
+    response_parameters,
+)
 from rewards.services import teams as service
 from rewards.teams import KEEP, MemberOp, Team, TeamQuery, TextMatch
 
@@ -39,22 +45,13 @@ ALL_TEAMS_PAGE = 1000
 @bp.get(GROUPS)
 def list_groups() -> Response:
     """Groups matching `filter`, oldest first, paged by startIndex and count."""
-    return _search(request.args.get("filter"), requested_page(), _parameters(*attribute_lists()))
+    return _search(*query_of_url(Group))
 
 
 @bp.post(f"{GROUPS}/.search")
 def search_groups() -> Response:
     """The same as GET /Groups, with the query in a SearchRequest body."""
-    search: SearchRequest[Any] = SearchRequest.model_validate(json_body(), scim_ctx=Context.SEARCH_REQUEST)
-    page = Page(
-        start_index=max(search.start_index or 1, 1),
-        count=min(max(search.count if search.count is not None else MAX_RESULTS, 0), MAX_RESULTS),
-    )
-    parameters = _parameters(
-        [str(a) for a in search.attributes or []] or None,
-        [str(a) for a in search.excluded_attributes or []] or None,
-    )
-    return _search(str(search.filter) if search.filter else None, page, parameters)
+    return _search(*query_of_search(Group))
 
 
 @bp.get(f"{GROUPS}/<team_id>")
@@ -302,11 +299,7 @@ def to_scim(team: Team) -> Group:
 
 
 def _parameters(attributes: list[str] | None, excluded: list[str] | None) -> ResponseParameters[Any] | None:
-    if attributes is None and excluded is None:
-        return None
-    return ResponseParameters[Group].model_validate(
-        {"attributes": attributes, "excludedAttributes": excluded}
-    )
+    return response_parameters(Group, attributes, excluded)
 
 
 def _dump(group: Group, context: Context, parameters: ResponseParameters[Any] | None) -> dict[str, Any]:

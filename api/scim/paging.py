@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from scim2_models import InvalidValueException
+from scim2_models import Context, InvalidValueException, ResponseParameters, SearchRequest
+
+from api.scim.blueprint import json_body
 
 MAX_RESULTS = 1000  # announced as filter.maxResults; a larger count is cut to it
 
@@ -63,3 +65,37 @@ def _names(parameter: str) -> list[str] | None:
         return None
     names = [name.strip() for name in raw.split(",") if name.strip()]
     return names or None
+
+
+def response_parameters(
+    model: Any, attributes: list[str] | None, excluded: list[str] | None
+) -> ResponseParameters[Any] | None:
+    """attributes / excludedAttributes checked against `model` (None when neither is asked)."""
+    if attributes is None and excluded is None:
+        return None
+    return ResponseParameters[model].model_validate(
+        {"attributes": attributes, "excludedAttributes": excluded}
+    )
+
+
+Query = tuple[str | None, Page, ResponseParameters[Any] | None]
+
+
+def query_of_url(model: Any) -> Query:
+    """A listing's filter, page and attributes from the query string (GET /Users, GET /Groups)."""
+    return request.args.get("filter"), requested_page(), response_parameters(model, *attribute_lists())
+
+
+def query_of_search(model: Any) -> Query:
+    """The same from a SearchRequest body (POST …/.search)."""
+    search: SearchRequest[Any] = SearchRequest.model_validate(json_body(), scim_ctx=Context.SEARCH_REQUEST)
+    page = Page(
+        start_index=max(search.start_index or 1, 1),
+        count=min(max(search.count if search.count is not None else MAX_RESULTS, 0), MAX_RESULTS),
+    )
+    parameters = response_parameters(
+        model,
+        [str(a) for a in search.attributes or []] or None,
+        [str(a) for a in search.excluded_attributes or []] or None,
+    )
+    return str(search.filter) if search.filter else None, page, parameters

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 from scim2_models import (
     Context,
     GroupMembership,
@@ -18,13 +18,19 @@ from scim2_models import (
     PatchOp,
     ResponseParameters,
     ScimFilter,
-    SearchRequest,
 )
 
 from api.context import ctx
 from api.scim import filters, user_filter
 from api.scim.blueprint import POLICY, SCIMBadRequest, base_url, bp, json_body, scim_response
-from api.scim.paging import MAX_RESULTS, Page, attribute_lists, list_response, requested_page
+from api.scim.paging import (
+    Page,
+    attribute_lists,
+    list_response,
+    query_of_search,
+    query_of_url,
+    response_parameters,
+)
 from api.scim.user_mapping import (
     ENTERPRISE_SCHEMA,
     PLAUDIT_USER_SCHEMA,
@@ -45,22 +51,13 @@ CORE_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 @bp.get(USERS)
 def list_users() -> Response:
     """Users matching `filter`, oldest first, paged by startIndex and count."""
-    return _search(request.args.get("filter"), requested_page(), _response_parameters())
+    return _search(*query_of_url(ScimUser))
 
 
 @bp.post(f"{USERS}/.search")
 def search_users() -> Response:
     """The same as GET /Users, with the query in a SearchRequest body."""
-    search: SearchRequest[Any] = SearchRequest.model_validate(json_body(), scim_ctx=Context.SEARCH_REQUEST)
-    page = Page(
-        start_index=max(search.start_index or 1, 1),
-        count=min(max(search.count if search.count is not None else MAX_RESULTS, 0), MAX_RESULTS),
-    )
-    parameters = _parameters(
-        [str(a) for a in search.attributes or []] or None,
-        [str(a) for a in search.excluded_attributes or []] or None,
-    )
-    return _search(str(search.filter) if search.filter else None, page, parameters)
+    return _search(*query_of_search(ScimUser))
 
 
 def _search(filter_text: str | None, page: Page, parameters: ResponseParameters[Any] | None) -> Response:
@@ -280,11 +277,7 @@ def _response_parameters() -> ResponseParameters[Any] | None:
 
 
 def _parameters(attributes: list[str] | None, excluded: list[str] | None) -> ResponseParameters[Any] | None:
-    if attributes is None and excluded is None:
-        return None
-    return ResponseParameters[ScimUser].model_validate(
-        {"attributes": attributes, "excludedAttributes": excluded}
-    )
+    return response_parameters(ScimUser, attributes, excluded)
 
 
 def _dump(user: Any, context: Context, parameters: ResponseParameters[Any] | None) -> dict[str, Any]:
