@@ -14,6 +14,20 @@ from storage.access.scim_tokens import create_token
 
 SCIM_JSON = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+# Okta's documented create (developer.okta.com, SCIM 2.0 reference): used as is by several tests.
+OKTA_CREATE = {
+    "schemas": [USER_SCHEMA],
+    "userName": "test.user@okta.local",
+    "name": {"givenName": "Test", "familyName": "User"},
+    "emails": [{"primary": True, "value": "test.user@okta.local", "type": "work"}],
+    "displayName": "Test User",
+    "locale": "en-US",
+    "externalId": "00ujl29u0le5T6Aj10h7",
+    "groups": [],
+    "password": "1mz050nq",
+    "active": True,
+}
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PLAUDIT = "urn:plaudit:params:scim:schemas:extension:plaudit:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

@@ -15,22 +15,10 @@ from sqlalchemy import text
 from rewards.model import EmployeeStatus
 from storage.ledger.verify import verify_ledger
 from storage.reads.activity import balances
-from tests.scim.conftest import ENTERPRISE, USER_SCHEMA, Provider
+from tests.scim.conftest import ENTERPRISE, OKTA_CREATE, USER_SCHEMA, Provider
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
-OKTA_CREATE = {
-    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-    "userName": "test.user@okta.local",
-    "name": {"givenName": "Test", "familyName": "User"},
-    "emails": [{"primary": True, "value": "test.user@okta.local", "type": "work"}],
-    "displayName": "Test User",
-    "locale": "en-US",
-    "externalId": "00ujl29u0le5T6Aj10h7",
-    "groups": [],
-    "password": "1mz050nq",
-    "active": True,
-}
 
 ENTRA_CREATE = {
     "schemas": [

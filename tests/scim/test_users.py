@@ -14,6 +14,7 @@ from storage.schema.core import EmployeeRow
 from tests.api.callers import new_caller
 from tests.scim.conftest import (
     ENTERPRISE,
+    OKTA_CREATE,
     PLAUDIT,
     USER_SCHEMA,
     Provider,
@@ -153,18 +154,7 @@ def test_an_okta_profile_push_keeps_what_hr_set_and_okta_does_not_map(store, idp
     assert made.status_code == 201, made.get_json()
     taken = idp.post(
         "/Users",
-        {
-            "schemas": [USER_SCHEMA],
-            "userName": "test.user@okta.local",
-            "name": {"givenName": "Test", "familyName": "User"},
-            "emails": [{"primary": True, "value": "test.user@okta.local", "type": "work"}],
-            "displayName": "Test User",
-            "locale": "en-US",
-            "externalId": "00ujl29u0le5T6Aj10h7",
-            "groups": [],
-            "password": "1mz050nq",
-            "active": True,
-        },
+        OKTA_CREATE,
     ).get_json()
     assert taken["id"] == made.get_json()["id"]
     # Okta's profile push: the whole user as Okta maps it, no employeeNumber, no extensions.
